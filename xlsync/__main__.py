@@ -1,0 +1,3 @@
+from xlsync.cli import main
+
+main()

@@ -1,0 +1,135 @@
+"""The read-only pipeline: read -> validate -> match -> rules; the result `check` prints."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from xlsync.matching import analyse, find_groups
+from xlsync.model import Problem, Row
+from xlsync.register.schema import FIELDS
+from xlsync.register.validate import validate_rows
+from xlsync.registers import RegisterSet, load_set
+from xlsync.rules import Decision, decide
+
+_COLUMN_ORDER = {f.header: i for i, f in enumerate(FIELDS)}
+
+
+@dataclass(slots=True)
+class DuplicateGroup:
+    key: str
+    reason: str
+    rows: list[Row]
+    decision: Decision
+
+
+@dataclass(slots=True)
+class CheckResult:
+    target: str  # PATH as given
+    as_of: dt.date
+    registers: RegisterSet
+    rows: list[Row]
+    problems: list[Problem]
+    groups: list[DuplicateGroup]
+    moves: list[Row]
+
+    @property
+    def conflicts(self) -> list[DuplicateGroup]:
+        return [g for g in self.groups if g.decision.is_conflict]
+
+    @property
+    def is_folder(self) -> bool:
+        return self.registers.is_folder
+
+    @property
+    def has_findings(self) -> bool:
+        return bool(self.conflicts or self.problems)
+
+
+def run_check(target: Path | str, as_of: dt.date) -> CheckResult:
+    registers = load_set(target)
+    return check_registers(str(target), registers, as_of)
+
+
+def check_registers(target: str, registers: RegisterSet, as_of: dt.date) -> CheckResult:
+    settings = registers.settings
+    rows: list[Row] = []
+    problems: list[Problem] = []
+    for register in registers.registers:
+        rows.extend(register.rows)
+        problems.extend(register.problems)
+    for bad in registers.unusable:
+        problems.append(Problem(bad.path.name, "", 0, "", "", bad.message))
+    problems.extend(validate_rows(rows, settings, as_of))
+    sheet_rank = {
+        (reg.name, name): i for reg in registers.registers for i, name in enumerate(reg.sheet_names)
+    }
+    problems.sort(
+        key=lambda p: (
+            p.file,
+            sheet_rank.get((p.file, p.sheet), -1),
+            p.row,
+            _COLUMN_ORDER.get(p.column, 99),
+        )
+    )
+    found = find_groups([(r.customer, r.phones) for r in rows])
+    groups: list[DuplicateGroup] = []
+    for group in found:
+        members = [rows[i] for i in group.members]
+        decision = decide(members, settings.protection_days, as_of)
+        groups.append(DuplicateGroup(_group_key(members), group.reason, members, decision))
+    moves = [r for r in rows if r.is_move]
+    return CheckResult(target, as_of, registers, rows, problems, groups, moves)
+
+
+def _group_key(rows: list[Row]) -> str:
+    cores = Counter(analyse(r.customer).core for r in rows if r.customer)
+    if not cores:
+        return rows[0].customer
+    best = max(cores.values())
+    return next(
+        c for c in (analyse(r.customer).core for r in rows if r.customer) if cores[c] == best
+    )
+
+
+def check_json(result: CheckResult) -> dict[str, object]:
+    """The contract's `check --json` object. Row references carry "file" for a folder."""
+    folder = result.is_folder
+
+    def ref(obj: Row | Problem, **extra: object) -> dict[str, object]:
+        out: dict[str, object] = {"file": obj.file} if folder else {}
+        out["sheet"] = obj.sheet
+        out["row"] = obj.row
+        out.update(extra)
+        return out
+
+    conflicts = []
+    for group in result.conflicts:
+        owner = group.decision.owner
+        conflicts.append(
+            {
+                "customer": (owner.row if owner else group.rows[0]).customer or group.key,
+                "owner": ref(owner.row, rep=owner.row.rep, reason=owner.protection.reason())
+                if owner
+                else None,
+                "claims": [
+                    ref(c.row, rep=c.row.rep, verdict=c.verdict.value)
+                    for c in group.decision.claims
+                ],
+            }
+        )
+    return {
+        "register": result.target,
+        "as_of": result.as_of.isoformat(),
+        "groups": [
+            {"key": g.key, "reason": g.reason, "rows": [ref(r) for r in g.rows]}
+            for g in result.groups
+        ],
+        "conflicts": conflicts,
+        "problems": [
+            ref(p, column=p.column, value=p.value, message=p.message) for p in result.problems
+        ],
+        "moves": [ref(r, customer=r.customer, rep=r.rep) for r in result.moves],
+    }

@@ -1,0 +1,105 @@
+"""The command line: parse arguments, call the library, print. Nothing else lives here."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+import typer
+from rich.console import Console
+
+from xlsync.errors import UnusableInput
+
+app = typer.Typer(
+    name="xlsync",
+    help="Customer-ownership rules for a shared Excel sales register.",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+EXIT_OK, EXIT_FINDINGS, EXIT_UNUSABLE, EXIT_DEFERRED = 0, 1, 2, 3
+T = TypeVar("T")
+
+AsOf = Annotated[
+    str | None,
+    typer.Option("--as-of", help="'Today' for every date rule, YYYY-MM-DD (default: today)."),
+]
+
+
+def _err(message: str) -> None:
+    print(message, file=sys.stderr)
+
+
+def _as_of(value: str | None) -> dt.date:
+    if value is None:
+        return dt.date.today()
+    try:
+        return dt.date.fromisoformat(value.strip())
+    except ValueError:
+        _err(f"xlsync: --as-of {value!r}: 日期格式应为 YYYY-MM-DD")
+        raise typer.Exit(EXIT_UNUSABLE) from None
+
+
+def _guard(action: Callable[[], T], target: Path | str) -> T:
+    """Run a library call; turn every failure into one line on stderr and exit code 2."""
+    try:
+        return action()
+    except UnusableInput as exc:
+        _err(exc.line())
+        raise typer.Exit(EXIT_UNUSABLE) from None
+    except typer.Exit:
+        raise
+    except KeyboardInterrupt:
+        raise typer.Exit(130) from None
+    except Exception as exc:
+        if os.environ.get("XLSYNC_DEBUG"):
+            raise
+        _err(
+            f"xlsync: {target}: 内部错误 {type(exc).__name__}: {exc}（设置 XLSYNC_DEBUG=1 可查看详情）"
+        )
+        raise typer.Exit(EXIT_UNUSABLE) from None
+
+
+@app.command()
+def init(path: Annotated[Path, typer.Argument(help="The new register file.")]) -> None:
+    """Write a new empty register (never overwrites an existing file)."""
+    from xlsync.register.create import create_register
+
+    written = _guard(lambda: create_register(path), path)
+    Console().print(f"已创建登记表：{written}")
+
+
+@app.command()
+def check(
+    path: Annotated[Path, typer.Argument(help="A register file or a folder of registers.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the contract's JSON.")] = False,
+    show_all: Annotated[
+        bool, typer.Option("--all", help="Show every row, not the first 40.")
+    ] = False,
+    as_of: AsOf = None,
+) -> None:
+    """Read only: print duplicate groups, conflicts, problems and pending moves."""
+    from xlsync.check import check_json, run_check
+
+    day = _as_of(as_of)
+    result = _guard(lambda: run_check(path, day), path)
+    for bad in result.registers.unusable:
+        _err(bad.line())
+    if as_json:
+        sys.stdout.write(json.dumps(check_json(result), ensure_ascii=False, indent=2) + "\n")
+    else:
+        from xlsync.console import print_check
+
+        print_check(result, Console(), show_all=show_all)
+    raise typer.Exit(EXIT_FINDINGS if result.has_findings else EXIT_OK)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,78 @@
+"""Terminal output for people: Chinese tables with rich."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+
+from xlsync.check import CheckResult
+from xlsync.rules import VERDICT_LABELS, Verdict
+
+SHOW_AT_MOST = 40
+
+
+def _where(file: str, sheet: str, row: int, folder: bool) -> str:
+    place = f"{sheet} 第{row}行" if row else sheet
+    return f"{file} {place}".strip() if folder else place
+
+
+def print_check(result: CheckResult, console: Console, *, show_all: bool = False) -> None:
+    folder = result.is_folder
+    limit = None if show_all else SHOW_AT_MOST
+    following = sum(1 for r in result.rows if r.kind.value == "following")
+    names = "、".join(r.name for r in result.registers.registers)
+    console.print(
+        f"[bold]检查 {names}[/bold]（截至 {result.as_of.isoformat()}）："
+        f"共 {len(result.rows)} 行客户，跟进中 {following} 行，"
+        f"已合作 {len(result.rows) - following} 行"
+    )
+    conflicts = result.conflicts
+    console.print(
+        f"重复登记 {len(result.groups)} 组，其中 [bold red]冲突 {len(conflicts)} 组[/]；"
+        f"[bold yellow]问题 {len(result.problems)} 条[/]；"
+        f"待移到「已合作」 {len(result.moves)} 行"
+    )
+    if conflicts:
+        table = Table(title="冲突（同一客户被不同业务员登记）", show_lines=True)
+        for title in ("客户", "归属", "原因", "各方登记"):
+            table.add_column(title, overflow="fold")
+        for group in conflicts[:limit]:
+            owner = group.decision.owner
+            claims = "\n".join(
+                f"{c.row.rep or '（无业务员）'} {_where(c.row.file, c.row.sheet, c.row.row, folder)}"
+                f"：{VERDICT_LABELS[c.verdict]}"
+                for c in group.decision.claims
+                if c.verdict is not Verdict.OWNER
+            )
+            table.add_row(
+                group.key,
+                owner.row.rep if owner else "无人保护",
+                (owner.protection.reason() if owner else "所有登记都不受保护")
+                + f"\n（{group.reason}）",
+                claims,
+            )
+        console.print(table)
+        _more(console, len(conflicts), limit)
+    if result.problems:
+        table = Table(title="问题（请在登记表中改正）")
+        for title in ("位置", "列", "内容", "问题"):
+            table.add_column(title, overflow="fold")
+        for p in result.problems[:limit]:
+            table.add_row(_where(p.file, p.sheet, p.row, folder), p.column, p.value, p.message)
+        console.print(table)
+        _more(console, len(result.problems), limit)
+    if result.moves:
+        table = Table(title="已成交，待移到「已合作」（运行 xlsync sync 完成移动）")
+        for title in ("位置", "客户", "业务员"):
+            table.add_column(title, overflow="fold")
+        for r in result.moves[:limit]:
+            table.add_row(_where(r.file, r.sheet, r.row, folder), r.customer, r.rep)
+        console.print(table)
+        _more(console, len(result.moves), limit)
+    if not (conflicts or result.problems or result.moves):
+        console.print("[green]没有发现冲突或问题。[/green]")
+
+
+def _more(console: Console, total: int, limit: int | None) -> None:
+    if limit is not None and total > limit:
+        console.print(f"……还有 {total - limit} 条未显示（加 --all 显示全部，或用 --json）")

@@ -1,0 +1,108 @@
+"""Typed rows, located problems and the register they come from."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from xlsync.register.schema import SheetKind, Status
+from xlsync.settings import Settings
+
+
+@dataclass(slots=True)
+class Problem:
+    """One validation problem, located as the rep sees it: file, sheet, row, column."""
+
+    file: str
+    sheet: str
+    row: int
+    column: str
+    value: str
+    message: str
+
+    def ref(self) -> dict[str, object]:
+        return {"file": self.file, "sheet": self.sheet, "row": self.row}
+
+
+@dataclass(slots=True, eq=False)
+class Row:
+    """One customer row of 跟进中 or 已合作, parsed; unreadable cells are None (and a Problem)."""
+
+    file: str
+    sheet: str
+    kind: SheetKind
+    row: int  # 1-based Excel row number
+    id: str = ""
+    customer: str = ""
+    contact: str = ""
+    phone_text: str = ""
+    phones: tuple[str, ...] = ()
+    region: str = ""
+    rep: str = ""
+    department: str = ""
+    contacted: dt.date | None = None
+    visited: dt.date | None = None
+    sampled: dt.date | None = None
+    sample: str = ""
+    notes: str = ""
+    last_follow_up: dt.date | None = None
+    status: Status | None = None
+    won: dt.date | None = None
+    unreadable: set[str] = field(default_factory=set)  # field keys whose cell did not parse
+
+    @property
+    def cooperating(self) -> bool:
+        """Won: on the 已合作 sheet, status 已合作, or a 成交日期."""
+        return (
+            self.kind is SheetKind.COOPERATING
+            or self.status is Status.COOPERATING
+            or self.won is not None
+        )
+
+    @property
+    def is_move(self) -> bool:
+        """A 跟进中 row that has been won and belongs on 已合作."""
+        return self.kind is SheetKind.FOLLOWING and (
+            self.status is Status.COOPERATING or self.won is not None
+        )
+
+    def ref(self) -> dict[str, object]:
+        return {"file": self.file, "sheet": self.sheet, "row": self.row}
+
+
+@dataclass(slots=True)
+class SheetData:
+    """A data sheet as read: where its header is, which column holds which field."""
+
+    name: str
+    kind: SheetKind
+    header_row: int  # 1-based; 0 when the sheet is empty
+    columns: dict[str, int]  # field key -> 0-based column index
+    headers: list[str]  # every header cell's text, in column order
+    rows: list[Row] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Register:
+    """One register workbook as data."""
+
+    path: Path
+    sheets: dict[SheetKind, SheetData]
+    settings: Settings
+    problems: list[Problem]  # cell-level problems found while reading
+    date1904: bool = False
+    sheet_names: list[str] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    @property
+    def rows(self) -> list[Row]:
+        out: list[Row] = []
+        for kind in (SheetKind.FOLLOWING, SheetKind.COOPERATING):
+            sheet = self.sheets.get(kind)
+            if sheet is not None:
+                out.extend(sheet.rows)
+        return out

@@ -1,0 +1,1 @@
+"""The register workbook as data: schema, cell parsing, reading, validation, creation."""

@@ -1,0 +1,169 @@
+"""`xlsync init`: a new, empty register a rep can use at once in Excel, WPS or LibreOffice."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.workbook.defined_name import DefinedName
+from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.worksheet import Worksheet
+
+from xlsync.errors import UnusableInput
+from xlsync.register.schema import FIELDS, SHEET_NAMES, STATUS_LABELS, SheetKind
+from xlsync.settings import SETTING_KEYS, Settings
+
+EXAMPLE_ROSTER: tuple[tuple[str, str], ...] = (
+    ("张伟", "业务一部"),
+    ("王芳", "业务一部"),
+    ("李娜", "业务二部"),
+    ("刘洋", "业务二部"),
+)
+ROSTER_NAME = "业务员名单"
+ROSTER_CAPACITY = 200  # roster rows the dropdown covers
+FORMAT_ROWS = 5000  # rows that get date formats and dropdowns in advance
+HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
+HEADER_FONT = Font(bold=True)
+THIN = Side(style="thin", color="A6A6A6")
+
+
+def create_register(path: Path | str) -> Path:
+    """Write a new register at `path`; never overwrites an existing file."""
+    path = Path(path)
+    if path.suffix.lower() not in (".xlsx", ".xlsm"):
+        path = path.with_suffix(".xlsx")
+    if path.exists():
+        raise UnusableInput(path, "文件已存在，不会覆盖；请换一个文件名")
+    if not path.parent.is_dir():
+        raise UnusableInput(path, "所在文件夹不存在")
+    workbook = build_workbook(Settings(), EXAMPLE_ROSTER)
+    fd, tmp = tempfile.mkstemp(prefix=".xlsync-", suffix=".xlsx", dir=path.parent)
+    os.close(fd)
+    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes it private; a register is shared
+    try:
+        workbook.save(tmp)
+        # os.link fails if the target appeared meanwhile: still never overwrite.
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            raise UnusableInput(path, "文件已存在，不会覆盖；请换一个文件名") from None
+        except OSError:
+            if path.exists():
+                raise UnusableInput(path, "文件已存在，不会覆盖；请换一个文件名") from None
+            os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path
+
+
+def build_workbook(settings: Settings, roster: tuple[tuple[str, str], ...]) -> Workbook:
+    workbook = Workbook()
+    following = workbook.active
+    assert following is not None
+    following.title = SHEET_NAMES[SheetKind.FOLLOWING]
+    cooperating = workbook.create_sheet(SHEET_NAMES[SheetKind.COOPERATING])
+    settings_sheet = workbook.create_sheet(SHEET_NAMES[SheetKind.SETTINGS])
+    roster_ref = _write_settings(settings_sheet, settings, roster)
+    workbook.defined_names[ROSTER_NAME] = DefinedName(ROSTER_NAME, attr_text=roster_ref)
+    for sheet in (following, cooperating):
+        _write_data_sheet(sheet)
+    return workbook
+
+
+def _write_data_sheet(sheet: Worksheet) -> None:
+    for col, field in enumerate(FIELDS, start=1):
+        cell = sheet.cell(row=1, column=col, value=field.header)
+        cell.font = HEADER_FONT
+        cell.fill = HEADER_FILL
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+        cell.border = Border(bottom=THIN)
+        letter = cell.column_letter
+        sheet.column_dimensions[letter].width = field.width
+        if field.kind == "date":
+            sheet.column_dimensions[letter].number_format = "yyyy-mm-dd"
+            dv = DataValidation(
+                type="date",
+                operator="greaterThan",
+                formula1="DATE(2000,1,1)",
+                allow_blank=True,
+                showErrorMessage=True,
+                errorStyle="warning",
+                errorTitle="日期格式",
+                error="请填写日期，例如 2026-10-03",
+            )
+            dv.add(f"{letter}2:{letter}{FORMAT_ROWS + 1}")
+            sheet.add_data_validation(dv)
+        elif field.kind == "status":
+            dv = DataValidation(
+                type="list",
+                formula1='"' + ",".join(STATUS_LABELS.values()) + '"',
+                allow_blank=True,
+                showErrorMessage=True,
+                errorTitle="状态",
+                error="请从下拉列表选择：电话、拜访、送样、已合作",
+            )
+            dv.add(f"{letter}2:{letter}{FORMAT_ROWS + 1}")
+            sheet.add_data_validation(dv)
+        elif field.key == "rep":
+            dv = DataValidation(
+                type="list",
+                formula1=ROSTER_NAME,
+                allow_blank=True,
+                showErrorMessage=True,
+                errorStyle="warning",
+                errorTitle="业务员",
+                error="业务员不在「设置」的名单中；请先在「设置」中添加",
+            )
+            dv.add(f"{letter}2:{letter}{FORMAT_ROWS + 1}")
+            sheet.add_data_validation(dv)
+    sheet.freeze_panes = "C2"  # header row and the 编号/客户名称 columns stay visible
+    sheet.row_dimensions[1].height = 22
+    sheet.auto_filter.ref = f"A1:{sheet.cell(row=1, column=len(FIELDS)).column_letter}1"
+
+
+def _write_settings(
+    sheet: Worksheet, settings: Settings, roster: tuple[tuple[str, str], ...]
+) -> str:
+    """Write `key | value | note` rows and the roster table; return the roster range."""
+    for col, title in enumerate(("设置项", "值", "说明"), start=1):
+        cell = sheet.cell(row=1, column=col, value=title)
+        cell.font = HEADER_FONT
+        cell.fill = HEADER_FILL
+    row = 2
+    for spec in SETTING_KEYS:
+        value = getattr(settings, spec.attr)
+        if spec.kind == "bool":
+            value = "是" if value else "否"
+        sheet.cell(row=row, column=1, value=spec.label)
+        sheet.cell(row=row, column=2, value=value)
+        sheet.cell(row=row, column=3, value=spec.note)
+        row += 1
+    row += 1
+    header_row = row
+    for col, title in enumerate(("业务员", "部门"), start=1):
+        cell = sheet.cell(row=header_row, column=col, value=title)
+        cell.font = HEADER_FONT
+        cell.fill = HEADER_FILL
+    for i, (rep, dept) in enumerate(roster, start=1):
+        sheet.cell(row=header_row + i, column=1, value=rep)
+        sheet.cell(row=header_row + i, column=2, value=dept)
+    sheet.cell(
+        row=header_row,
+        column=3,
+        value="在下面添加或删除业务员；「跟进中」「已合作」的业务员下拉列表取自这里",
+    )
+    sheet.column_dimensions["A"].width = 16
+    sheet.column_dimensions["B"].width = 16
+    sheet.column_dimensions["C"].width = 60
+    first, last = header_row + 1, header_row + ROSTER_CAPACITY
+    return f"'{sheet.title}'!$A${first}:$A${last}"
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

@@ -1,0 +1,89 @@
+"""Decide, before any real parsing, whether a file can be a register at all.
+
+Each refusal is one Chinese sentence that tells the rep what the file really is and what to
+do, e.g. an old `.xls`, an encrypted workbook, a CSV renamed to `.xlsx`, a half-written zip.
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from pathlib import Path
+
+from xlsync.errors import IncompleteFile, UnusableInput
+
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+ZIP_MAGIC = b"PK\x03\x04"
+# Refuse packages that would inflate beyond this (a zip bomb) before inflating anything.
+DEFAULT_MAX_UNCOMPRESSED = 1 << 30  # 1 GiB
+MAX_RATIO = 200  # no real sheet compresses better than this
+
+
+def sniff(path: Path, *, max_uncompressed: int = DEFAULT_MAX_UNCOMPRESSED) -> bool:
+    """Raise UnusableInput unless `path` is an OOXML workbook; return its date1904 flag."""
+    if not path.exists():
+        raise UnusableInput(path, "文件不存在")
+    if path.is_dir():
+        raise UnusableInput(path, "这是一个文件夹，不是 .xlsx 文件")
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(4096)
+    except PermissionError:
+        raise UnusableInput(path, "没有读取权限（文件可能被锁定）") from None
+    except OSError as exc:
+        raise UnusableInput(path, f"无法读取文件：{exc.strerror or exc}") from None
+    if not head:
+        raise IncompleteFile(path, "文件是空的（可能正在保存，请稍后再试）")
+    if head.startswith(OLE_MAGIC):
+        if _ole_is_encrypted(path):
+            raise UnusableInput(
+                path, "工作簿设置了打开密码（已加密），无法读取；请在 Excel 中取消密码后再保存"
+            )
+        raise UnusableInput(path, "这是旧版 .xls 文件；请在 Excel 或 WPS 中“另存为” .xlsx 格式")
+    if not head.startswith(ZIP_MAGIC):
+        raise UnusableInput(path, f"不是 Excel 工作簿（.xlsx）：{_describe_text(head)}")
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+            names = {i.filename for i in infos}
+            if "xl/workbook.xml" not in names:
+                raise UnusableInput(
+                    path, "是 zip 压缩包但不是 Excel 工作簿（缺少 xl/workbook.xml）"
+                )
+            total = sum(i.file_size for i in infos)
+            packed = sum(i.compress_size for i in infos) or 1
+            if total > max_uncompressed or (total > 50_000_000 and total / packed > MAX_RATIO):
+                raise UnusableInput(
+                    path,
+                    f"解压后过大（{total / 1e6:.0f} MB，压缩比 {total / packed:.0f}:1），"
+                    "疑似压缩炸弹，已拒绝读取",
+                )
+            with zf.open("xl/workbook.xml") as fh:
+                workbook_head = fh.read(8192)
+    except zipfile.BadZipFile:
+        raise IncompleteFile(path, "文件不完整或已损坏（可能正在保存，或复制时被截断）") from None
+    except (OSError, EOFError, zipfile.LargeZipFile) as exc:
+        raise IncompleteFile(path, f"文件不完整或已损坏：{exc}") from None
+    return bool(re.search(rb"date1904\s*=\s*[\"'](?:1|true)[\"']", workbook_head))
+
+
+def _ole_is_encrypted(path: Path) -> bool:
+    # An encrypted OOXML file is an OLE compound file holding an "EncryptedPackage" stream.
+    try:
+        data = path.read_bytes()[: 1 << 20]
+    except OSError:
+        return False
+    return "EncryptedPackage".encode("utf-16-le") in data or b"EncryptionInfo" in data
+
+
+def _describe_text(head: bytes) -> str:
+    text = head.lstrip(b"\xef\xbb\xbf\xff\xfe\xfe\xff \t\r\n").lower()
+    if text.startswith((b"<!doctype html", b"<html", b"<table", b"<meta")):
+        return "这是一个网页（HTML）文件，只是扩展名改成了 .xlsx；请用 Excel 打开后另存为 .xlsx"
+    if text.startswith(b"<?xml") or text.startswith(b"<"):
+        return "这是一个 XML 文件（可能是“XML 电子表格 2003”）；请在 Excel 中另存为 .xlsx"
+    if b"\x00" not in head or head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return (
+            "这是一个文本文件（可能是 CSV），只是扩展名改成了 .xlsx；请用 Excel 打开后另存为 .xlsx"
+        )
+    return "文件格式无法识别"

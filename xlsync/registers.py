@@ -1,0 +1,81 @@
+"""Find and read the registers that form one set: a single file or every register in a folder."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from xlsync.errors import UnusableInput
+from xlsync.model import Register
+from xlsync.register.reader import read_register
+from xlsync.settings import Settings
+
+REGISTER_SUFFIXES = (".xlsx", ".xlsm")
+_OFFICE_TEMP = re.compile(r"^(~\$|\.~lock\.|~|\.)|\.tmp$|\.osl-tmp$", re.IGNORECASE)
+
+
+def is_register_name(name: str) -> bool:
+    """A file name that can be a register (not a lock, temp or hidden file)."""
+    return name.lower().endswith(REGISTER_SUFFIXES) and not _OFFICE_TEMP.search(name)
+
+
+def register_files(folder: Path) -> list[Path]:
+    return sorted(
+        (p for p in folder.iterdir() if p.is_file() and is_register_name(p.name)),
+        key=lambda p: p.name,
+    )
+
+
+@dataclass(slots=True)
+class RegisterSet:
+    """The registers of one file or one folder, read together."""
+
+    target: Path
+    is_folder: bool
+    registers: list[Register] = field(default_factory=list)
+    unusable: list[UnusableInput] = field(default_factory=list)
+
+    @property
+    def settings(self) -> Settings:
+        """The first register's settings, with the rosters of all registers joined."""
+        if not self.registers:
+            return Settings()
+        first = self.registers[0].settings
+        if len(self.registers) == 1:
+            return first
+        roster: dict[str, str] = {}
+        for register in self.registers:
+            for rep, dept in register.settings.roster.items():
+                roster.setdefault(rep, dept)
+        return Settings(
+            protection_days=first.protection_days,
+            follow_up_days=first.follow_up_days,
+            company=first.company,
+            mask_phones=first.mask_phones,
+            roster=roster,
+        )
+
+
+def load_set(target: Path | str) -> RegisterSet:
+    """Read a register, or every register in a folder.
+
+    A single unusable file raises UnusableInput. In a folder, unusable files are collected
+    and the rest are read; an empty folder raises.
+    """
+    target = Path(target)
+    if not target.is_dir():
+        return RegisterSet(target, False, [read_register(target)])
+    files = register_files(target)
+    if not files:
+        raise UnusableInput(target, "文件夹里没有 .xlsx 登记表")
+    result = RegisterSet(target, True)
+    for path in files:
+        try:
+            result.registers.append(read_register(path))
+        except UnusableInput as exc:
+            result.unusable.append(exc)
+    if not result.registers:
+        first = result.unusable[0]
+        raise UnusableInput(target, f"没有可用的登记表（{first.path.name}：{first.message}）")
+    return result

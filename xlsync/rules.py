@@ -1,0 +1,156 @@
+"""The protection rules: a pure function of a group of claims, the settings and `as_of`.
+
+- A visit, a sample or cooperation protects a customer for its rep; a phone call does not.
+- Protection runs `protection_days` from the latest visit or sample date; cooperation
+  protects with no end.
+- The earliest still-protected claim owns the customer; other reps' claims must stop
+  (same rep: `same_rep`); expired claims are `expired`; phone-only overlaps are `notice`.
+
+"Earliest" means the start of the claim's current unbroken protection: a visit in January
+and a sample in October (more than `protection_days` apart) start a new protection in
+October, so a rep who sampled in September while the customer was free comes first.
+Ties on the same day go to a cooperating claim, then to the row registered first.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+from xlsync.model import Row
+
+
+class Verdict(StrEnum):
+    OWNER = "owner"
+    MUST_STOP = "must_stop"
+    EXPIRED = "expired"
+    NOTICE = "notice"
+    SAME_REP = "same_rep"
+
+
+VERDICT_LABELS: dict[Verdict, str] = {
+    Verdict.OWNER: "归属",
+    Verdict.MUST_STOP: "须停止跟进",
+    Verdict.EXPIRED: "保护已过期",
+    Verdict.NOTICE: "提醒（仅电话）",
+    Verdict.SAME_REP: "同一业务员",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Protection:
+    """What one claim (row) protects as of a date."""
+
+    protected: bool
+    cooperating: bool
+    since: dt.date | None  # start of the current unbroken protection; None: since always
+    basis: str  # "送样", "拜访", "已合作" or "电话" / "" for claims that never protected
+    basis_date: dt.date | None  # the latest visit/sample date, or the won date
+    until: dt.date | None  # last protected day; None for cooperation (no end)
+
+    @property
+    def ever_protected(self) -> bool:
+        return self.cooperating or self.basis in ("送样", "拜访")
+
+    def reason(self) -> str:
+        """A sentence the rep can read: 送样 2026-10-03，保护至 2027-01-01."""
+        if self.cooperating:
+            when = f" {self.basis_date.isoformat()} 成交" if self.basis_date else ""
+            return f"已合作{when}，长期保护"
+        if self.basis_date is None or self.until is None:
+            return "仅电话联系，不受保护"
+        word = "保护至" if self.protected else "保护已于"
+        tail = "" if self.protected else " 到期"
+        return f"{self.basis} {self.basis_date.isoformat()}，{word} {self.until.isoformat()}{tail}"
+
+
+def protection(row: Row, protection_days: int, as_of: dt.date) -> Protection:
+    """The protection a single row gives its rep as of `as_of`."""
+    days = dt.timedelta(days=protection_days)
+    events: list[tuple[dt.date, str]] = []
+    if row.visited is not None and row.visited <= as_of:
+        events.append((row.visited, "拜访"))
+    if row.sampled is not None and row.sampled <= as_of:
+        events.append((row.sampled, "送样"))
+    events.sort()
+    cooperating = row.cooperating
+    if cooperating:
+        won = row.won if row.won is not None and row.won <= as_of else None
+        dates = sorted([d for d, _ in events] + ([won] if won else []))
+        since = _run_start(dates, days) if dates else None
+        return Protection(True, True, since, "已合作", won, None)
+    if not events:
+        basis = "电话" if row.contacted is not None else ""
+        return Protection(False, False, None, basis, None, None)
+    latest, basis = events[-1]
+    until = latest + days
+    since = _run_start([d for d, _ in events], days)
+    return Protection(as_of <= until, False, since, basis, latest, until)
+
+
+def _run_start(dates: Sequence[dt.date], days: dt.timedelta) -> dt.date:
+    """Start of the unbroken protection run that ends with the last date."""
+    start = dates[0]
+    for previous, current in itertools.pairwise(dates):
+        if current > previous + days:
+            start = current
+    return start
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    row: Row
+    protection: Protection
+    verdict: Verdict
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    owner: Claim | None
+    claims: tuple[Claim, ...]  # in the order of the rows given
+
+    @property
+    def reps(self) -> set[str]:
+        return {c.row.rep for c in self.claims if c.row.rep}
+
+    @property
+    def is_conflict(self) -> bool:
+        """Two or more different reps claim the customer."""
+        return len(self.reps) >= 2
+
+
+def decide(rows: Sequence[Row], protection_days: int, as_of: dt.date) -> Decision:
+    """Who owns a customer claimed by `rows` (given in register order), and every verdict."""
+    prots = [protection(r, protection_days, as_of) for r in rows]
+    protected = [i for i, p in enumerate(prots) if p.protected]
+    owner_index: int | None = None
+    if protected:
+        owner_index = min(
+            protected,
+            key=lambda i: (
+                prots[i].since or dt.date.min,
+                not prots[i].cooperating,
+                i,
+            ),
+        )
+    owner_rep = rows[owner_index].rep if owner_index is not None else None
+    claims: list[Claim] = []
+    for i, (row, prot) in enumerate(zip(rows, prots, strict=True)):
+        if i == owner_index:
+            verdict = Verdict.OWNER
+        elif owner_rep is not None and row.rep and row.rep == owner_rep:
+            verdict = Verdict.SAME_REP
+        elif prot.protected:
+            verdict = Verdict.MUST_STOP
+        elif prot.ever_protected:
+            verdict = Verdict.EXPIRED
+        elif owner_index is not None:
+            verdict = Verdict.MUST_STOP  # a call to a customer someone else protects
+        else:
+            verdict = Verdict.NOTICE
+        claims.append(Claim(row, prot, verdict))
+    owner = claims[owner_index] if owner_index is not None else None
+    return Decision(owner, tuple(claims))

@@ -1,0 +1,45 @@
+"""Rules and roster: defaults, overridden by the register's 设置 sheet."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from xlsync.register.schema import norm_label
+
+DEFAULT_PROTECTION_DAYS = 90
+DEFAULT_FOLLOW_UP_DAYS = 30
+
+
+@dataclass(slots=True)
+class Settings:
+    protection_days: int = DEFAULT_PROTECTION_DAYS
+    follow_up_days: int = DEFAULT_FOLLOW_UP_DAYS
+    company: str = ""
+    mask_phones: bool = True
+    roster: dict[str, str] = field(default_factory=dict)  # rep name -> department
+
+    def rep_known(self, rep: str) -> bool:
+        return not self.roster or rep in self.roster
+
+
+@dataclass(frozen=True, slots=True)
+class SettingKey:
+    attr: str
+    label: str  # the Chinese key written into 设置
+    kind: str  # "days", "text", "bool"
+    note: str
+
+
+SETTING_KEYS: tuple[SettingKey, ...] = (
+    SettingKey("protection_days", "保护天数", "days", "拜访或送样后保护客户的天数"),
+    SettingKey("follow_up_days", "跟进提醒天数", "days", "超过这么多天没有跟进就提醒"),
+    SettingKey("company", "公司名称", "text", "打印清单页眉上的公司名称"),
+    SettingKey("mask_phones", "打印隐藏电话", "bool", "是 = 打印时电话显示为 138****5678"),
+)
+SETTING_BY_LABEL: dict[str, SettingKey] = {}
+for _k in SETTING_KEYS:
+    SETTING_BY_LABEL[norm_label(_k.label)] = _k
+    SETTING_BY_LABEL[norm_label(_k.attr)] = _k
+
+TRUE_WORDS = {norm_label(w) for w in ("是", "yes", "true", "1", "对", "y")}
+FALSE_WORDS = {norm_label(w) for w in ("否", "no", "false", "0", "不", "n")}
