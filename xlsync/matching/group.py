@@ -45,11 +45,11 @@ def find_groups(items: Sequence[tuple[str, Sequence[str]]]) -> list[Group]:
     keys: list[NameKey | None] = [analyse(name) if name.strip() else None for name, _ in items]
     phones = [_phones_of(p) for _, p in items]
     uf = _UnionFind(len(items))
-    reasons: dict[tuple[int, int], str] = {}
+    edges: list[tuple[int, str]] = []  # (a member, why it was linked)
 
     def link(a: int, b: int, reason: str) -> None:
         uf.union(a, b)
-        reasons.setdefault((min(a, b), max(a, b)), reason)
+        edges.append((a, reason))
 
     by_core: dict[str, list[int]] = defaultdict(list)
     for i, key in enumerate(keys):
@@ -71,12 +71,15 @@ def find_groups(items: Sequence[tuple[str, Sequence[str]]]) -> list[Group]:
     clusters: dict[int, list[int]] = defaultdict(list)
     for i in range(len(items)):
         clusters[uf.find(i)].append(i)
+    why: dict[int, set[str]] = defaultdict(set)
+    for member, reason in edges:
+        why[uf.find(member)].add(reason)
     groups: list[Group] = []
-    for members in clusters.values():
+    for root, members in clusters.items():
         if len(members) < 2:
             continue
-        found = {r for (a, _b), r in reasons.items() if uf.find(a) == uf.find(members[0])}
-        groups.append(Group(tuple(members), "、".join(sorted(found, key=_REASON_ORDER.index))))
+        found = sorted(why[root], key=_REASON_ORDER.index)
+        groups.append(Group(tuple(members), "、".join(found)))
     groups.sort(key=lambda g: g.members[0])
     return groups
 

@@ -40,7 +40,7 @@ def validate_rows(rows: Iterable[Row], settings: Settings, as_of: dt.date) -> li
                 where = f"{first.sheet} 第 {first.row} 行"
                 if first.file != row.file:
                     where = f"{first.file} {where}"
-                add("id", row.id, f"编号重复（与 {where} 相同）")
+                add("id", row.id, f"编号重复（与 {where}相同）")
     return problems
 
 
