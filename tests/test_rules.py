@@ -1,0 +1,173 @@
+"""The protection rules, case by case: a table of claims, `as_of` and the verdicts."""
+
+import datetime as dt
+import itertools
+
+import pytest
+
+from xlsync.model import Row
+from xlsync.register.schema import SheetKind, Status
+from xlsync.rules import Verdict, decide, protection
+
+D = dt.date
+AS_OF = D(2026, 11, 1)
+DAYS = 90
+
+
+def claim(
+    rep: str,
+    *,
+    visited: dt.date | None = None,
+    sampled: dt.date | None = None,
+    contacted: dt.date | None = None,
+    won: dt.date | None = None,
+    status: Status | None = None,
+    sheet: SheetKind = SheetKind.FOLLOWING,
+    row: int = 0,
+) -> Row:
+    name = "已合作" if sheet is SheetKind.COOPERATING else "跟进中"
+    return Row(
+        file="r.xlsx", sheet=name, kind=sheet, row=row, customer="格林电子", rep=rep,
+        visited=visited, sampled=sampled, contacted=contacted, won=won, status=status,
+    )  # fmt: skip
+
+
+def verdicts(*rows: Row, as_of: dt.date = AS_OF) -> list[str]:
+    for i, r in enumerate(rows):
+        r.row = r.row or i + 2
+    return [c.verdict.value for c in decide(rows, DAYS, as_of).claims]
+
+
+CASES = [
+    # (description, claims, expected verdicts)
+    ("visit protects, later visit by another rep must stop",
+     [claim("A", visited=D(2026, 9, 1)), claim("B", visited=D(2026, 10, 1))],
+     ["owner", "must_stop"]),
+    ("order of rows does not matter: the earlier claim owns",
+     [claim("B", visited=D(2026, 10, 1)), claim("A", visited=D(2026, 9, 1))],
+     ["must_stop", "owner"]),
+    ("sample protects like a visit",
+     [claim("A", sampled=D(2026, 10, 3)), claim("B", visited=D(2026, 10, 20))],
+     ["owner", "must_stop"]),
+    ("a phone call alone does not protect: the later visit owns",
+     [claim("A", contacted=D(2026, 8, 1)), claim("B", visited=D(2026, 10, 1))],
+     ["must_stop", "owner"]),
+    ("phone-only overlap is a notice",
+     [claim("A", contacted=D(2026, 8, 1)), claim("B", contacted=D(2026, 10, 1))],
+     ["notice", "notice"]),
+    ("phone-only claims with no dates at all are notices too",
+     [claim("A"), claim("B")],
+     ["notice", "notice"]),
+    ("expired claim frees the customer for the newer claim",
+     [claim("A", visited=D(2026, 7, 1)), claim("B", sampled=D(2026, 10, 1))],
+     ["expired", "owner"]),
+    ("protection lasts exactly protection_days: day 90 is still protected",
+     [claim("A", visited=D(2026, 8, 3)), claim("B", visited=D(2026, 10, 1))],
+     ["owner", "must_stop"]),
+    ("day 91 is free",
+     [claim("A", visited=D(2026, 8, 2)), claim("B", visited=D(2026, 10, 1))],
+     ["expired", "owner"]),
+    ("all claims expired: nobody owns",
+     [claim("A", visited=D(2026, 1, 1)), claim("B", sampled=D(2026, 2, 1))],
+     ["expired", "expired"]),
+    ("expired and phone-only: expired and notice, no owner",
+     [claim("A", visited=D(2026, 1, 1)), claim("B", contacted=D(2026, 10, 1))],
+     ["expired", "notice"]),
+    ("cooperation protects with no end",
+     [claim("A", won=D(2024, 1, 1), status=Status.COOPERATING, sheet=SheetKind.COOPERATING),
+      claim("B", visited=D(2026, 10, 1))],
+     ["owner", "must_stop"]),
+    ("a cooperating row with no dates at all still owns",
+     [claim("B", visited=D(2026, 10, 1)), claim("A", sheet=SheetKind.COOPERATING)],
+     ["must_stop", "owner"]),
+    ("same rep twice is same_rep",
+     [claim("A", visited=D(2026, 9, 1)), claim("A", sampled=D(2026, 10, 1))],
+     ["owner", "same_rep"]),
+    ("same rep's expired claim is same_rep, not expired",
+     [claim("A", visited=D(2026, 1, 1)), claim("A", sampled=D(2026, 10, 1)),
+      claim("B", visited=D(2026, 10, 5))],
+     ["same_rep", "owner", "must_stop"]),
+    ("tie on the same day: the row registered first owns",
+     [claim("A", visited=D(2026, 10, 1)), claim("B", sampled=D(2026, 10, 1))],
+     ["owner", "must_stop"]),
+    ("tie on the same day across sheets: the cooperating claim owns",
+     [claim("A", visited=D(2026, 10, 1)),
+      claim("B", won=D(2026, 10, 1), sheet=SheetKind.COOPERATING, status=Status.COOPERATING)],
+     ["must_stop", "owner"]),
+    ("won row still on 跟进中 (a pending move) protects like cooperation",
+     [claim("A", won=D(2026, 3, 1)), claim("B", visited=D(2026, 10, 1))],
+     ["owner", "must_stop"]),
+    ("status 已合作 without a date protects",
+     [claim("A", status=Status.COOPERATING), claim("B", visited=D(2026, 10, 1))],
+     ["owner", "must_stop"]),
+    ("protection runs from the latest visit or sample",
+     [claim("A", visited=D(2026, 5, 1), sampled=D(2026, 8, 20)), claim("B", visited=D(2026, 10, 1))],
+     ["owner", "must_stop"]),
+    ("a lapse restarts the run: B claimed while the customer was free",
+     [claim("A", visited=D(2026, 1, 5), sampled=D(2026, 10, 10)), claim("B", sampled=D(2026, 9, 1))],
+     ["must_stop", "owner"]),
+    ("dates after as_of do not protect yet",
+     [claim("A", visited=D(2026, 12, 1)), claim("B", visited=D(2026, 10, 1))],
+     ["must_stop", "owner"]),
+    ("three reps: earliest protected owns, the others stop or are expired",
+     [claim("C", visited=D(2026, 10, 20)), claim("A", visited=D(2026, 6, 1)),
+      claim("B", sampled=D(2026, 9, 15)), claim("D", contacted=D(2026, 10, 30))],
+     ["must_stop", "expired", "owner", "must_stop"]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("rows", "expected"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_rule_table(rows: list[Row], expected: list[str]) -> None:
+    assert verdicts(*rows) == expected
+
+
+def test_owner_reason_is_readable() -> None:
+    rows = [claim("A", sampled=D(2026, 10, 3), row=5), claim("B", visited=D(2026, 10, 9), row=6)]
+    decision = decide(rows, DAYS, AS_OF)
+    assert decision.owner is not None
+    assert decision.owner.protection.reason() == "送样 2026-10-03，保护至 2027-01-01"
+    assert decision.is_conflict
+
+
+def test_reasons_for_cooperation_and_expiry() -> None:
+    won = protection(claim("A", won=D(2026, 5, 1), sheet=SheetKind.COOPERATING), DAYS, AS_OF)
+    assert won.reason() == "已合作 2026-05-01 成交，长期保护"
+    old = protection(claim("A", visited=D(2026, 1, 1)), DAYS, AS_OF)
+    assert old.reason() == "拜访 2026-01-01，保护已于 2026-04-01 到期"
+
+
+def test_same_rep_only_is_not_a_conflict() -> None:
+    rows = [claim("A", visited=D(2026, 10, 1), row=2), claim("A", row=3)]
+    assert not decide(rows, DAYS, AS_OF).is_conflict
+
+
+DATES = [None, D(2026, 1, 1), D(2026, 8, 1), D(2026, 10, 1), D(2026, 12, 1)]
+
+
+@pytest.mark.parametrize("reps", ["AB", "AA", "ABC"])
+def test_invariants_over_every_combination_of_dates(reps: str) -> None:
+    """Exhaustive over visit x sample x won for each claim: the rules' invariants hold."""
+    options = list(itertools.product(DATES, DATES, [None, D(2026, 2, 1)]))
+    for combo in itertools.product(options, repeat=len(reps)):
+        rows = [
+            claim(rep, visited=v, sampled=s, won=w, row=i + 2)
+            for i, (rep, (v, s, w)) in enumerate(zip(reps, combo, strict=True))
+        ]
+        decision = decide(rows, DAYS, AS_OF)
+        prots = [c.protection for c in decision.claims]
+        owners = [c for c in decision.claims if c.verdict is Verdict.OWNER]
+        # exactly one owner iff someone is protected, and the owner is protected
+        assert len(owners) == (1 if any(p.protected for p in prots) else 0)
+        if owners:
+            owner = owners[0]
+            assert owner.protection.protected
+            # nobody protected started earlier than the owner
+            for c in decision.claims:
+                if c.protection.protected and c.row.rep != owner.row.rep:
+                    assert (c.protection.since or D.min) >= (owner.protection.since or D.min)
+                    assert c.verdict is Verdict.MUST_STOP
+        for c in decision.claims:
+            if c.verdict is Verdict.EXPIRED:
+                assert not c.protection.protected and c.protection.ever_protected
+            if c.verdict is Verdict.NOTICE:
+                assert not owners and not c.protection.ever_protected
