@@ -60,7 +60,9 @@ def test_empty_cells_are_no_date(value: object) -> None:
         (dt.time(9, 30), "是时间"),
     ],
 )
-def test_impossible_or_unreadable_dates_raise_a_chinese_message(value: object, message: str) -> None:
+def test_impossible_or_unreadable_dates_raise_a_chinese_message(
+    value: object, message: str
+) -> None:
     with pytest.raises(CellError) as info:
         parse_date(value)
     assert message in info.value.message
@@ -133,16 +135,13 @@ def test_things_that_cannot_be_a_phone(value: str) -> None:
 
 @given(st.from_regex(r"1[3-9][0-9]{9}", fullmatch=True), st.sampled_from(["", "-", " ", "+86 "]))
 def test_any_mobile_number_is_canonical_whatever_the_separators(mobile: str, sep: str) -> None:
-    if sep == "+86 ":
-        text = sep + mobile
-    else:
-        text = sep.join([mobile[:3], mobile[3:7], mobile[7:]])
+    text = sep + mobile if sep == "+86 " else sep.join([mobile[:3], mobile[3:7], mobile[7:]])
     assert parse_phones(text) == ((mobile,), ())
 
 
 @given(st.text(max_size=40))
 def test_phone_parser_never_raises(text: str) -> None:
-    good, bad = parse_phones(text)
+    good, _bad = parse_phones(text)
     assert all(isinstance(p, str) and p for p in good)
 
 

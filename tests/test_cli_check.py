@@ -20,14 +20,29 @@ def register(tmp_path: Path) -> Path:
     return write_register(
         tmp_path / "demo.xlsx",
         [
-            customer(customer="深圳市格林电子科技有限公司", rep="张伟", phone="138-1234-5678",
-                     sampled=dt.date(2026, 10, 3), status="送样"),  # row 3
-            customer(customer="格林电子（深圳）有限公司", rep="李娜", phone="13812345678",
-                     visited=dt.date(2026, 10, 20), status="拜访"),  # 4
-            customer(customer="雅玛西电子", rep="王芳", status="已合作", won=dt.date(2026, 10, 28),
-                     visited=dt.date(2026, 9, 1)),  # 5
+            customer(
+                customer="深圳市格林电子科技有限公司",
+                rep="张伟",
+                phone="138-1234-5678",
+                sampled=dt.date(2026, 10, 3),
+                status="送样",
+            ),  # row 3
+            customer(
+                customer="格林电子（深圳）有限公司",
+                rep="李娜",
+                phone="13812345678",
+                visited=dt.date(2026, 10, 20),
+                status="拜访",
+            ),  # 4
+            customer(
+                customer="雅玛西电子",
+                rep="王芳",
+                status="已合作",
+                won=dt.date(2026, 10, 28),
+                visited=dt.date(2026, 9, 1),
+            ),  # 5
             customer(customer="华美涂料", rep="刘洋", sampled="2026-13-01"),  # 6
-        ],  # fmt: skip
+        ],
         [customer(customer="宏达印刷", rep="张伟", status="已合作", won=dt.date(2026, 3, 1))],
         title="2026年10月 客户登记表",
         roster=ROSTER,
@@ -171,7 +186,11 @@ def _missing_header(path: Path, header: str) -> Path:
     [
         ("missing.xlsx", None, "文件不存在"),
         ("empty.xlsx", lambda p, s: p.write_bytes(b"") or p, "文件是空的"),
-        ("csv.xlsx", lambda p, s: p.write_text("客户名称,业务员\n格林电子,张伟\n", "utf-8") or p, "CSV"),
+        (
+            "csv.xlsx",
+            lambda p, s: p.write_text("客户名称,业务员\n格林电子,张伟\n", "utf-8") or p,
+            "CSV",
+        ),
         ("gbk.xlsx", lambda p, s: p.write_bytes("客户名称,业务员\n".encode("gbk")) or p, "CSV"),
         ("page.xlsx", lambda p, s: p.write_text("<html><table></table></html>") or p, "HTML"),
         ("old.xls", lambda p, s: _xls(p), ".xls"),

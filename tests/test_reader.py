@@ -111,7 +111,12 @@ def test_settings_and_roster_from_the_settings_sheet(tmp_path: Path) -> None:
     path = write_register(
         tmp_path / "r.xlsx",
         [customer(customer="格林电子", rep="张伟")],
-        settings=[["设置项", "值"], ["保护天数", 60], ["跟进提醒天数", "14天"], ["公司名称", "某某涂料"]],
+        settings=[
+            ["设置项", "值"],
+            ["保护天数", 60],
+            ["跟进提醒天数", "14天"],
+            ["公司名称", "某某涂料"],
+        ],
         roster=ROSTER,
     )
     settings = read_register(path).settings

@@ -55,7 +55,11 @@ def test_duplicate_id_across_both_sheets(tmp_path: Path) -> None:
     path = write_register(
         tmp_path / "r.xlsx",
         [customer(id="C000007", customer="甲", rep="张伟")],
-        [customer(id="C000007", customer="乙", rep="王芳", status="已合作", won=dt.date(2026, 9, 1))],
+        [
+            customer(
+                id="C000007", customer="乙", rep="王芳", status="已合作", won=dt.date(2026, 9, 1)
+            )
+        ],
     )
     assert _problems(path) == [
         ("已合作", 2, "编号", "C000007", "编号重复（与 跟进中 第 2 行相同）")
@@ -66,9 +70,16 @@ def test_a_clean_register_has_no_problems(tmp_path: Path) -> None:
     path = write_register(
         tmp_path / "r.xlsx",
         [
-            customer(customer="格林电子", rep="张伟", phone="0755-23456789", contacted="2026/9/1",
-                     visited="2026.9.10", sampled="2026年10月3日", status="送样"),
-        ],  # fmt: skip
+            customer(
+                customer="格林电子",
+                rep="张伟",
+                phone="0755-23456789",
+                contacted="2026/9/1",
+                visited="2026.9.10",
+                sampled="2026年10月3日",
+                status="送样",
+            ),
+        ],
         [customer(customer="华美涂料", rep="李娜", status="已合作", won=dt.date(2026, 5, 1))],
         roster=ROSTER,
     )

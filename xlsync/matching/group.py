@@ -1,13 +1,36 @@
-"""Group rows that name the same customer: block cheaply, score inside blocks, union."""
+"""Group rows that name the same customer: block cheaply, judge pairs inside blocks, union.
+
+Blocks (never all pairs):
+- the exact core key (trade name + strong industry words), split by city;
+- the trade name alone (a short `格林` for `格林电子`), only where that is unambiguous;
+- a deletion neighbourhood of the core (every key with one character removed), which finds
+  one-character typos and insertions;
+- each canonical phone number, except numbers shared by many different names (a
+  switchboard or an agency is not evidence).
+
+Each candidate pair is judged by `judge`: different strong industry words (`电子` vs `电器`)
+or different cities (`深圳` vs `东莞`) keep names apart unless a phone says otherwise.
+"""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
+from itertools import combinations
 
-from xlsync.matching.normalize import NameKey, analyse
+from pypinyin import lazy_pinyin
+from rapidfuzz.fuzz import ratio
+
+from xlsync.matching.normalize import NameKey, analyse, place_code, places_conflict
 from xlsync.register.cells import parse_phones
+
+# A number shared by more different names than this is a switchboard, not evidence.
+SWITCHBOARD_NAMES = 3
+# Deletion-neighbourhood buckets larger than this are too generic to compare pairwise.
+MAX_BUCKET = 60
+SAME_NAME, SAME_PHONE, SIMILAR = "名称相同", "同一电话", "名称相似"
 
 
 @dataclass(frozen=True, slots=True)
@@ -16,9 +39,47 @@ class Group:
     reason: str  # 名称相同 / 同一电话 / 名称相似 0.93, joined with "、"
 
 
-class _UnionFind:
-    def __init__(self, n: int) -> None:
-        self.parent = list(range(n))
+@dataclass(frozen=True, slots=True)
+class Item:
+    """One name and its phones, prepared for matching."""
+
+    key: NameKey | None
+    phones: frozenset[str]
+    place: str  # province / city code from the name, "" when none
+
+    @property
+    def mobiles(self) -> frozenset[str]:
+        return frozenset(p for p in self.phones if len(p) == 11 and p[0] == "1")
+
+    @classmethod
+    def of(cls, name: str, phones: Iterable[str]) -> Item:
+        key = analyse(name) if name and name.strip() else None
+        if key is not None and (not key.core or key.person):
+            key = None  # no company name to compare: only a phone can link this row
+        numbers: list[str] = []
+        for text in phones:
+            numbers.extend(parse_phones(text)[0])
+        return cls(key, frozenset(numbers), place_code(key.place) if key else "")
+
+
+class _Clusters:
+    """Union-find that refuses to merge clusters naming different cities or industries.
+
+    Pairwise judgement alone lets chains through: 东莞泰克 = 泰克 (no city) = 昆山泰克电子.
+    Each cluster remembers the cities and the industry words of its members; a merge that
+    would put two conflicting ones in one cluster is refused (a shared phone may still join
+    different cities: companies move and open branches).
+    """
+
+    def __init__(self, items: Sequence[Item]) -> None:
+        self.parent = list(range(len(items)))
+        self.places: dict[int, set[str]] = {}
+        self.keys: dict[int, list[NameKey]] = {}
+        for i, item in enumerate(items):
+            if item.place:
+                self.places[i] = {item.place[:4]}
+            if item.key is not None and item.key.business:
+                self.keys[i] = [item.key]
 
     def find(self, i: int) -> int:
         parent = self.parent
@@ -27,70 +88,214 @@ class _UnionFind:
             i = parent[i]
         return i
 
-    def union(self, a: int, b: int) -> None:
+    def union(self, a: int, b: int, *, by_phone: bool) -> bool:
         ra, rb = self.find(a), self.find(b)
-        if ra != rb:
-            self.parent[max(ra, rb)] = min(ra, rb)
+        if ra == rb:
+            return True
+        pa, pb = self.places.get(ra, set()), self.places.get(rb, set())
+        if not by_phone and any(places_conflict(x, y) for x in pa for y in pb):
+            return False
+        ka, kb = self.keys.get(ra, []), self.keys.get(rb, [])
+        if any(_industries_conflict(x, y) for x in ka for y in kb):
+            return False
+        keep, gone = min(ra, rb), max(ra, rb)
+        self.parent[gone] = keep
+        if pa or pb:
+            self.places[keep] = pa | pb
+            self.places.pop(gone, None)
+        if ka or kb:
+            merged = {(k.strong, k.business): k for k in ka + kb}
+            self.keys[keep] = list(merged.values())
+            self.keys.pop(gone, None)
+        return True
 
 
-def _phones_of(raw: Iterable[str]) -> tuple[str, ...]:
-    out: list[str] = []
-    for text in raw:
-        out.extend(parse_phones(text)[0])
-    return tuple(dict.fromkeys(out))
+def judge(a: Item, b: Item, *, shared_phone: bool = False) -> tuple[str, float] | None:
+    """Whether two items name the same customer: (reason, score) or None.
+
+    `shared_phone` says the two rows have a phone number in common.
+    """
+    ka, kb = a.key, b.key
+    shared_mobile = shared_phone and bool(a.mobiles & b.mobiles)
+    if ka is None or kb is None:
+        # a row with only a contact person's name: the same mobile is the same person
+        return (SAME_PHONE, 1.0) if shared_mobile else None
+    strong_a, strong_b = set(ka.strong), set(kb.strong)
+    if _industries_conflict(ka, kb):
+        return None  # 格林电子 / 格林电器: a shared switchboard does not change that
+    if places_conflict(a.place, b.place) and not shared_phone:
+        return None  # 深圳格林电子 / 东莞格林电子 with no phone in common
+    if ka.core == kb.core:
+        return SAME_NAME, 1.0
+    score = ratio(ka.core, kb.core) / 100
+    nested = not strong_a or not strong_b or strong_a <= strong_b or strong_b <= strong_a
+    if ka.trade == kb.trade and nested:
+        return SIMILAR, score
+    if strong_a == strong_b and strong_a and homophone_typo(ka.trade, kb.trade):
+        return SIMILAR, score
+    if shared_mobile or (shared_phone and _related(ka, kb)):
+        return SAME_PHONE, 1.0
+    return None
+
+
+def _industries_conflict(a: NameKey, b: NameKey) -> bool:
+    if a.strong and b.strong and set(a.strong).isdisjoint(b.strong):
+        return True
+    return bool(a.business and b.business and a.business.isdisjoint(b.business))
+
+
+def homophone_typo(x: str, y: str) -> bool:
+    """One character written as another that sounds the same (鑫隆 / 新隆, 格林 / 格琳)."""
+    if len(x) != len(y) or len(x) < 2:
+        return False
+    diff = [i for i in range(len(x)) if x[i] != y[i]]
+    if len(diff) != 1:
+        return False
+    i = diff[0]
+    return not x[i].isascii() and _sound(x[i]) == _sound(y[i])
+
+
+@lru_cache(maxsize=8192)
+def _sound(char: str) -> str:
+    return lazy_pinyin(char)[0]
+
+
+def _related(a: NameKey, b: NameKey) -> bool:
+    """Names that could be the same company written loosely (used only with a shared phone)."""
+    if a.trade in b.text or b.trade in a.text:
+        return True
+    return bool(set(a.trade) & set(b.trade)) and ratio(a.trade, b.trade) >= 50
+
+
+def prepare(items: Sequence[tuple[str, Sequence[str]]]) -> list[Item]:
+    return [Item.of(name, phones) for name, phones in items]
 
 
 def find_groups(items: Sequence[tuple[str, Sequence[str]]]) -> list[Group]:
     """Groups of two or more items (name, phones) that name the same customer."""
-    keys: list[NameKey | None] = [analyse(name) if name.strip() else None for name, _ in items]
-    phones = [_phones_of(p) for _, p in items]
-    uf = _UnionFind(len(items))
-    edges: list[tuple[int, str]] = []  # (a member, why it was linked)
+    return group_items(prepare(items))
 
-    def link(a: int, b: int, reason: str) -> None:
-        uf.union(a, b)
-        edges.append((a, reason))
+
+def group_items(prepared: Sequence[Item]) -> list[Group]:
+    n = len(prepared)
+    uf = _Clusters(prepared)
+    edges: list[tuple[int, str]] = []
+
+    def link(i: int, j: int, verdict: tuple[str, float]) -> None:
+        reason, score = verdict
+        if uf.union(i, j, by_phone=reason == SAME_PHONE):
+            edges.append((i, f"{reason} {score:.2f}" if reason == SIMILAR else reason))
 
     by_core: dict[str, list[int]] = defaultdict(list)
-    for i, key in enumerate(keys):
-        if key is not None and len(key.core) >= 2:
-            by_core[key.core].append(i)
-    for members in by_core.values():
-        for other in members[1:]:
-            link(members[0], other, "名称相同")
+    by_trade: dict[str, list[int]] = defaultdict(list)
+    for i, item in enumerate(prepared):
+        if item.key is not None:
+            by_core[item.key.core].append(i)
+            by_trade[item.key.trade].append(i)
 
+    # 1. the same core: link within each city; names without a city join the only city
+    for members in by_core.values():
+        if len(members) > 1:
+            _link_same_core(prepared, members, link)
+
+    # 2. the same trade name with fewer industry words (格林 / 格林电子, 永美印刷 /
+    #    永美印刷包装): linked to the fullest variant, only when there is just one
+    for members in by_trade.values():
+        variants = {frozenset(prepared[i].key.strong) for i in members}  # type: ignore[union-attr]
+        if len(variants) < 2:
+            continue
+        maximal = [v for v in variants if not any(v < w for w in variants)]
+        if len(maximal) != 1:
+            continue
+        top = next(i for i in members if frozenset(prepared[i].key.strong) == maximal[0])  # type: ignore[union-attr]
+        for i in members:
+            if uf.find(i) != uf.find(top):
+                verdict = judge(prepared[i], prepared[top])
+                if verdict:
+                    link(i, top, verdict)
+
+    # 3. one-character typos: deletion neighbourhood of cores of three or more characters
+    neighbours: dict[str, list[int]] = defaultdict(list)
+    for core, members in by_core.items():
+        if len(core) >= 3:
+            head = members[0]
+            neighbours[core].append(head)
+            for k in range(len(core)):
+                neighbours[core[:k] + core[k + 1 :]].append(head)
+    for bucket in neighbours.values():
+        if 1 < len(bucket) <= MAX_BUCKET:
+            for i, j in combinations(bucket, 2):
+                if uf.find(i) != uf.find(j):
+                    verdict = judge(prepared[i], prepared[j])
+                    if verdict:
+                        link(i, j, verdict)
+
+    # 4. shared phones, unless the number is a switchboard for many names
     by_phone: dict[str, list[int]] = defaultdict(list)
-    for i, numbers in enumerate(phones):
-        for number in numbers:
+    for i, item in enumerate(prepared):
+        for number in item.phones:
             by_phone[number].append(i)
     for members in by_phone.values():
-        for other in members[1:]:
-            if _names_compatible(keys[members[0]], keys[other]):
-                link(members[0], other, "同一电话")
+        if len(members) < 2:
+            continue
+        cores = {prepared[i].key.core for i in members if prepared[i].key is not None}  # type: ignore[union-attr]
+        if len(cores) > SWITCHBOARD_NAMES:
+            continue
+        for i, j in combinations(members, 2):
+            verdict = judge(prepared[i], prepared[j], shared_phone=True)
+            if verdict:
+                link(i, j, (SAME_PHONE, 1.0))
 
+    return _collect(uf, n, edges)
+
+
+def _link_same_core(prepared: Sequence[Item], members: list[int], link) -> None:  # type: ignore[no-untyped-def]
+    by_place: dict[str, list[int]] = defaultdict(list)
+    for i in members:
+        by_place[prepared[i].place].append(i)
+    placed = [p for p in by_place if p]
+    # merge places that do not conflict (广东 and 深圳: the same; 深圳 and 东莞: not)
+    clusters: list[list[int]] = []
+    for place in sorted(placed, key=len, reverse=True):
+        for cluster in clusters:
+            if not places_conflict(prepared[cluster[0]].place, place):
+                cluster.extend(by_place[place])
+                break
+        else:
+            clusters.append(list(by_place[place]))
+    unplaced = by_place.get("", [])
+    if len(clusters) <= 1:
+        clusters = [(clusters[0] if clusters else []) + unplaced]
+    elif unplaced:
+        clusters.append(unplaced)  # ambiguous: which city's company? keep apart
+    for cluster in clusters:
+        for other in cluster[1:]:
+            link(cluster[0], other, (SAME_NAME, 1.0))
+
+
+def _collect(uf: _Clusters, n: int, edges: list[tuple[int, str]]) -> list[Group]:
     clusters: dict[int, list[int]] = defaultdict(list)
-    for i in range(len(items)):
+    for i in range(n):
         clusters[uf.find(i)].append(i)
-    why: dict[int, set[str]] = defaultdict(set)
+    why: dict[int, list[str]] = defaultdict(list)
     for member, reason in edges:
-        why[uf.find(member)].add(reason)
+        why[uf.find(member)].append(reason)
     groups: list[Group] = []
     for root, members in clusters.items():
         if len(members) < 2:
             continue
-        found = sorted(why[root], key=_REASON_ORDER.index)
-        groups.append(Group(tuple(members), "、".join(found)))
+        groups.append(Group(tuple(members), _reason(why[root])))
     groups.sort(key=lambda g: g.members[0])
     return groups
 
 
-_REASON_ORDER = ["名称相同", "同一电话", "名称相似"]
-
-
-def _names_compatible(a: NameKey | None, b: NameKey | None) -> bool:
-    """A shared phone links two rows unless their names clearly name different companies."""
-    if a is None or b is None:
-        return True
-    if a.strong and b.strong and set(a.strong).isdisjoint(b.strong):
-        return False
-    return a.trade == b.trade or a.trade in b.trade or b.trade in a.trade
+def _reason(reasons: list[str]) -> str:
+    parts: list[str] = []
+    if SAME_NAME in reasons:
+        parts.append(SAME_NAME)
+    if SAME_PHONE in reasons:
+        parts.append(SAME_PHONE)
+    similar = [r for r in reasons if r.startswith(SIMILAR)]
+    if similar:
+        parts.append(min(similar))  # the weakest link is the honest one to show
+    return "、".join(parts)

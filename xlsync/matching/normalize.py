@@ -96,6 +96,36 @@ WEAK_WORDS: frozenset[str] = frozenset(
         "经营",
         "实业发展",
         "科技发展",
+        "制造",
+        "制品",
+        "生产",
+        "加工",
+        "销售",
+        "服务",
+        "开发",
+        "研发",
+        "供应链",
+        "商务",
+        "实业投资",
+    }
+)
+
+# Generic words that still say what kind of business it is (泰克科技 vs 泰克电子, 金达贸易
+# vs 金达机械): compared when a name has nothing more specific.
+BUSINESS_WORDS: frozenset[str] = frozenset(
+    {
+        "科技",
+        "技术",
+        "实业",
+        "贸易",
+        "工贸",
+        "商贸",
+        "国际贸易",
+        "进出口",
+        "投资",
+        "控股",
+        "经贸",
+        "科贸",
     }
 )
 
@@ -209,9 +239,6 @@ STRONG_WORDS: frozenset[str] = frozenset(
         "电镀",
         "表面处理",
         "压铸",
-        "五金制品",
-        "塑胶制品",
-        "制品",
         "器材",
         "配件",
         "零件",
@@ -232,6 +259,87 @@ STRONG_WORDS: frozenset[str] = frozenset(
         "美容",
     }
 )
+STRONG_WORDS = STRONG_WORDS | frozenset(
+    [
+        "染料",
+        "化纤",
+        "印染",
+        "皮具",
+        "辅料",
+        "线缆",
+        "纤维",
+        "布业",
+        "织造",
+        "针织",
+        "毛织",
+        "水泥",
+        "钢构",
+        "钢结构",
+        "管业",
+        "阀门",
+        "泵业",
+        "轴承",
+        "紧固件",
+        "弹簧",
+        "焊接",
+        "激光",
+        "数控",
+        "机床",
+        "刀具",
+        "磨具",
+        "胶带",
+        "标签",
+        "薄膜",
+        "膜业",
+        "海绵",
+        "泡沫",
+        "纸箱",
+        "彩盒",
+        "包材",
+        "塑业",
+        "注塑",
+        "吸塑",
+        "线材",
+        "铸造",
+        "锻造",
+        "冲压",
+        "钣金",
+        "元器件",
+        "传感器",
+        "电控",
+        "变压器",
+        "光伏",
+        "储能",
+        "锂电",
+        "充电",
+        "农业",
+        "养殖",
+        "茶业",
+        "酒业",
+        "餐饮",
+        "酒店",
+        "广告",
+        "传媒",
+        "文化",
+        "设计",
+        "教育",
+        "咨询",
+        "人力资源",
+        "保洁",
+        "清洁",
+        "石化",
+        "防水",
+        "保温",
+        "门窗",
+        "幕墙",
+        "地板",
+        "瓷砖",
+        "劳保",
+        "电线",
+        "电缆",
+        "电子元件",
+    ]
+)
 _INDUSTRY_SET = WEAK_WORDS | STRONG_WORDS
 _INDUSTRY_LENGTHS = tuple(sorted({len(w) for w in _INDUSTRY_SET}, reverse=True))
 _LEGAL_SET = frozenset(LEGAL_FORMS)
@@ -250,8 +358,28 @@ _BRACKETS = re.compile(
     r"[(\[{【（〔［｛<《]([^()\[\]{}【】（）〔〕［］｛｝<>《》]*)[)\]}】）〕］｝>》]"
 )
 _NON_WORD = re.compile(r"[^0-9a-z\u3400-\u9fff]+")
-_LATIN = re.compile(r"[a-z0-9]+")
-_TOWN = re.compile(r"^[\u4e00-\u9fff]{2,3}(?:镇|街道|乡)")
+_LATIN = re.compile(r"[a-z]+")
+_NOTE_TAIL = re.compile(r"\s*[\-—_/|:：]+\s*([\u4e00-\u9fff]{1,5})\s*$")
+# The most common Chinese surnames: a one-character title (总, 工, 生) after one of them is
+# a contact person (王总, 覃工, 韩生), after anything else it may be a trade name (宏工).
+SURNAMES = frozenset(
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程"
+    "苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛"
+    "郝龚邵万钱严覃武戴莫孔向汤常温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰"
+    "焦俞左柳甘祝包宁尚符舒阮柯纪梅童凌毕单季裴霍涂成苗谷盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁"
+    "蒲房滕屈饶解牟艾尤阳时穆农司卓古吉缪简车项连芦麦褚娄窦戚岑景党宫费卜冷晏席卫米柏宗瞿桂全"
+)
+_TOWN = re.compile(r"^[\u4e00-\u9fff]{1,3}(?:镇|街道|乡)")
+# A contact person written into the name: 王总, 李小姐, 覃工, 韩生, 叶经理
+_TITLES = "小姐|先生|女士|经理|总经理|老板|老板娘|主管|采购|厂长|主任|老师|总|工|生|姐|哥"
+_PERSON = re.compile(rf"^[\u4e00-\u9fff]{{1,3}}?(?:{_TITLES})$")
+_PERSON_TAIL = re.compile(
+    rf"(?:[\s\-—_/·,，:：;；]+[\u4e00-\u9fff]{{1,3}}?(?:{_TITLES})"
+    r"|[\u4e00-\u9fff](?:小姐|先生|女士|经理|总经理|老板|主管|采购|厂长))\s*$"
+)
+_PERSON_THEN_COMPANY = re.compile(
+    rf"^\W*[\u4e00-\u9fff]{{1,2}}?(?:{_TITLES})\s*[(\[（【]([^()\[\]（）【】]+)[)\]）】]\s*$"
+)
 _DIVISION_SUFFIXES = (
     "特别行政区",
     "维吾尔自治区",
@@ -279,6 +407,12 @@ class NameKey:
     strong: tuple[str, ...]  # industry words that tell companies apart: (`电子`,)
     weak: tuple[str, ...]  # generic words: (`科技`,)
     place: str  # the place prefix or bracket that was removed: `深圳`
+    person: bool = False  # the "name" is only a contact person (王总, 李小姐)
+
+    @property
+    def business(self) -> frozenset[str]:
+        """Strong industry words plus business-like generic words (科技, 贸易)."""
+        return frozenset(self.strong) | (frozenset(self.weak) & BUSINESS_WORDS)
 
     @property
     def core(self) -> str:
@@ -286,14 +420,76 @@ class NameKey:
         return self.trade + "".join(self.strong)
 
 
+# Divisions created after the snapshot that ships with cpca 0.5.5 (Shenzhen, 2016-2018).
+_SUPPLEMENT = (("440309000000", "龙华区"), ("440310000000", "坪山区"), ("440311000000", "光明区"))
+
+
+@cache
+def _division_records() -> tuple[tuple[str, str], ...]:
+    text = resources.files("cpca").joinpath("resources/adcodes.csv").read_text("utf-8")
+    records = [(r["adcode"], r["name"]) for r in csv.DictReader(text.splitlines())]
+    return (*records, *_SUPPLEMENT)
+
+
+@cache
+def _place_codes() -> dict[str, str]:
+    """Division names (full and short) -> adcode prefix: 2 digits for a province, 4 for a
+    city, 6 for a district. A short name shared by several divisions (朝阳, 鼓楼) maps to
+    what they have in common, possibly nothing."""
+    codes: dict[str, str] = {}
+    for code, name in _division_records():
+        if code[2:6] == "0000":
+            prefix = code[:2]
+        elif code[4:6] == "00":
+            prefix = code[:4]
+        else:
+            prefix = code[:6]
+        for n in (name, _short_division(name)):
+            if not n:
+                continue
+            old = codes.get(n)
+            codes[n] = prefix if old is None else _common_prefix(old, prefix)
+    return codes
+
+
+def _common_prefix(a: str, b: str) -> str:
+    n = 0
+    while n < min(len(a), len(b)) and a[n] == b[n]:
+        n += 1
+    return a[: n - n % 2]
+
+
+def place_code(place: str) -> str:
+    """The most specific province/city code named at the start of a place text, or ""."""
+    codes = _place_codes()
+    best = ""
+    i = 0
+    while i < len(place):
+        for n in range(min(8, len(place) - i), 1, -1):
+            code = codes.get(place[i : i + n])
+            if code is not None:
+                if len(code) > len(best):
+                    best = code
+                i += n
+                break
+        else:
+            break
+    return best
+
+
+def places_conflict(a: str, b: str) -> bool:
+    """Two place codes that name different provinces or different cities (districts of
+    one city do not conflict: reps write the district they happened to visit)."""
+    n = min(len(a), len(b), 4)
+    return n > 0 and a[:n] != b[:n]
+
+
 @cache
 def _divisions() -> tuple[frozenset[str], frozenset[str]]:
     """(top-level names: provinces and cities, full and short; district full names + shorts)."""
     top: set[str] = {"中国", "中华", "华南", "华东", "华北", "珠三角"}
     districts: set[str] = set()
-    text = resources.files("cpca").joinpath("resources/adcodes.csv").read_text("utf-8")
-    for record in csv.DictReader(text.splitlines()):
-        code, name = record["adcode"], record["name"]
+    for code, name in _division_records():
         level_top = code[4:6] == "00"  # province (xx0000) or prefecture city (xxxx00)
         bucket = top if level_top else districts
         bucket.add(name)
@@ -322,32 +518,48 @@ def _strip_places(s: str) -> tuple[str, str]:
     """Remove leading province / city / district names; keep at least two characters."""
     top, districts = _divisions()
     removed = ""
-    after_top = False
     while True:
         for n in _division_lengths():
             if len(s) - n < 2:
                 continue
             head = s[:n]
-            full_district = head in districts and head.endswith(("区", "县", "市", "旗"))
-            if head in top or full_district or (after_top and head in districts):
+            if head in top or head in districts:
                 removed += head
                 s = s[n:]
-                after_top = True
                 break
         else:
             m = _TOWN.match(s)
-            if m and after_top and len(s) - m.end() >= 2:
+            if m and len(s) - m.end() >= 2:
                 removed += m.group(0)
                 s = s[m.end() :]
                 continue
             return s, removed
 
 
+def _is_person(trade: str) -> bool:
+    if not _PERSON.match(trade):
+        return False
+    if trade[-1] in "总工生姐哥" and trade[-2:] not in ("经理", "老总"):
+        return len(trade) <= 3 and trade[0] in SURNAMES
+    return True
+
+
+def _has_business_word(text: str) -> bool:
+    return any(
+        text[i:j] in _INDUSTRY_SET or text[i:j] in _LEGAL_SET
+        for i in range(len(text))
+        for j in range(i + 2, len(text) + 1)
+    )
+
+
 @lru_cache(maxsize=1 << 17)
 def analyse(name: str) -> NameKey:
     """Take a company name apart into place, trade name and industry words."""
-    s = _T2S.convert(unicodedata.normalize("NFKC", name).casefold())
+    s = _T2S.convert(unicodedata.normalize("NFKC", name).casefold()).strip()
     place = ""
+    m = _PERSON_THEN_COMPANY.match(s)
+    if m:
+        s = m.group(1)  # 马小姐（中建创业家具）: the company is the part in brackets
 
     def drop_place_bracket(m: re.Match[str]) -> str:
         nonlocal place
@@ -358,10 +570,14 @@ def analyse(name: str) -> NameKey:
             return ""
         if inner in _divisions()[0] or inner in _divisions()[1]:
             place = place or inner
-            return ""
-        return m.group(1)
+        # anything else in brackets is a note (老客户, 已送样) or a translation (GREEN)
+        return ""
 
     s = _BRACKETS.sub(drop_place_bracket, s)
+    s = _PERSON_TAIL.sub("", s) if len(s) > 4 else s
+    note = _NOTE_TAIL.search(s)
+    if note and not _has_business_word(note.group(1)):
+        s = s[: note.start()]  # 威辉公司-待回复: a note after a dash
     s = _NON_WORD.sub("", s)
     text = s
     # legal forms and industry words come off the end, in any interleaving
@@ -379,12 +595,15 @@ def analyse(name: str) -> NameKey:
             s = s[: -len(word)]
             (strong if word in STRONG_WORDS else weak).insert(0, word)
             changed = True
+    cjk = _LATIN.sub("", s)
+    if len(cjk) >= 2 and cjk != s:
+        s = cjk  # ＧＲＥＥＮ格林 -> 格林: the Chinese trade name is the one reps share
     # places come off the front of what is left, never leaving less than two characters
     # (中山电子 keeps 中山 as its trade name)
     s, removed = _strip_places(s)
     place = place or removed
     trade = s
-    cjk = _LATIN.sub("", trade)
-    if len(cjk) >= 2 and cjk != trade:
-        trade = cjk  # ＧＲＥＥＮ格林 -> 格林: the Chinese trade name is the one reps share
-    return NameKey(text=text, trade=trade, strong=tuple(strong), weak=tuple(weak), place=place)
+    person = not strong and _is_person(trade)
+    return NameKey(
+        text=text, trade=trade, strong=tuple(strong), weak=tuple(weak), place=place, person=person
+    )
