@@ -7,7 +7,8 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from xlsync.matching import analyse, find_groups
+from xlsync.matching import analyse
+from xlsync.matching.group import Item, group_items
 from xlsync.model import Problem, Row
 from xlsync.register.schema import FIELDS
 from xlsync.register.validate import validate_rows
@@ -74,7 +75,7 @@ def check_registers(target: str, registers: RegisterSet, as_of: dt.date) -> Chec
             _COLUMN_ORDER.get(p.column, 99),
         )
     )
-    found = find_groups([(r.customer, r.phones) for r in rows])
+    found = group_items([Item.of(r.customer, r.phones, canonical=True) for r in rows])
     groups: list[DuplicateGroup] = []
     for group in found:
         members = [rows[i] for i in group.members]

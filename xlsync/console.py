@@ -7,6 +7,7 @@ from rich.table import Table
 
 from xlsync.check import CheckResult
 from xlsync.rules import VERDICT_LABELS, Verdict
+from xlsync.who import WhoAnswer
 
 SHOW_AT_MOST = 40
 
@@ -76,3 +77,44 @@ def print_check(result: CheckResult, console: Console, *, show_all: bool = False
 def _more(console: Console, total: int, limit: int | None) -> None:
     if limit is not None and total > limit:
         console.print(f"……还有 {total - limit} 条未显示（加 --all 显示全部，或用 --json）")
+
+
+def _date(value: object) -> str:
+    return value.isoformat() if value is not None else ""  # type: ignore[attr-defined]
+
+
+def print_who(answer: WhoAnswer, console: Console, *, rep: str | None, folder: bool) -> None:
+    verdict = answer.verdict(rep)
+    colour = "green" if answer.may_call(rep) else "bold red"
+    console.print(f"[{colour}]{verdict}[/]")
+    claims = answer.decision.claims if answer.decision else ()
+    if claims:
+        table = Table(title=f"登记表中的「{answer.name}」", show_lines=True)
+        for title in ("客户", "业务员", "状态", "日期", "保护", "位置"):
+            table.add_column(title, overflow="fold")
+        for c in claims:
+            r = c.row
+            dates = "\n".join(
+                f"{label} {_date(day)}"
+                for label, day in (("联系", r.contacted), ("拜访", r.visited), ("送样", r.sampled),
+                                   ("成交", r.won))
+                if day is not None
+            )  # fmt: skip
+            table.add_row(
+                r.customer, f"{r.rep}\n{r.department}".strip(), r.status.label if r.status else "",
+                dates, f"{c.protection.reason()}\n{VERDICT_LABELS[c.verdict]}",
+                _where(r.file, r.sheet, r.row, folder),
+            )  # fmt: skip
+        console.print(table)
+    else:
+        console.print(f"登记表中没有「{answer.name}」。")
+    if answer.maybe:
+        table = Table(title="可能是同一客户（名称相近，请核对）")
+        for title in ("客户", "业务员", "状态", "相似度", "位置"):
+            table.add_column(title, overflow="fold")
+        for r, score in answer.maybe:
+            table.add_row(
+                r.customer, r.rep, r.status.label if r.status else "", f"{score:.2f}",
+                _where(r.file, r.sheet, r.row, folder),
+            )  # fmt: skip
+        console.print(table)

@@ -52,13 +52,14 @@ class Item:
         return frozenset(p for p in self.phones if len(p) == 11 and p[0] == "1")
 
     @classmethod
-    def of(cls, name: str, phones: Iterable[str]) -> Item:
+    def of(cls, name: str, phones: Iterable[str], *, canonical: bool = False) -> Item:
         key = analyse(name) if name and name.strip() else None
         if key is not None and (not key.core or key.person):
             key = None  # no company name to compare: only a phone can link this row
-        numbers: list[str] = []
-        for text in phones:
-            numbers.extend(parse_phones(text)[0])
+        if canonical:
+            numbers: Iterable[str] = phones  # already parsed by the reader
+        else:
+            numbers = [n for text in phones for n in parse_phones(text)[0]]
         return cls(key, frozenset(numbers), place_code(key.place) if key else "")
 
 

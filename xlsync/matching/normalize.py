@@ -13,11 +13,12 @@ that ships with the `cpca` package.
 from __future__ import annotations
 
 import csv
+import importlib.util
 import re
 import unicodedata
 from dataclasses import dataclass
 from functools import cache, lru_cache
-from importlib import resources
+from pathlib import Path
 
 import opencc
 
@@ -409,15 +410,10 @@ class NameKey:
     place: str  # the place prefix or bracket that was removed: `深圳`
     person: bool = False  # the "name" is only a contact person (王总, 李小姐)
 
-    @property
-    def business(self) -> frozenset[str]:
-        """Strong industry words plus business-like generic words (科技, 贸易)."""
-        return frozenset(self.strong) | (frozenset(self.weak) & BUSINESS_WORDS)
-
-    @property
-    def core(self) -> str:
-        """Trade name plus strong industry words: the exact-match key (`格林电子`)."""
-        return self.trade + "".join(self.strong)
+    # Trade name plus strong industry words: the exact-match key (`格林电子`).
+    core: str = ""
+    # Strong industry words plus business-like generic words (科技, 贸易).
+    business: frozenset[str] = frozenset()
 
 
 # Divisions created after the snapshot that ships with cpca 0.5.5 (Shenzhen, 2016-2018).
@@ -426,7 +422,12 @@ _SUPPLEMENT = (("440309000000", "龙华区"), ("440310000000", "坪山区"), ("4
 
 @cache
 def _division_records() -> tuple[tuple[str, str], ...]:
-    text = resources.files("cpca").joinpath("resources/adcodes.csv").read_text("utf-8")
+    # find the data file without importing cpca (its import loads pandas: ~0.3 s)
+    spec = importlib.util.find_spec("cpca")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("the cpca package (Chinese administrative divisions) is not installed")
+    csv_path = Path(next(iter(spec.submodule_search_locations))) / "resources" / "adcodes.csv"
+    text = csv_path.read_text("utf-8")
     records = [(r["adcode"], r["name"]) for r in csv.DictReader(text.splitlines())]
     return (*records, *_SUPPLEMENT)
 
@@ -605,5 +606,12 @@ def analyse(name: str) -> NameKey:
     trade = s
     person = not strong and _is_person(trade)
     return NameKey(
-        text=text, trade=trade, strong=tuple(strong), weak=tuple(weak), place=place, person=person
+        text=text,
+        trade=trade,
+        strong=tuple(strong),
+        weak=tuple(weak),
+        place=place,
+        person=person,
+        core=trade + "".join(strong),
+        business=frozenset(strong).union(w for w in weak if w in BUSINESS_WORDS),
     )

@@ -116,7 +116,6 @@ _LANDLINE = re.compile(r"^0[1-9]\d{8,10}$")  # area code (3-4 digits incl. the 0
 _SERVICE = re.compile(r"^[48]00\d{7}$")  # 400 / 800 numbers
 _LOCAL = re.compile(r"^[2-8]\d{6,7}$")  # a local number written without its area code
 _MOBILE_RUN = re.compile(r"(?<!\d)1[3-9]\d(?:[\s\-]?\d){8}(?!\d)")
-_STRIP = re.compile(r"[\s\-－—.()（）\[\]【】·]")
 
 
 def _canonical_digits(digits: str, international: bool) -> str | None:
@@ -142,16 +141,22 @@ def _canonical_digits(digits: str, international: bool) -> str | None:
 
 def _canonical_one(chunk: str) -> str | None:
     international = chunk.lstrip().startswith("+")
-    core = _EXTENSION.sub("", chunk) if len(re.sub(r"\D", "", chunk)) > 11 else chunk
-    digits = re.sub(r"\D", "", _STRIP.sub("", core))
+    core = _EXTENSION.sub("", chunk) if len(_NON_DIGIT.sub("", chunk)) > 11 else chunk
+    digits = _NON_DIGIT.sub("", core)
     result = _canonical_digits(digits, international)
     if result is None and core is not chunk:
-        result = _canonical_digits(re.sub(r"\D", "", chunk), international)
+        result = _canonical_digits(_NON_DIGIT.sub("", chunk), international)
     return result
+
+
+_NON_DIGIT = re.compile(r"\D")
+_PLAIN_NUMBER = re.compile(r"1[3-9]\d{9}|0[1-9]\d{8,10}")
 
 
 @lru_cache(maxsize=65536)
 def _parse_phone_text(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    if _PLAIN_NUMBER.fullmatch(text):
+        return (text,), ()  # the common case: one mobile or landline, digits only
     s = unicodedata.normalize("NFKC", text).strip()
     good: list[str] = []
     bad: list[str] = []
