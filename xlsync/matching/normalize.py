@@ -420,15 +420,23 @@ class NameKey:
 _SUPPLEMENT = (("440309000000", "龙华区"), ("440310000000", "坪山区"), ("440311000000", "光明区"))
 
 
-@cache
-def _division_records() -> tuple[tuple[str, str], ...]:
-    # find the data file without importing cpca (its import loads pandas: ~0.3 s)
+def _cpca_resource(name: str) -> str:
+    # find the data files without importing cpca (its import loads pandas: ~0.3 s)
     spec = importlib.util.find_spec("cpca")
     if spec is None or not spec.submodule_search_locations:
         raise RuntimeError("the cpca package (Chinese administrative divisions) is not installed")
-    csv_path = Path(next(iter(spec.submodule_search_locations))) / "resources" / "adcodes.csv"
-    text = csv_path.read_text("utf-8")
-    records = [(r["adcode"], r["name"]) for r in csv.DictReader(text.splitlines())]
+    folder = Path(next(iter(spec.submodule_search_locations))) / "resources"
+    return (folder / name).read_text("utf-8")
+
+
+@cache
+def _division_records() -> tuple[tuple[str, str], ...]:
+    text = _cpca_resource("adcodes.csv")
+    records = [
+        (r["adcode"], r["name"])
+        for r in csv.DictReader(text.splitlines())
+        if len(r["name"]) >= 2 and r["name"] not in ("市辖区", "县", "省直辖县级行政区划")
+    ]
     return (*records, *_SUPPLEMENT)
 
 
@@ -501,12 +509,27 @@ def _divisions() -> tuple[frozenset[str], frozenset[str]]:
 
 
 def _short_division(name: str) -> str | None:
+    """广东省 -> 广东, 广西壮族自治区 -> 广西, 江城哈尼族彝族自治县 -> 江城."""
     for suffix in _DIVISION_SUFFIXES:
         if name.endswith(suffix) and len(name) - len(suffix) >= 2:
             short = name[: -len(suffix)]
-            # 广西壮族自治区 -> 广西; 内蒙古 keeps three characters
-            return re.sub(r"(?:[\u4e00-\u9fff]{1,3}族)+$", "", short) or short
+            stripped = True
+            while stripped:
+                stripped = False
+                for nation in _nations():
+                    if short.endswith(nation) and len(short) - len(nation) >= 2:
+                        short = short[: -len(nation)]
+                        stripped = True
+                        break
+            return short
     return None
+
+
+@cache
+def _nations() -> tuple[str, ...]:
+    """The 56 ethnic groups (蒙古族, 哈尼族 ...) as named in autonomous divisions, longest first."""
+    names = _cpca_resource("56_nations.csv").split()
+    return tuple(sorted({n for n in names if n.endswith("族")}, key=len, reverse=True))
 
 
 @cache
@@ -525,8 +548,12 @@ def _strip_places(s: str) -> tuple[str, str]:
                 continue
             head = s[:n]
             if head in top or head in districts:
-                removed += head
-                s = s[n:]
+                # a town named like a district elsewhere: 东莞市长安镇 (长安区 is in 西安)
+                tail = next((t for t in ("街道", "镇", "乡") if s[n:].startswith(t)), "")
+                if len(s) - n - len(tail) < 2:
+                    tail = ""
+                removed += head + tail
+                s = s[n + len(tail) :]
                 break
         else:
             m = _TOWN.match(s)
@@ -596,12 +623,14 @@ def analyse(name: str) -> NameKey:
             s = s[: -len(word)]
             (strong if word in STRONG_WORDS else weak).insert(0, word)
             changed = True
-    cjk = _LATIN.sub("", s)
-    if len(cjk) >= 2 and cjk != s:
-        s = cjk  # ＧＲＥＥＮ格林 -> 格林: the Chinese trade name is the one reps share
     # places come off the front of what is left, never leaving less than two characters
     # (中山电子 keeps 中山 as its trade name)
-    s, removed = _strip_places(s)
+    cjk, cjk_place = _strip_places(_LATIN.sub("", s))
+    if len(cjk) >= 2 and _LATIN.search(s) and _strip_places(cjk + "xx")[0] != "xx":
+        # ＧＲＥＥＮ格林 -> 格林: the Chinese trade name is the one reps share
+        s, removed = cjk, cjk_place
+    else:
+        s, removed = _strip_places(s)  # 深圳市NDG: the Latin letters are the trade name
     place = place or removed
     trade = s
     person = not strong and _is_person(trade)
