@@ -3,8 +3,8 @@
 Blocks (never all pairs):
 - the exact core key (trade name + strong industry words), split by city;
 - the trade name alone (a short `格林` for `格林电子`), only where that is unambiguous;
-- a deletion neighbourhood of the core (every key with one character removed), which finds
-  one-character typos and insertions;
+- the trade name with one character replaced by its sound (pinyin), which finds
+  homophone typos (鑫隆 / 新隆) and nothing else;
 - each canonical phone number, except numbers shared by many different names (a
   switchboard or an agency is not evidence).
 
@@ -28,7 +28,7 @@ from xlsync.register.cells import parse_phones
 
 # A number shared by more different names than this is a switchboard, not evidence.
 SWITCHBOARD_NAMES = 3
-# Deletion-neighbourhood buckets larger than this are too generic to compare pairwise.
+# Buckets larger than this are too generic to compare pairwise.
 MAX_BUCKET = 60
 SAME_NAME, SAME_PHONE, SIMILAR = "名称相同", "同一电话", "名称相似"
 
@@ -215,15 +215,20 @@ def group_items(prepared: Sequence[Item]) -> list[Group]:
                 if verdict:
                     link(i, top, verdict)
 
-    # 3. one-character typos: deletion neighbourhood of cores of three or more characters
-    neighbours: dict[str, list[int]] = defaultdict(list)
-    for core, members in by_core.items():
-        if len(core) >= 3:
-            head = members[0]
-            neighbours[core].append(head)
-            for k in range(len(core)):
-                neighbours[core[:k] + core[k + 1 :]].append(head)
-    for bucket in neighbours.values():
+    # 3. homophone typos (鑫隆 / 新隆): bucket each core by its trade name with one
+    #    character replaced by how it sounds; only same-sounding variants share a bucket
+    sounds: dict[str, list[int]] = defaultdict(list)
+    for members in by_core.values():
+        head = members[0]
+        key = prepared[head].key
+        assert key is not None
+        if not key.strong or len(key.trade) < 2:
+            continue
+        strong = "+".join(key.strong)
+        for k, char in enumerate(key.trade):
+            if not char.isascii():
+                sounds[f"{key.trade[:k]}|{_sound(char)}|{key.trade[k + 1 :]}|{strong}"].append(head)
+    for bucket in sounds.values():
         if 1 < len(bucket) <= MAX_BUCKET:
             for i, j in combinations(bucket, 2):
                 if uf.find(i) != uf.find(j):

@@ -347,8 +347,13 @@ _LEGAL_SET = frozenset(LEGAL_FORMS)
 _LEGAL_LENGTHS = tuple(sorted({len(w) for w in LEGAL_FORMS}, reverse=True))
 
 
+_LAST_CHARS = frozenset(w[-1] for w in _INDUSTRY_SET | _LEGAL_SET)
+
+
 def _longest_suffix(s: str, words: frozenset[str], lengths: tuple[int, ...]) -> str | None:
     """The longest word of `words` that ends `s` and leaves something before it."""
+    if not s or s[-1] not in _LAST_CHARS:
+        return None
     for n in lengths:
         if len(s) > n and s[-n:] in words:
             return s[-n:]
@@ -533,6 +538,13 @@ def _nations() -> tuple[str, ...]:
 
 
 @cache
+def _division_heads() -> frozenset[str]:
+    """The first two characters of every division name: most texts fail this at once."""
+    top, districts = _divisions()
+    return frozenset(n[:2] for n in top | districts)
+
+
+@cache
 def _division_lengths() -> tuple[int, ...]:
     top, districts = _divisions()
     return tuple(sorted({len(n) for n in top | districts}, reverse=True))
@@ -541,8 +553,11 @@ def _division_lengths() -> tuple[int, ...]:
 def _strip_places(s: str) -> tuple[str, str]:
     """Remove leading province / city / district names; keep at least two characters."""
     top, districts = _divisions()
+    heads = _division_heads()
     removed = ""
     while True:
+        if s[:2] not in heads and not _TOWN.match(s):
+            return s, removed
         for n in _division_lengths():
             if len(s) - n < 2:
                 continue
@@ -625,8 +640,8 @@ def analyse(name: str) -> NameKey:
             changed = True
     # places come off the front of what is left, never leaving less than two characters
     # (中山电子 keeps 中山 as its trade name)
-    cjk, cjk_place = _strip_places(_LATIN.sub("", s))
-    if len(cjk) >= 2 and _LATIN.search(s) and _strip_places(cjk + "xx")[0] != "xx":
+    cjk, cjk_place = _strip_places(_LATIN.sub("", s)) if _LATIN.search(s) else ("", "")
+    if len(cjk) >= 2 and _strip_places(cjk + "xx")[0] != "xx":
         # ＧＲＥＥＮ格林 -> 格林: the Chinese trade name is the one reps share
         s, removed = cjk, cjk_place
     else:
