@@ -21,7 +21,9 @@ def test_check_finds_every_planted_problem_move_and_duplicate(tmp_path: Path, se
     planted = {frozenset(g) for g in info.duplicate_groups()}
     assert found == planted
     rows_per_sheet = {sheet: n for sheet, n in info.data_rows.items()}
-    assert {s: sum(1 for r in result.rows if r.sheet == s) for s in rows_per_sheet} == rows_per_sheet
+    assert {
+        s: sum(1 for r in result.rows if r.sheet == s) for s in rows_per_sheet
+    } == rows_per_sheet
 
 
 def test_the_sample_register_is_what_its_readme_says() -> None:

@@ -73,14 +73,24 @@ class _Clusters:
     """
 
     def __init__(self, items: Sequence[Item]) -> None:
+        self.items = items
         self.parent = list(range(len(items)))
+        self.touched: set[int] = set()  # items that were ever merged with another
+        # per cluster root, once it has merged; a lone item's own values are used before that
         self.places: dict[int, set[str]] = {}
         self.keys: dict[int, list[NameKey]] = {}
-        for i, item in enumerate(items):
-            if item.place:
-                self.places[i] = {item.place[:4]}
-            if item.key is not None and item.key.business:
-                self.keys[i] = [item.key]
+
+    def _places(self, root: int) -> set[str]:
+        if root in self.places:
+            return self.places[root]
+        place = self.items[root].place
+        return {place[:4]} if place else set()
+
+    def _keys(self, root: int) -> list[NameKey]:
+        if root in self.keys:
+            return self.keys[root]
+        key = self.items[root].key
+        return [key] if key is not None and key.business else []
 
     def find(self, i: int) -> int:
         parent = self.parent
@@ -93,21 +103,20 @@ class _Clusters:
         ra, rb = self.find(a), self.find(b)
         if ra == rb:
             return True
-        pa, pb = self.places.get(ra, set()), self.places.get(rb, set())
+        pa, pb = self._places(ra), self._places(rb)
         if not by_phone and any(places_conflict(x, y) for x in pa for y in pb):
             return False
-        ka, kb = self.keys.get(ra, []), self.keys.get(rb, [])
+        ka, kb = self._keys(ra), self._keys(rb)
         if any(_industries_conflict(x, y) for x in ka for y in kb):
             return False
         keep, gone = min(ra, rb), max(ra, rb)
         self.parent[gone] = keep
-        if pa or pb:
-            self.places[keep] = pa | pb
-            self.places.pop(gone, None)
-        if ka or kb:
-            merged = {(k.strong, k.business): k for k in ka + kb}
-            self.keys[keep] = list(merged.values())
-            self.keys.pop(gone, None)
+        self.touched.update((a, b))
+        self.places[keep] = pa | pb
+        self.places.pop(gone, None)
+        merged = {(k.strong, k.business): k for k in ka + kb}
+        self.keys[keep] = list(merged.values())
+        self.keys.pop(gone, None)
         return True
 
 
@@ -178,7 +187,6 @@ def find_groups(items: Sequence[tuple[str, Sequence[str]]]) -> list[Group]:
 
 
 def group_items(prepared: Sequence[Item]) -> list[Group]:
-    n = len(prepared)
     uf = _Clusters(prepared)
     edges: list[tuple[int, str]] = []
 
@@ -252,7 +260,7 @@ def group_items(prepared: Sequence[Item]) -> list[Group]:
             if verdict:
                 link(i, j, (SAME_PHONE, 1.0))
 
-    return _collect(uf, n, edges)
+    return _collect(uf, edges)
 
 
 def _link_same_core(prepared: Sequence[Item], members: list[int], link) -> None:  # type: ignore[no-untyped-def]
@@ -279,18 +287,14 @@ def _link_same_core(prepared: Sequence[Item], members: list[int], link) -> None:
             link(cluster[0], other, (SAME_NAME, 1.0))
 
 
-def _collect(uf: _Clusters, n: int, edges: list[tuple[int, str]]) -> list[Group]:
+def _collect(uf: _Clusters, edges: list[tuple[int, str]]) -> list[Group]:
     clusters: dict[int, list[int]] = defaultdict(list)
-    for i in range(n):
+    for i in sorted(uf.touched):
         clusters[uf.find(i)].append(i)
     why: dict[int, list[str]] = defaultdict(list)
     for member, reason in edges:
         why[uf.find(member)].append(reason)
-    groups: list[Group] = []
-    for root, members in clusters.items():
-        if len(members) < 2:
-            continue
-        groups.append(Group(tuple(members), _reason(why[root])))
+    groups = [Group(tuple(members), _reason(why[root])) for root, members in clusters.items()]
     groups.sort(key=lambda g: g.members[0])
     return groups
 
