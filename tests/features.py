@@ -10,7 +10,23 @@ part is copied byte for byte with its original zip entry.
 files iff the feature's own parts (compared by content, found through relationships, so a
 rename does not matter) and the feature's elements in the sheet or workbook that carries
 it are equal. Cells of 跟进中 that the feature does not own are not part of it, so a writer
-that assigns ids, writes hints or moves rows but keeps the feature still compares equal.
+that assigns ids or writes hints but keeps the feature still compares equal. Per feature:
+
+- x14_data_validation / sparklines: the worksheet `<ext>` with that feature's URI.
+- x14_conditional_formatting: that `<ext>` plus the main-part `<conditionalFormatting>`
+  linked to it by `<x14:id>` (priorities left out; the writer may add its own rules).
+- shape / image: the `<drawing>` element with its r:id replaced by the drawing part's
+  content (and, recursively, the image's).
+- comment: the note on B2 (author, rich text) and its VML box (style = size, anchor);
+  other notes a writer adds do not matter.
+- formula_cached: formula + cached value of every formula cell of 跟进中!P (keyed by the
+  row's customer name) and of 统计!B.
+- wps_cell_image: cellimages.xml and its picture, plus the DISPIMG cells (by customer).
+- macro: the workbook's content type, its codeName and vbaProject.bin.
+- custom_xml: the customXml item(s) and their properties parts.
+
+Moving a row changes the row-bound ones (formula text, sparkline and DISPIMG cells), as
+it would in Excel; compare those across a sync that moves no rows.
 """
 
 from __future__ import annotations
@@ -642,7 +658,7 @@ def _formula_cached(pkg: Package) -> None:
     pkg.add_override(stats_part, CT_WORKSHEET)
     workbook = pkg.workbook_part()
     rid = pkg.add_rel(workbook, REL_WORKSHEET, stats_part)
-    text = pkg.text(workbook)
+    text = add_root_namespace(pkg.text(workbook), "r", NS_R)
     sheet_id = max(int(n) for n in re.findall(r'sheetId="(\d+)"', text)) + 1
     text = text.replace(
         "</sheets>", f'<sheet name="{STATS_SHEET}" sheetId="{sheet_id}" r:id="{rid}"/></sheets>'
@@ -997,6 +1013,8 @@ def _macro_print(pkg: Package) -> dict[str, object]:
 
 def feature_fingerprint(path: Path, feature: str) -> object:
     """What must stay equal for `feature` to have survived a writer (see module doc)."""
+    if feature not in _BUILDERS:
+        raise ValueError(f"unknown feature {feature!r}; one of {', '.join(FEATURES)}")
     pkg = Package(Path(path))
     if feature == "x14_data_validation":
         return {"ext": _sheet_exts(pkg, EXT_DATA_VALIDATIONS)}
@@ -1019,7 +1037,7 @@ def feature_fingerprint(path: Path, feature: str) -> object:
         return _macro_print(pkg)
     if feature == "custom_xml":
         return {"items": _related_prints(pkg, pkg.workbook_part(), REL_CUSTOM_XML)}
-    raise ValueError(f"unknown feature {feature!r}; one of {', '.join(FEATURES)}")
+    raise AssertionError(feature)
 
 
 def fingerprint_present(fingerprint: object) -> bool:
