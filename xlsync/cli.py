@@ -102,6 +102,54 @@ def check(
 
 
 @app.command()
+def sync(
+    path: Annotated[Path, typer.Argument(help="A register file or a folder of registers.")],
+    backups: Annotated[int, typer.Option("--backups", help="Backups kept per register.")] = 20,
+    as_json: Annotated[bool, typer.Option("--json", help="Print what was done as JSON.")] = False,
+    as_of: AsOf = None,
+) -> None:
+    """Apply: ids, moves, hints in the rows, the 冲突/问题 sheets; backup and history."""
+    from xlsync.sync import sync as run_sync
+
+    day = _as_of(as_of)
+    outcome = _guard(lambda: run_sync(path, day, backups=backups), path)
+    for bad in outcome.result.registers.unusable:
+        _err(bad.line())
+    if as_json:
+        sys.stdout.write(json.dumps(_sync_json(outcome), ensure_ascii=False, indent=2) + "\n")
+    else:
+        from xlsync.console import print_sync
+
+        print_sync(outcome, Console())
+    if outcome.deferred:
+        raise typer.Exit(EXIT_DEFERRED)
+    if outcome.refused:
+        raise typer.Exit(EXIT_UNUSABLE)
+    raise typer.Exit(EXIT_OK)
+
+
+def _sync_json(outcome) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    return {
+        "as_of": outcome.result.as_of.isoformat(),
+        "files": [
+            {
+                "file": f.path.name,
+                "written": f.written,
+                "backup": str(f.backup) if f.backup else None,
+                "deferred": f.deferred.describe() if f.deferred else None,
+                "refused": f.refused,
+                "sidecar": str(f.sidecar) if f.sidecar else None,
+                "plan": f.plan.summary(),
+                "events": [
+                    {"id": e.id, "kind": e.kind, "sheet": e.sheet, "row": e.row} for e in f.events
+                ],
+            }
+            for f in outcome.files
+        ],
+    }
+
+
+@app.command()
 def who(
     path: Annotated[Path, typer.Argument(help="A register file or a folder of registers.")],
     name: Annotated[str, typer.Argument(help="The customer's name, as you would write it.")],

@@ -7,6 +7,7 @@ from rich.table import Table
 
 from xlsync.check import CheckResult
 from xlsync.rules import VERDICT_LABELS, Verdict
+from xlsync.sync import SyncOutcome
 from xlsync.who import WhoAnswer
 
 SHOW_AT_MOST = 40
@@ -118,3 +119,41 @@ def print_who(answer: WhoAnswer, console: Console, *, rep: str | None, folder: b
                 _where(r.file, r.sheet, r.row, folder),
             )  # fmt: skip
         console.print(table)
+
+
+def print_sync(outcome: SyncOutcome, console: Console) -> None:
+    for f in outcome.files:
+        plan = f.plan
+        name = f.path.name
+        if f.deferred is not None:
+            console.print(
+                f"[bold yellow]暂缓写入 {name}[/]：{f.deferred.describe()}，关闭后会再同步。"
+                f"冲突和问题已写到 {f.sidecar}"
+            )
+        elif f.refused is not None:
+            console.print(
+                f"[bold red]不能写入 {name}[/]：{f.refused}。冲突和问题已写到 {f.sidecar}"
+            )
+        elif f.written:
+            console.print(
+                f"[green]已更新 {name}[/]：新编号 {len(plan.new_ids)} 个，"
+                f"移到「已合作」 {len(plan.moves)} 行，提示 {len(plan.hints)} 行，"
+                f"冲突 {max(len(plan.conflicts) - 1, 0)} 条，问题 {max(len(plan.problems) - 1, 0)} 条"
+                f"（备份：{f.backup}）"
+            )
+        else:
+            console.print(f"{name}：无需改动")
+        for m in plan.moves if f.written else []:
+            console.print(
+                f"  {m.customer}（{m.rep}）：跟进中 第{m.source}行 → 已合作 第{m.target}行"
+            )
+        for e in f.events:
+            if e.kind == "deleted":
+                customer = ""
+                detail = e.detail.get("values") if isinstance(e.detail, dict) else None
+                if isinstance(detail, dict):
+                    customer = str(detail.get("客户名称", ""))
+                console.print(
+                    f"  [yellow]注意[/]：编号 {e.id} {customer}（原 {e.sheet} 第{e.row}行）已被删除；"
+                    f"如是误删，可用 xlsync restore {f.path} {e.id} 恢复"
+                )

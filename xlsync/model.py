@@ -50,6 +50,7 @@ class Row:
     status: Status | None = None
     won: dt.date | None = None
     unreadable: set[str] = field(default_factory=set)  # field keys whose cell did not parse
+    values: dict[str, str] = field(default_factory=dict)  # header -> text (only when kept)
 
     @property
     def cooperating(self) -> bool:
@@ -81,6 +82,10 @@ class SheetData:
     columns: dict[str, int]  # field key -> 0-based column index
     headers: list[str]  # every header cell's text, in column order
     rows: list[Row] = field(default_factory=list)
+    hint_col: int | None = None  # 0-based column of xlsync's hint column, if present
+    hints: dict[int, str] = field(default_factory=dict)  # Excel row -> current hint text
+    last_row: int = 0  # last row of the sheet's used range
+    total_rows: list[int] = field(default_factory=list)  # 合计 rows, never customers
 
 
 @dataclass(slots=True)
@@ -93,6 +98,7 @@ class Register:
     problems: list[Problem]  # cell-level problems found while reading
     date1904: bool = False
     sheet_names: list[str] = field(default_factory=list)
+    tool_grids: dict[SheetKind, list[list[str]]] = field(default_factory=dict)
 
     @property
     def name(self) -> str:

@@ -57,7 +57,7 @@ class RegisterSet:
         )
 
 
-def load_set(target: Path | str) -> RegisterSet:
+def load_set(target: Path | str, *, keep_values: bool = False) -> RegisterSet:
     """Read a register, or every register in a folder.
 
     A single unusable file raises UnusableInput. In a folder, unusable files are collected
@@ -65,14 +65,14 @@ def load_set(target: Path | str) -> RegisterSet:
     """
     target = Path(target)
     if not target.is_dir():
-        return RegisterSet(target, False, [read_register(target)])
+        return RegisterSet(target, False, [read_register(target, keep_values=keep_values)])
     files = register_files(target)
     if not files:
         raise UnusableInput(target, "文件夹里没有 .xlsx 登记表")
     result = RegisterSet(target, True)
     for path in files:
         try:
-            result.registers.append(read_register(path))
+            result.registers.append(read_register(path, keep_values=keep_values))
         except UnusableInput as exc:
             result.unusable.append(exc)
     if not result.registers:

@@ -43,8 +43,12 @@ _TOTAL_ROW = re.compile(r"^(合计|总计|小计|共计|汇总|total|sum)\b", re
 _TEXT_FIELDS = ("id", "customer", "contact", "region", "rep", "department", "sample", "notes")
 
 
-def read_register(path: Path | str) -> Register:
-    """Read one register file. Raises UnusableInput (exit 2) when it cannot be used."""
+def read_register(path: Path | str, *, keep_values: bool = False) -> Register:
+    """Read one register file. Raises UnusableInput (exit 2) when it cannot be used.
+
+    `keep_values` also keeps every row's cell texts by header and the tool-owned sheets'
+    content (what a sync needs to plan and to record history).
+    """
     path = Path(path)
     date1904 = sniff(path)
     try:
@@ -56,7 +60,7 @@ def read_register(path: Path | str) -> Register:
     except Exception as exc:  # calamine raises plain errors for some broken packages
         raise IncompleteFile(path, f"文件已损坏，无法读取：{_short(exc)}") from None
     try:
-        return _read_workbook(path, workbook, date1904)
+        return _read_workbook(path, workbook, date1904, keep_values)
     finally:
         workbook.close()
 
@@ -65,7 +69,9 @@ def _short(exc: BaseException) -> str:
     return str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
 
 
-def _read_workbook(path: Path, workbook: CalamineWorkbook, date1904: bool) -> Register:
+def _read_workbook(
+    path: Path, workbook: CalamineWorkbook, date1904: bool, keep_values: bool
+) -> Register:
     names = list(workbook.sheet_names)
     by_kind: dict[SheetKind, str] = {}
     for name in names:
@@ -88,7 +94,15 @@ def _read_workbook(path: Path, workbook: CalamineWorkbook, date1904: bool) -> Re
         if kind not in by_kind:
             continue
         grid = _load_grid(path, workbook, by_kind[kind])
-        sheets[kind] = _read_data_sheet(path, by_kind[kind], kind, grid, date1904, problems)
+        sheets[kind] = _read_data_sheet(
+            path, by_kind[kind], kind, grid, date1904, problems, keep_values
+        )
+    tool_grids: dict[SheetKind, list[list[str]]] = {}
+    if keep_values:
+        for kind in (SheetKind.CONFLICTS, SheetKind.PROBLEMS):
+            if kind in by_kind:
+                grid = _load_grid(path, workbook, by_kind[kind])
+                tool_grids[kind] = _trim([[cell_text(v) for v in row] for row in grid])
     return Register(
         path=path,
         sheets=sheets,
@@ -96,7 +110,19 @@ def _read_workbook(path: Path, workbook: CalamineWorkbook, date1904: bool) -> Re
         problems=problems,
         date1904=date1904,
         sheet_names=names,
+        tool_grids=tool_grids,
     )
+
+
+def _trim(grid: list[list[str]]) -> list[list[str]]:
+    """Drop trailing empty cells and rows: the comparable content of a sheet."""
+    rows = [list(row) for row in grid]
+    for row in rows:
+        while row and not row[-1]:
+            row.pop()
+    while rows and not rows[-1]:
+        rows.pop()
+    return rows
 
 
 def _load_grid(path: Path, workbook: CalamineWorkbook, name: str) -> list[list[object]]:
@@ -133,6 +159,7 @@ def _read_data_sheet(
     grid: list[list[object]],
     date1904: bool,
     problems: list[Problem],
+    keep_values: bool = False,
 ) -> SheetData:
     found = find_header(grid)
     if found is None:
@@ -154,17 +181,33 @@ def _read_data_sheet(
         (i for i, h in enumerate(headers) if norm_label(h) == norm_label(HINT_HEADER)), None
     )
     sheet = SheetData(
-        name=name, kind=kind, header_row=header_index + 1, columns=columns, headers=headers
+        name=name,
+        kind=kind,
+        header_row=header_index + 1,
+        columns=columns,
+        headers=headers,
+        hint_col=hint_col,
+        last_row=len(grid),
     )
     file = path.name
     rows = sheet.rows
     for r in range(header_index + 1, len(grid)):
         cells = grid[r]
+        if hint_col is not None and hint_col < len(cells) and not is_blank(cells[hint_col]):
+            sheet.hints[r + 1] = cell_text(cells[hint_col])
         if all(is_blank(v) for i, v in enumerate(cells) if i != hint_col):
             continue
         if _is_total_row(cells, columns):
+            sheet.total_rows.append(r + 1)
             continue
-        rows.append(_parse_row(file, name, kind, r + 1, cells, columns, date1904, problems))
+        row = _parse_row(file, name, kind, r + 1, cells, columns, date1904, problems)
+        if keep_values:
+            row.values = {
+                headers[i]: cell_text(v)
+                for i, v in enumerate(cells)
+                if i != hint_col and i < len(headers) and not is_blank(v)
+            }
+        rows.append(row)
     return sheet
 
 

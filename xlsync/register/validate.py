@@ -61,5 +61,5 @@ def _check_status(row: Row, add) -> None:  # type: ignore[no-untyped-def]
     elif status is Status.PHONE and (row.visited or row.sampled):
         done = "送样" if row.sampled else "拜访"
         add("status", label, f"状态为电话，但已填写{done}日期（请把状态改为{done}）")
-    if row.kind is SheetKind.COOPERATING and status is not Status.COOPERATING:
+    if row.kind is SheetKind.COOPERATING and status is not Status.COOPERATING and row.won is None:
         add("status", label, "在「已合作」表中，但状态不是已合作")

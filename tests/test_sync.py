@@ -1,0 +1,232 @@
+"""`xlsync sync`: the register shows the truth afterwards, and nothing a rep typed is lost."""
+
+import datetime as dt
+import os
+import shutil
+from pathlib import Path
+
+import openpyxl
+import pytest
+from python_calamine import CalamineWorkbook
+
+from xlsync.check import run_check
+from xlsync.register.reader import read_register
+from xlsync.register.schema import HINT_HEADER, SheetKind
+from xlsync.sync import sync
+
+from .features import FEATURES, build_feature_register, feature_fingerprint
+from .helpers import ROSTER, customer, run_cli, write_register
+
+AS_OF = dt.date(2026, 11, 1)
+SAMPLE = Path(__file__).parent.parent / "sample_registers" / "demo.xlsx"
+
+
+def all_values(path: Path) -> list[str]:
+    """Every non-empty cell text of every sheet (calamine, as any reader would see it)."""
+    book = CalamineWorkbook.from_path(str(path))
+    out = []
+    for name in book.sheet_names:
+        for row in book.get_sheet_by_name(name).to_python():
+            out.extend(str(v) for v in row if v not in ("", None))
+    return out
+
+
+@pytest.fixture()
+def demo(tmp_path: Path) -> Path:
+    path = tmp_path / "demo.xlsx"
+    shutil.copy(SAMPLE, path)
+    return path
+
+
+def test_sync_assigns_ids_moves_won_rows_and_shows_hints(demo: Path) -> None:
+    before = run_check(demo, AS_OF)
+    outcome = sync(demo, AS_OF)
+    (f,) = outcome.files
+    assert f.written and f.backup is not None and f.backup.exists()
+    after = run_check(demo, AS_OF)
+    assert after.moves == []
+    assert len(after.rows) == len(before.rows)
+    ids = [r.id for r in after.rows]
+    assert all(ids) and len(set(ids)) == len(ids) - 1  # one planted duplicate 编号 stays
+    moved = {(m.customer, m.rep) for m in before.moves}
+    coop = [r for r in after.rows if r.kind is SheetKind.COOPERATING]
+    assert moved <= {(r.customer, r.rep) for r in coop}
+    register = read_register(demo)
+    following = register.sheets[SheetKind.FOLLOWING]
+    assert following.headers[following.hint_col] == HINT_HEADER
+    texts = list(following.hints.values())
+    assert any(t.startswith("【冲突】") for t in texts)
+    assert any(t.startswith("【问题】") for t in texts)
+    book = openpyxl.load_workbook(demo)
+    assert {"冲突", "问题"} <= set(book.sheetnames)
+    assert book["冲突"].freeze_panes == "A2" and book["冲突"].auto_filter.ref
+    assert book["问题"].max_row == len(after.problems) + 1
+
+
+def test_second_sync_writes_nothing(demo: Path) -> None:
+    sync(demo, AS_OF)
+    data, stat = demo.read_bytes(), demo.stat()
+    outcome = sync(demo, AS_OF)
+    assert all(f.plan.empty and not f.written for f in outcome.files)
+    assert demo.read_bytes() == data
+    assert demo.stat().st_mtime_ns == stat.st_mtime_ns
+
+
+def test_nothing_a_rep_typed_is_lost(demo: Path) -> None:
+    before = all_values(demo)
+    sync(demo, AS_OF)
+    after = all_values(demo)
+    remaining = list(after)
+    for value in before:
+        assert value in remaining, value
+        remaining.remove(value)
+
+
+def test_hints_are_cleared_when_the_cause_is_gone(tmp_path: Path) -> None:
+    path = write_register(
+        tmp_path / "r.xlsx",
+        [
+            customer(customer="格林电子", rep="张伟", sampled=dt.date(2026, 10, 3), status="送样"),
+            customer(
+                customer="格林电子有限公司", rep="李娜", visited=dt.date(2026, 10, 9), status="拜访"
+            ),
+        ],  # fmt: skip
+        [],
+    )
+    sync(path, AS_OF)
+    hints = read_register(path).sheets[SheetKind.FOLLOWING].hints
+    assert hints[3].startswith("【冲突】与 张伟 冲突")
+    book = openpyxl.load_workbook(path)
+    ws = book["跟进中"]
+    ws["B3"] = "华美涂料"  # the rep fixes the name: no conflict any more
+    book.save(path)
+    sync(path, AS_OF)
+    assert read_register(path).sheets[SheetKind.FOLLOWING].hints == {}
+
+
+def test_an_open_register_is_not_written_and_exit_3_names_who(demo: Path) -> None:
+    owner = demo.parent / f"~${demo.name}"
+    name = "王芳"
+    owner.write_bytes(bytes([len(name.encode("gbk"))]) + name.encode("gbk") + b"\x00" * 60)
+    data = demo.read_bytes()
+    run = run_cli("sync", demo, "--as-of", "2026-11-01")
+    assert run.code == 3, run.stdout + run.stderr
+    assert "王芳" in run.stdout
+    assert demo.read_bytes() == data
+    assert (demo.parent / "xlsync报告" / "demo-冲突与问题.xlsx").exists()
+    owner.unlink()
+    lo = demo.parent / f".~lock.{demo.name}#"
+    lo.write_text(",李娜,PC-LINA,23.11.2026 10:00,file:///C:/Users/lina;")
+    run = run_cli("sync", demo, "--as-of", "2026-11-01")
+    assert run.code == 3 and "李娜" in run.stdout and "LibreOffice" in run.stdout
+    lo.unlink()
+    assert run_cli("sync", demo, "--as-of", "2026-11-01").code == 0
+    assert demo.read_bytes() != data
+
+
+def test_a_change_between_read_and_write_starts_over(demo: Path, monkeypatch) -> None:
+    import xlsync.sync as module
+
+    original = module.apply_plan
+    calls = {"n": 0}
+
+    def meddle(plan, source, dest):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        if calls["n"] == 1:  # a rep saves while we work
+            book = openpyxl.load_workbook(source)
+            book["跟进中"]["L5"] = "刚刚补充的跟进情况"
+            book.save(source)
+        return original(plan, source, dest)
+
+    monkeypatch.setattr(module, "apply_plan", meddle)
+    outcome = sync(demo, AS_OF)
+    assert outcome.attempts == 2
+    assert "刚刚补充的跟进情况" in all_values(demo)
+
+
+@pytest.mark.parametrize("feature", FEATURES)
+def test_workbook_features_survive_a_sync(tmp_path: Path, feature: str) -> None:
+    path = build_feature_register(tmp_path / "f.xlsx", feature)
+    before = feature_fingerprint(path, feature)
+    outcome = sync(path, AS_OF)
+    (f,) = outcome.files
+    assert f.written, f.refused
+    assert feature_fingerprint(path, feature) == before
+    assert all(r.id for r in read_register(path).rows)
+
+
+def test_an_excel_table_is_refused_with_a_sidecar(tmp_path: Path) -> None:
+    from openpyxl.worksheet.table import Table
+
+    path = write_register(tmp_path / "t.xlsx", [customer(customer="格林电子", rep="张伟")], [])
+    book = openpyxl.load_workbook(path)
+    book["跟进中"].add_table(Table(displayName="客户", ref="A1:O2"))
+    book.save(path)
+    data = path.read_bytes()
+    run = run_cli("sync", path, "--as-of", "2026-11-01")
+    assert run.code == 2
+    assert "表格" in run.stdout
+    assert path.read_bytes() == data
+    assert (tmp_path / "xlsync报告" / "t-冲突与问题.xlsx").exists()
+
+
+def test_ids_are_never_reused_after_a_delete(tmp_path: Path) -> None:
+    path = write_register(
+        tmp_path / "r.xlsx",
+        [customer(customer="甲", rep="张伟"), customer(customer="乙", rep="张伟")],
+        [],
+        roster=ROSTER,
+    )
+    sync(path, AS_OF)
+    first = {r.customer: r.id for r in read_register(path).rows}
+    book = openpyxl.load_workbook(path)
+    book["跟进中"].delete_rows(3)  # the rep deletes 乙, the highest id
+    book["跟进中"].append([None, "丙", None, None, None, "张伟"])
+    book.save(path)
+    outcome = sync(path, AS_OF)
+    ids = {r.customer: r.id for r in read_register(path).rows}
+    assert ids["丙"] not in first.values()
+    (f,) = outcome.files
+    assert [(e.kind, e.id) for e in f.events if e.kind == "deleted"] == [("deleted", first["乙"])]
+
+
+def test_libreoffice_reads_the_synced_register(demo: Path, tmp_path: Path) -> None:
+    from .office import libreoffice_values, soffice_available
+
+    if not soffice_available():
+        pytest.skip("LibreOffice is not installed")
+    sync(demo, AS_OF)
+    values = libreoffice_values(demo)
+    mine = read_register(demo)
+    following = values["跟进中"]
+    header = following[1]
+    col = header.index("客户名称")
+    names = {row[col].strip() for row in following[2:] if len(row) > col and row[col]}
+    assert {r.customer for r in mine.rows if r.kind is SheetKind.FOLLOWING and r.customer} <= names
+    assert values["冲突"][0][0] == "客户"
+
+
+def test_a_register_written_by_libreoffice_syncs(tmp_path: Path) -> None:
+    from .office import libreoffice_roundtrip, soffice_available
+
+    if not soffice_available():
+        pytest.skip("LibreOffice is not installed")
+    source = tmp_path / "src"
+    source.mkdir()
+    shutil.copy(SAMPLE, source / "demo.xlsx")
+    converted = libreoffice_roundtrip(source / "demo.xlsx", tmp_path / "lo")
+    before = run_check(converted, AS_OF)
+    outcome = sync(converted, AS_OF)
+    assert outcome.files[0].written
+    after = run_check(converted, AS_OF)
+    assert len(after.rows) == len(before.rows) and after.moves == []
+
+
+def test_sync_json_and_exit_code(demo: Path) -> None:
+    run = run_cli("sync", demo, "--as-of", "2026-11-01", "--json")
+    assert run.code == 0, run.stderr
+    (f,) = run.json()["files"]
+    assert f["written"] and f["plan"]["new_ids"] > 0
+    again = run_cli("sync", demo, "--as-of", "2026-11-01", "--json")
+    assert again.json()["files"][0]["written"] is False
+    assert os.path.exists(f["backup"])

@@ -1,0 +1,566 @@
+"""The history store: what every sync did to the rows of a register, kept outside the workbook.
+
+Rows are tracked by their stable id (`编号`). Each sync stores its plan and compares the rows
+of the file after the sync with the file's last snapshot, which yields events:
+
+- `new`: an id this file has never had;
+- `changed`: the row's values differ from the snapshot (detail `changed`: header -> [old, new]);
+- `moved`: the row went to another sheet (listed in `moved`, or found on another sheet than
+  in the snapshot); the event is located where the row was, detail `to_sheet` / `to_row`;
+- `deleted`: an id of the snapshot is missing (detail `values`: its last values);
+- `restored`: a deleted id is back (listed in `restored`, or simply present again).
+
+Row-number shifts alone (a rep inserting rows above) are not events; the snapshot just
+follows them.
+
+The snapshot keeps one row per id per file, deleted rows included, so the last values of a
+deleted row stay available for `restore`. Ids handed out by `reserve_ids` come from a
+high-water mark kept per history database (that is, per folder), so an id is never reused,
+not even after its row has been deleted.
+
+`HistoryStore` is the protocol the rest of xlsync codes against; `SqliteHistory` is the
+embedded implementation (standard library `sqlite3`, WAL mode, one transaction per write).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import enum
+import json
+import re
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Protocol, Self, runtime_checkable
+
+from xlsync.errors import UnusableInput
+
+SCHEMA_VERSION = 1
+HISTORY_DIR = ".xlsync"
+HISTORY_FILE = "history.sqlite"
+ID_PREFIX = "C"
+ID_DIGITS = 6
+
+EVENT_KINDS = ("new", "changed", "moved", "deleted", "restored")
+
+_ID_RE = re.compile(rf"^{ID_PREFIX}(\d+)$")
+_BUSY_TIMEOUT_S = 30.0
+
+# Snapshot states: the row is in the file, was deleted, or was moved out of the file.
+_PRESENT = "present"
+_DELETED = "deleted"
+_MOVED_OUT = "moved_out"
+
+
+class HistoryError(UnusableInput):
+    """The history database cannot be used (unreadable, or written by a newer xlsync)."""
+
+
+@dataclass(frozen=True, slots=True)
+class RowSnapshot:
+    """One register row as the history sees it."""
+
+    id: str  # 编号
+    file: str  # register file name, e.g. "客户登记表.xlsx"
+    sheet: str  # sheet name as in the workbook, e.g. "跟进中"
+    row: int  # 1-based Excel row
+    values: dict[str, str]  # header text -> cell text, every non-empty cell of the row
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """Something that happened to one row in one sync."""
+
+    sync_id: int
+    at: dt.datetime  # local time of the sync
+    id: str
+    file: str
+    kind: str  # one of EVENT_KINDS
+    sheet: str
+    row: int
+    detail: dict[str, object]
+
+
+@runtime_checkable
+class HistoryStore(Protocol):
+    """What xlsync needs from a history store; SQLite now, a server database later."""
+
+    def reserve_ids(self, file: str, count: int, at_least: int) -> list[str]: ...
+
+    def record_sync(
+        self,
+        file: str,
+        at: dt.datetime,
+        as_of: dt.date,
+        plan: dict[str, object],
+        rows: list[RowSnapshot],
+        moved: dict[str, tuple[str, int]] | None = None,
+        restored: set[str] | None = None,
+    ) -> tuple[int, list[Event]]: ...
+
+    def last_values(self, id: str) -> RowSnapshot | None: ...
+
+    def current(self, file: str) -> list[RowSnapshot]: ...
+
+    def events(
+        self, file: str | None = None, id: str | None = None, limit: int | None = None
+    ) -> list[Event]: ...
+
+    def deleted(self, file: str) -> list[RowSnapshot]: ...
+
+    def close(self) -> None: ...
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+
+def format_id(number: int) -> str:
+    """The id text for a number: 123 -> "C000123"."""
+    return f"{ID_PREFIX}{number:0{ID_DIGITS}d}"
+
+
+def id_number(id: str) -> int | None:
+    """The number of an xlsync id ("C000123" -> 123), None for any other text."""
+    match = _ID_RE.match(id.strip())
+    return int(match.group(1)) if match else None
+
+
+# One statement per item (sqlite3 runs one statement per execute).
+_SCHEMA = (
+    """CREATE TABLE schema_version (
+    version INTEGER NOT NULL
+)""",
+    # Named counters; "id" is the high-water mark of the numbers behind C000123-style ids.
+    """CREATE TABLE counters (
+    name TEXT PRIMARY KEY,
+    value INTEGER NOT NULL
+) WITHOUT ROWID""",
+    # Every block of ids handed out, for audits.
+    """CREATE TABLE reservations (
+    reservation_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    file TEXT NOT NULL,
+    first INTEGER NOT NULL,
+    last INTEGER NOT NULL,
+    reserved_at TEXT NOT NULL
+)""",
+    """CREATE TABLE syncs (
+    sync_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    file TEXT NOT NULL,
+    at TEXT NOT NULL,
+    as_of TEXT NOT NULL,
+    plan TEXT NOT NULL
+)""",
+    "CREATE INDEX syncs_file ON syncs (file, sync_id)",
+    # One row per id per file: the latest known location and values (JSON object).
+    """CREATE TABLE snapshots (
+    file TEXT NOT NULL,
+    id TEXT NOT NULL,
+    sheet TEXT NOT NULL,
+    row INTEGER NOT NULL,
+    vals TEXT NOT NULL,
+    state TEXT NOT NULL,
+    sync_id INTEGER NOT NULL REFERENCES syncs (sync_id),
+    PRIMARY KEY (file, id)
+) WITHOUT ROWID""",
+    "CREATE INDEX snapshots_id ON snapshots (id, sync_id)",
+    "CREATE INDEX snapshots_state ON snapshots (file, state)",
+    """CREATE TABLE events (
+    event_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    sync_id INTEGER NOT NULL REFERENCES syncs (sync_id),
+    file TEXT NOT NULL,
+    id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    sheet TEXT NOT NULL,
+    row INTEGER NOT NULL,
+    detail TEXT NOT NULL
+)""",
+    "CREATE INDEX events_file_id ON events (file, id, event_id)",
+    "CREATE INDEX events_id ON events (id, event_id)",
+)
+
+
+def _json_default(value: object) -> object:
+    """JSON for the odd values a plan may carry: dates, paths, enums, sets, dataclasses."""
+    if isinstance(value, dt.date | dt.datetime | dt.time):
+        return value.isoformat()
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, set | frozenset):
+        return sorted(value, key=str)
+    if isinstance(value, tuple):
+        return list(value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.asdict(value)
+    return str(value)
+
+
+def _dumps(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=_json_default)
+
+
+def _values_json(values: Mapping[str, str]) -> str:
+    """The stored form of a row's values."""
+    return _dumps(dict(values))
+
+
+def _changes(old: Mapping[str, str], new: Mapping[str, str]) -> dict[str, list[str]]:
+    """Header -> [old, new] for every cell that differs; an absent cell counts as ""."""
+    changed: dict[str, list[str]] = {}
+    for header in [*old, *(h for h in new if h not in old)]:
+        before, after = old.get(header, ""), new.get(header, "")
+        if before != after:
+            changed[header] = [before, after]
+    return changed
+
+
+@dataclass(slots=True)
+class _Known:
+    """A snapshot row as loaded for comparison."""
+
+    sheet: str
+    row: int
+    values: dict[str, str]
+    state: str
+
+
+class SqliteHistory:
+    """The history in a SQLite file; safe to share between threads and processes.
+
+    Every write runs in one `BEGIN IMMEDIATE` transaction: writers queue on the database
+    lock (up to 30 s) instead of failing, and a write that raises leaves nothing behind.
+    """
+
+    def __init__(self, path: Path, *, wal: bool = True) -> None:
+        # `wal=False` keeps the rollback journal: SQLite's WAL needs shared memory, which
+        # network file systems (SMB, NFS) do not provide reliably.
+        self.path = Path(path)
+        self._lock = threading.RLock()
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._conn = sqlite3.connect(
+                self.path,
+                timeout=_BUSY_TIMEOUT_S,
+                isolation_level=None,  # transactions are explicit, see _write
+                check_same_thread=False,  # guarded by self._lock
+            )
+        except (OSError, sqlite3.Error) as exc:
+            raise HistoryError(self.path, f"cannot open the history database: {exc}") from exc
+        try:
+            self._conn.execute("PRAGMA foreign_keys = ON")
+            if wal:
+                self._enable_wal()
+            self._ensure_schema()
+        except HistoryError:
+            self._conn.close()
+            raise
+        except sqlite3.Error as exc:
+            self._conn.close()
+            raise HistoryError(self.path, f"not a usable history database: {exc}") from exc
+
+    @classmethod
+    def beside(cls, register: Path) -> SqliteHistory:
+        """The history of the registers in `register`'s folder: `.xlsync/history.sqlite`."""
+        return cls(Path(register).parent / HISTORY_DIR / HISTORY_FILE)
+
+    # -- plumbing -----------------------------------------------------------------------
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction, taking the database write lock up front."""
+        with self._lock:
+            conn = self._conn
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+                conn.execute("COMMIT")
+            except BaseException:
+                # SQLite may already have rolled back by itself (e.g. disk full).
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+
+    def _enable_wal(self) -> None:
+        # Switching the journal mode needs a moment alone with the database and does not
+        # always wait on the busy timeout (two processes opening a new file at once), so
+        # retry briefly.
+        deadline = time.monotonic() + _BUSY_TIMEOUT_S
+        while True:
+            try:
+                self._conn.execute("PRAGMA journal_mode = WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+
+    def _ensure_schema(self) -> None:
+        with self._write() as conn:
+            has_table = conn.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'"
+            ).fetchone()
+            if not has_table:
+                for statement in _SCHEMA:
+                    conn.execute(statement)
+                conn.execute("INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,))
+                conn.execute("INSERT INTO counters (name, value) VALUES ('id', 0)")
+                return
+            row = conn.execute("SELECT max(version) FROM schema_version").fetchone()
+            version = row[0] if row else None
+            if version is None or version > SCHEMA_VERSION:
+                raise HistoryError(
+                    self.path,
+                    f"history database has schema version {version}; "
+                    f"this xlsync knows up to {SCHEMA_VERSION}",
+                )
+            # Migrations from older versions go here, one step per version.
+
+    @staticmethod
+    def _raise_mark(conn: sqlite3.Connection, number: int) -> None:
+        conn.execute(
+            "UPDATE counters SET value = max(value, ?) WHERE name = 'id'",
+            (number,),
+        )
+
+    # -- ids ----------------------------------------------------------------------------
+
+    def reserve_ids(self, file: str, count: int, at_least: int) -> list[str]:
+        """`count` new ids, each greater than every id this folder has ever handed out or
+        recorded, and greater than `at_least` (e.g. the largest id number in the register).
+        """
+        if count < 0:
+            raise ValueError(f"count must be >= 0, not {count}")
+        if count == 0:
+            return []
+        with self._write() as conn:
+            (mark,) = conn.execute("SELECT value FROM counters WHERE name = 'id'").fetchone()
+            first = max(int(mark), at_least) + 1
+            last = first + count - 1
+            conn.execute("UPDATE counters SET value = ? WHERE name = 'id'", (last,))
+            conn.execute(
+                "INSERT INTO reservations (file, first, last, reserved_at) VALUES (?, ?, ?, ?)",
+                (file, first, last, dt.datetime.now().isoformat(timespec="seconds")),
+            )
+        return [format_id(n) for n in range(first, last + 1)]
+
+    def high_water_mark(self) -> int:
+        """The largest id number handed out or recorded so far (0 for none)."""
+        with self._lock:
+            (mark,) = self._conn.execute("SELECT value FROM counters WHERE name = 'id'").fetchone()
+        return int(mark)
+
+    # -- syncs --------------------------------------------------------------------------
+
+    def record_sync(
+        self,
+        file: str,
+        at: dt.datetime,
+        as_of: dt.date,
+        plan: dict[str, object],
+        rows: list[RowSnapshot],
+        moved: dict[str, tuple[str, int]] | None = None,
+        restored: set[str] | None = None,
+    ) -> tuple[int, list[Event]]:
+        """Store one sync of `file` and the events it made; `rows` become the snapshot.
+
+        `rows` are all rows of `file` after the sync (ids unique). `moved` maps the ids the
+        sync moved to their destination (sheet, row); for ids also in `rows`, the location
+        in `rows` wins. An id in `moved` but not in `rows` left the file: "moved", not
+        "deleted". `restored` lists the ids the sync put back.
+        """
+        moved = moved or {}
+        restored = restored or set()
+        for snap in rows:
+            if snap.file != file:
+                raise ValueError(f"row {snap.id} belongs to {snap.file!r}, not {file!r}")
+        by_id: dict[str, RowSnapshot] = {}
+        for snap in rows:
+            if snap.id in by_id:
+                raise ValueError(f"id {snap.id} appears twice in {file}")
+            by_id[snap.id] = snap
+
+        at_text = at.isoformat()
+        with self._write() as conn:
+            cursor = conn.execute(
+                "INSERT INTO syncs (file, at, as_of, plan) VALUES (?, ?, ?, ?)",
+                (file, at_text, as_of.isoformat(), _dumps(plan)),
+            )
+            sync_id = cursor.lastrowid
+            assert sync_id is not None
+            known = {
+                id: _Known(sheet, row, json.loads(vals), state)
+                for id, sheet, row, vals, state in conn.execute(
+                    "SELECT id, sheet, row, vals, state FROM snapshots WHERE file = ?", (file,)
+                )
+            }
+
+            events: list[Event] = []
+            # (id, sheet, row, values, state) to upsert into the snapshot
+            updates: list[tuple[str, str, int, Mapping[str, str], str]] = []
+
+            def emit(id: str, kind: str, sheet: str, row: int, detail: dict[str, object]) -> None:
+                events.append(Event(sync_id, at, id, file, kind, sheet, row, detail))
+
+            for snap in rows:
+                before = known.get(snap.id)
+                if snap.id in restored or (before is not None and before.state != _PRESENT):
+                    detail: dict[str, object] = {"requested": snap.id in restored}
+                    if before is not None:
+                        changed = _changes(before.values, snap.values)
+                        if changed:
+                            detail["changed"] = changed
+                    emit(snap.id, "restored", snap.sheet, snap.row, detail)
+                elif before is None:
+                    emit(snap.id, "new", snap.sheet, snap.row, {"values": dict(snap.values)})
+                else:
+                    changed = _changes(before.values, snap.values)
+                    if changed:
+                        emit(snap.id, "changed", snap.sheet, snap.row, {"changed": changed})
+                    if snap.id in moved or snap.sheet != before.sheet:
+                        emit(
+                            snap.id,
+                            "moved",
+                            before.sheet,
+                            before.row,
+                            {"to_sheet": snap.sheet, "to_row": snap.row},
+                        )
+                if (
+                    before is None
+                    or before.state != _PRESENT
+                    or (before.sheet, before.row) != (snap.sheet, snap.row)
+                    or before.values != snap.values
+                ):
+                    updates.append((snap.id, snap.sheet, snap.row, snap.values, _PRESENT))
+
+            for id, before in known.items():
+                if id in by_id or before.state != _PRESENT:
+                    continue
+                if id in moved:
+                    to_sheet, to_row = moved[id]
+                    detail = {"to_sheet": to_sheet, "to_row": to_row, "left_file": True}
+                    emit(id, "moved", before.sheet, before.row, detail)
+                    updates.append((id, before.sheet, before.row, before.values, _MOVED_OUT))
+                else:
+                    emit(id, "deleted", before.sheet, before.row, {"values": dict(before.values)})
+                    updates.append((id, before.sheet, before.row, before.values, _DELETED))
+
+            conn.executemany(
+                "INSERT INTO events (sync_id, file, id, kind, sheet, row, detail)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [(sync_id, file, e.id, e.kind, e.sheet, e.row, _dumps(e.detail)) for e in events],
+            )
+            for id, sheet, row, values, state in updates:
+                conn.execute(
+                    "INSERT INTO snapshots (file, id, sheet, row, vals, state, sync_id)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?)"
+                    " ON CONFLICT (file, id) DO UPDATE SET sheet = excluded.sheet,"
+                    " row = excluded.row, vals = excluded.vals, state = excluded.state,"
+                    " sync_id = excluded.sync_id",
+                    (file, id, sheet, row, _values_json(values), state, sync_id),
+                )
+            # Ids written by hand or by an older tool must not be handed out again either.
+            numbers = [n for n in map(id_number, by_id) if n is not None]
+            if numbers:
+                self._raise_mark(conn, max(numbers))
+        return sync_id, events
+
+    # -- queries ------------------------------------------------------------------------
+
+    def last_values(self, id: str) -> RowSnapshot | None:
+        """The latest known location and values of a row, also when it has been deleted."""
+        with self._lock:
+            found = self._conn.execute(
+                "SELECT file, sheet, row, vals FROM snapshots WHERE id = ?"
+                " ORDER BY state = 'present' DESC, sync_id DESC LIMIT 1",
+                (id,),
+            ).fetchone()
+        if found is None:
+            return None
+        file, sheet, row, vals = found
+        return RowSnapshot(id, file, sheet, row, json.loads(vals))
+
+    def current(self, file: str) -> list[RowSnapshot]:
+        """The rows of `file` as of its last sync, in sheet and row order."""
+        return self._snapshots(file, _PRESENT)
+
+    def deleted(self, file: str) -> list[RowSnapshot]:
+        """Rows of `file` deleted and not restored since, most recently deleted first."""
+        return self._snapshots(file, _DELETED)
+
+    def _snapshots(self, file: str, state: str) -> list[RowSnapshot]:
+        order = "sheet, row" if state == _PRESENT else "sync_id DESC, sheet, row"
+        with self._lock:
+            found = self._conn.execute(
+                f"SELECT id, sheet, row, vals FROM snapshots WHERE file = ? AND state = ?"
+                f" ORDER BY {order}",
+                (file, state),
+            ).fetchall()
+        return [
+            RowSnapshot(id, file, sheet, row, json.loads(vals)) for id, sheet, row, vals in found
+        ]
+
+    def events(
+        self, file: str | None = None, id: str | None = None, limit: int | None = None
+    ) -> list[Event]:
+        """Events, newest first, optionally of one file and/or one id."""
+        where: list[str] = []
+        params: list[object] = []
+        if file is not None:
+            where.append("e.file = ?")
+            params.append(file)
+        if id is not None:
+            where.append("e.id = ?")
+            params.append(id)
+        sql = (
+            "SELECT e.sync_id, s.at, e.id, e.file, e.kind, e.sheet, e.row, e.detail"
+            " FROM events e JOIN syncs s ON s.sync_id = e.sync_id"
+        )
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY e.event_id DESC"
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(max(limit, 0))
+        with self._lock:
+            found = self._conn.execute(sql, params).fetchall()
+        return [
+            Event(
+                sync_id,
+                dt.datetime.fromisoformat(at),
+                id_,
+                file_,
+                kind,
+                sheet,
+                row,
+                json.loads(detail),
+            )
+            for sync_id, at, id_, file_, kind, sheet, row, detail in found
+        ]
+
+    # -- lifetime -----------------------------------------------------------------------
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()

@@ -1,0 +1,233 @@
+"""The changes a sync would make to each register, computed from a check; empty when the
+register already shows the truth (then nothing is written)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from xlsync.check import CheckResult
+from xlsync.model import Register, Row
+from xlsync.register.schema import FIELD_BY_KEY, HINT_HEADER, SHEET_NAMES, SheetKind
+from xlsync.rules import VERDICT_LABELS, Claim, Verdict
+
+Position = tuple[SheetKind, int]  # sheet and 1-based Excel row in one register
+
+CONFLICT_HEADERS = ["客户", "归属业务员", "归属依据", "登记业务员", "部门", "工作表", "行", "判定",
+                    "该登记的保护", "匹配依据"]  # fmt: skip
+PROBLEM_HEADERS = ["工作表", "行", "列", "内容", "问题"]
+
+
+@dataclass(slots=True)
+class Move:
+    source: int  # row in 跟进中
+    target: int  # row in 已合作
+    customer: str
+    rep: str
+    id: str
+
+
+@dataclass(slots=True)
+class Plan:
+    """Everything one sync changes in one register."""
+
+    register: Register
+    new_ids: dict[Position, str] = field(default_factory=dict)
+    moves: list[Move] = field(default_factory=list)
+    hints: dict[Position, str] = field(default_factory=dict)  # wanted hints, final positions
+    hints_changed: bool = False
+    conflicts: list[list[object]] = field(default_factory=list)  # rows of 冲突 (with header)
+    problems: list[list[object]] = field(default_factory=list)  # rows of 问题 (with header)
+    write_conflicts: bool = False
+    write_problems: bool = False
+
+    @property
+    def empty(self) -> bool:
+        return not (
+            self.new_ids
+            or self.moves
+            or self.hints_changed
+            or self.write_conflicts
+            or self.write_problems
+        )
+
+    def summary(self) -> dict[str, object]:
+        return {
+            "file": self.register.name,
+            "new_ids": len(self.new_ids),
+            "moves": [
+                {
+                    "from_row": m.source,
+                    "to_row": m.target,
+                    "customer": m.customer,
+                    "rep": m.rep,
+                    "id": m.id,
+                }
+                for m in self.moves
+            ],
+            "hints": len(self.hints),
+            "hints_changed": self.hints_changed,
+            "conflict_rows": max(len(self.conflicts) - 1, 0),
+            "problem_rows": max(len(self.problems) - 1, 0),
+            "write_conflicts": self.write_conflicts,
+            "write_problems": self.write_problems,
+        }
+
+
+def next_id_number(registers: list[Register]) -> int:
+    """The highest number among the 编号 already in the registers (C000123 -> 123)."""
+    best = 0
+    for register in registers:
+        for row in register.rows:
+            digits = "".join(ch for ch in row.id if ch.isdigit())
+            if row.id[:1].upper() == "C" and digits:
+                best = max(best, int(digits))
+    return best
+
+
+def build_plans(result: CheckResult, new_ids: list[str]) -> list[Plan]:
+    """One plan per register of the checked set. `new_ids` are fresh ids, enough for every
+    row without one (ids are reserved by the caller so they are never reused)."""
+    ids = iter(new_ids)
+    folder = result.is_folder
+    plans = {reg.name: Plan(reg) for reg in result.registers.registers}
+    position: dict[tuple[str, str, int], tuple[str, int]] = {}  # final place of every row
+
+    for plan in plans.values():
+        reg = plan.register
+        cooperating = reg.sheets.get(SheetKind.COOPERATING)
+        next_row = _first_free_row(cooperating) if cooperating else 2
+        for row in reg.rows:
+            final: Position = (row.kind, row.row)
+            if row.is_move:
+                plan.moves.append(Move(row.row, next_row, row.customer, row.rep, row.id))
+                final = (SheetKind.COOPERATING, next_row)
+                next_row += 1
+            if not row.id:
+                plan.new_ids[(row.kind, row.row)] = next(ids)
+            position[(reg.name, row.sheet, row.row)] = (_sheet_name(reg, final[0]), final[1])
+
+    hints: dict[str, dict[Position, list[str]]] = defaultdict(lambda: defaultdict(list))
+
+    def final(row: Row) -> tuple[str, int]:
+        return position[(row.file, row.sheet, row.row)]
+
+    def kind_of(reg_name: str, sheet: str) -> SheetKind:
+        reg = plans[reg_name].register
+        is_coop = sheet == _sheet_name(reg, SheetKind.COOPERATING)
+        return SheetKind.COOPERATING if is_coop else SheetKind.FOLLOWING
+
+    def where(row: Row, viewer: str) -> str:
+        sheet, number = final(row)
+        text = f"{sheet} 第 {number} 行"
+        return f"{row.file} {text}" if row.file != viewer else text
+
+    conflict_rows: dict[str, list[list[object]]] = defaultdict(list)
+    for group in result.conflicts:
+        decision = group.decision
+        owner = decision.owner
+        for claim in decision.claims:
+            row = claim.row
+            sheet, number = final(row)
+            text = _hint(claim, owner, decision.claims, lambda r, v=row.file: where(r, v))
+            if text:
+                hints[row.file][(kind_of(row.file, sheet), number)].append(text)
+        files = {c.row.file for c in decision.claims}
+        for file in files:
+            for claim in decision.claims:
+                row = claim.row
+                sheet, number = final(row)
+                line: list[object] = [
+                    group.key,
+                    owner.row.rep if owner else "（无人受保护）",
+                    owner.protection.reason() if owner else "",
+                    row.rep,
+                    row.department,
+                    sheet,
+                    number,
+                    VERDICT_LABELS[claim.verdict],
+                    claim.protection.reason(),
+                    group.reason,
+                ]
+                if folder:
+                    line.insert(0, row.file)
+                conflict_rows[file].append(line)
+
+    problem_rows: dict[str, list[list[object]]] = defaultdict(list)
+    for p in result.problems:
+        if not p.sheet or p.file not in plans:
+            continue
+        sheet, number = position.get((p.file, p.sheet, p.row), (p.sheet, p.row))
+        if (p.file, p.sheet, p.row) in position:  # a customer row (not 设置): hint it there
+            shown = f"「{p.value}」" if p.value else ""
+            hints[p.file][(kind_of(p.file, sheet), number)].append(
+                f"【问题】{p.column}{shown}：{p.message}"
+            )
+        line = [sheet, number, p.column, p.value, p.message]
+        if folder:
+            line.insert(0, p.file)
+        problem_rows[p.file].append(line)
+
+    for name, plan in plans.items():
+        reg = plan.register
+        plan.hints = {pos: "；".join(texts) for pos, texts in hints[name].items()}
+        current: dict[Position, str] = {}
+        for kind, sheet in reg.sheets.items():
+            for number, text in sheet.hints.items():
+                current[(kind, number)] = text
+        plan.hints_changed = plan.hints != current
+        c_head = (["文件"] if folder else []) + CONFLICT_HEADERS
+        p_head = (["文件"] if folder else []) + PROBLEM_HEADERS
+        plan.conflicts = [c_head, *conflict_rows[name]]
+        plan.problems = [p_head, *problem_rows[name]]
+        plan.write_conflicts = _as_text(plan.conflicts) != reg.tool_grids.get(SheetKind.CONFLICTS)
+        plan.write_problems = _as_text(plan.problems) != reg.tool_grids.get(SheetKind.PROBLEMS)
+    return list(plans.values())
+
+
+def _sheet_name(register: Register, kind: SheetKind) -> str:
+    sheet = register.sheets.get(kind)
+    return sheet.name if sheet is not None else SHEET_NAMES[kind]
+
+
+def _first_free_row(sheet) -> int:  # type: ignore[no-untyped-def]
+    if sheet.header_row == 0:
+        return 2
+    used = max([r.row for r in sheet.rows] + sheet.total_rows + [sheet.header_row])
+    return used + 1
+
+
+def _as_text(grid: list[list[object]]) -> list[list[str]]:
+    return [[str(v) if v is not None else "" for v in row] for row in grid]
+
+
+def _hint(claim: Claim, owner: Claim | None, claims: tuple[Claim, ...], where) -> str:  # type: ignore[no-untyped-def]
+    """The sentence shown in a claim's own row."""
+    others = [c for c in claims if c is not claim and c.row.rep != claim.row.rep]
+    names = "、".join(dict.fromkeys(c.row.rep for c in others if c.row.rep)) or "其他业务员"
+    verdict = claim.verdict
+    if verdict is Verdict.MUST_STOP and owner is not None:
+        o = owner.row
+        return f"【冲突】与 {o.rep} 冲突：{o.rep} {owner.protection.reason()}（{where(o)}），请停止跟进"
+    if verdict is Verdict.OWNER:
+        stop = [c for c in others if c.verdict is Verdict.MUST_STOP]
+        tail = f"；{'、'.join(dict.fromkeys(c.row.rep for c in stop))} 须停止跟进" if stop else ""
+        return f"【归属】本客户归你（{claim.protection.reason()}）{tail}"
+    if verdict is Verdict.EXPIRED:
+        if owner is not None:
+            return (
+                f"【提醒】你的保护已过期（{claim.protection.reason()}）；"
+                f"现归 {owner.row.rep}（{owner.protection.reason()}）"
+            )
+        return f"【提醒】与 {names} 重复登记，双方保护均已过期，可继续跟进"
+    if verdict is Verdict.NOTICE:
+        return f"【提醒】{names} 也联系过这个客户（仅电话，不受保护），请先沟通"
+    if verdict is Verdict.SAME_REP:
+        return "【重复】同一客户你登记了两次：" + "、".join(
+            where(c.row) for c in claims if c is not claim and c.row.rep == claim.row.rep
+        )
+    return ""
+
+
+HINT_COLUMN = HINT_HEADER
+ID_HEADER = FIELD_BY_KEY["id"].header

@@ -1,0 +1,292 @@
+"""Apply a plan to a register's package: ids, moves, hints, the 冲突 and 问题 sheets.
+
+Only the data sheets, the tool-owned sheets, styles.xml (for the few styles we add) and the
+workbook's sheet list are re-serialised; every other part of the package is copied as it is.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+from openpyxl.utils.cell import get_column_letter
+
+from xlsync.model import SheetData
+from xlsync.plan import Plan
+from xlsync.register.schema import (
+    FIELD_BY_KEY,
+    HINT_HEADER,
+    SHEET_NAMES,
+    SheetKind,
+    norm_label,
+)
+from xlsync.xlsx.package import NS_MAIN, Package, PackageError, q
+from xlsync.xlsx.sheet import SheetXml, ref
+from xlsync.xlsx.styles import ensure_bold_xf, ensure_fill_dxf
+
+# Conditional formatting of the hint column: the marker finds our own rules again.
+HINT_MARKER = '"【'
+HINT_COLOURS = (("【冲突", "FFFFC7CE"), ("【问题", "FFFFEB9C"), ("【", "FFDDEBF7"))
+HINT_WIDTH = 48
+CF_ROWS = 5000  # rows below the last data row the hint colouring already covers
+
+
+def refusal(package: Package, data_parts: list[str]) -> str | None:
+    """Why this package cannot be written back safely, or None."""
+    workbook = package.xml("xl/workbook.xml")
+    if workbook.tag != q("workbook"):
+        return "工作簿是 Strict Open XML 格式，暂不支持写回；请另存为普通 .xlsx"
+    for part in data_parts:
+        root = package.xml(part)
+        if root.find(q("tableParts")) is not None:
+            return "数据表使用了 Excel 表格（套用表格格式），写回时无法同步扩展表格范围；请先“转换为区域”"
+        protection = root.find(q("sheetProtection"))
+        if protection is not None and protection.get("sheet") in ("1", "true"):
+            return "工作表设置了保护，xlsync 不会改动受保护的表；请取消保护"
+    return None
+
+
+def apply_plan(plan: Plan, source: Path, dest: Path) -> None:
+    """Write the register `source` with `plan` applied to `dest`. Raises PackageError."""
+    reg = plan.register
+    following = reg.sheets[SheetKind.FOLLOWING]
+    cooperating = reg.sheets.get(SheetKind.COOPERATING)
+    with Package(source) as package:
+        parts = package.sheet_parts()
+        if following.name not in parts:
+            raise PackageError(f"找不到工作表「{following.name}」的内容")
+        data_parts = [parts[following.name]]
+        if cooperating is not None and cooperating.name in parts:
+            data_parts.append(parts[cooperating.name])
+        reason = refusal(package, data_parts)
+        if reason:
+            raise PackageError(reason)
+        fol = SheetXml(package.xml(parts[following.name]))
+        if cooperating is None or cooperating.name not in parts:
+            name = SHEET_NAMES[SheetKind.COOPERATING]
+            part = package.add_sheet(name, _empty_sheet())
+            coop = SheetXml(package.xml(part))
+            coop_data = SheetData(name, SheetKind.COOPERATING, 0, {}, [])
+        else:
+            coop = SheetXml(package.xml(parts[cooperating.name]))
+            coop_data = cooperating
+        if coop_data.header_row == 0:  # an empty 已合作: give it the headers of 跟进中
+            coop_data = SheetData(coop_data.name, SheetKind.COOPERATING, 1, {}, [])
+        layout_f = _Layout(following, fol)
+        layout_c = _Layout(coop_data, coop)
+        wants_hints = (
+            bool(plan.hints) or following.hint_col is not None or (coop_data.hint_col is not None)
+        )
+        # the 编号 column, the columns 已合作 lacks, then the hint column
+        if plan.new_ids or plan.moves:
+            layout_f.ensure_column(FIELD_BY_KEY["id"].header, key="id")
+        if plan.moves:
+            for header in layout_f.headers_in_order():
+                layout_c.ensure_column(header)
+        if plan.new_ids:
+            layout_c.ensure_column(FIELD_BY_KEY["id"].header, key="id")
+        if wants_hints:
+            layout_f.ensure_hint_column()
+            layout_c.ensure_hint_column()
+        sheets = {SheetKind.FOLLOWING: (fol, layout_f), SheetKind.COOPERATING: (coop, layout_c)}
+        for (kind, row), value in plan.new_ids.items():
+            xml, layout = sheets[kind]
+            xml.set_text(row, layout.column("id"), value)
+        mapping = (
+            {col: layout_c.column_of_header(h) for col, h in layout_f.all_columns()}
+            if plan.moves
+            else {}
+        )
+        for move in plan.moves:
+            coop.copy_row_from(fol, move.source, move.target, mapping)
+            fol.clear_row(move.source)
+        if wants_hints:
+            for kind, (xml, layout) in sheets.items():
+                data = following if kind is SheetKind.FOLLOWING else coop_data
+                for row in data.hints:
+                    xml.set_text(row, layout.hint, "")
+                for (k, row), text in plan.hints.items():
+                    if k is kind:
+                        xml.set_text(row, layout.hint, text)
+                _colour_hints(package, xml, layout)
+        for xml in (fol, coop):
+            xml.update_dimension()
+        if fol.formulas_removed or coop.formulas_removed:
+            package.drop_calc_chain()
+        bold = ensure_bold_xf(package)
+        for kind, grid, write in (
+            (SheetKind.CONFLICTS, plan.conflicts, plan.write_conflicts),
+            (SheetKind.PROBLEMS, plan.problems, plan.write_problems),
+        ):
+            if not write:
+                continue
+            name = _existing_name(reg.sheet_names, kind) or SHEET_NAMES[kind]
+            data = tool_sheet_xml(grid, bold)
+            if name in parts:
+                package.put(parts[name], data)
+            else:
+                package.add_sheet(name, data)
+        package.write(dest)
+
+
+def _existing_name(names: list[str], kind: SheetKind) -> str | None:
+    from xlsync.register.schema import match_sheet
+
+    return next((n for n in names if match_sheet(n) is kind), None)
+
+
+class _Layout:
+    """Where the header row and each column of one data sheet are, growing as we add."""
+
+    def __init__(self, data: SheetData, xml: SheetXml) -> None:
+        self.data = data
+        self.xml = xml
+        self.header_row = data.header_row
+        self.headers: dict[int, str] = {i: h for i, h in enumerate(data.headers) if h}
+        self.keys = dict(data.columns)
+        self.hint = data.hint_col if data.hint_col is not None else -1
+
+    def headers_in_order(self) -> list[str]:
+        return [
+            h for _, h in sorted(self.headers.items()) if norm_label(h) != norm_label(HINT_HEADER)
+        ]
+
+    def all_columns(self) -> list[tuple[int, str]]:
+        hint = norm_label(HINT_HEADER)
+        return [(c, h) for c, h in sorted(self.headers.items()) if norm_label(h) != hint]
+
+    def column(self, key: str) -> int:
+        return self.keys[key]
+
+    def column_of_header(self, header: str) -> int:
+        wanted = norm_label(header)
+        for col, text in self.headers.items():
+            if norm_label(text) == wanted:
+                return col
+        from xlsync.register.schema import match_header
+
+        key = match_header(header)
+        if key is not None and key in self.keys:
+            return self.keys[key]
+        raise KeyError(header)
+
+    def _next_free(self) -> int:
+        return max(self.headers, default=-1) + 1
+
+    def ensure_column(self, header: str, key: str | None = None) -> int:
+        from xlsync.register.schema import match_header
+
+        key = key or match_header(header)
+        if key is not None and key in self.keys:
+            return self.keys[key]
+        try:
+            return self.column_of_header(header)
+        except KeyError:
+            pass
+        col = self._next_free()
+        self.headers[col] = header
+        if key is not None:
+            self.keys[key] = col
+        self.xml.set_text(self.header_row, col, header)
+        return col
+
+    def ensure_hint_column(self) -> None:
+        if self.hint >= 0:
+            return
+        self.hint = self._next_free()
+        self.headers[self.hint] = HINT_HEADER
+        self.xml.set_text(self.header_row, self.hint, HINT_HEADER)
+        _set_width(self.xml, self.hint, HINT_WIDTH)
+
+
+def _colour_hints(package: Package, xml: SheetXml, layout: _Layout) -> None:
+    letter = get_column_letter(layout.hint + 1)
+    first = layout.header_row + 1
+    last = max(xml.last_used_row(), first) + CF_ROWS
+    sqref = f"A{first}:{letter}{last}"
+    rules = []
+    for prefix, rgb in HINT_COLOURS:
+        dxf = ensure_fill_dxf(package, rgb)
+        formula = f'LEFT(${letter}{first},{len(prefix)})="{prefix}"'
+        rules.append((sqref, formula, dxf))
+    xml.replace_conditional_formatting(HINT_MARKER, rules)
+
+
+def _set_width(xml: SheetXml, col: int, width: float) -> None:
+    cols = xml.root.find(q("cols"))
+    if cols is None:
+        from lxml import etree
+
+        cols = xml.insert(etree.Element(q("cols")))
+    for c in cols:
+        if int(c.get("min", "0")) <= col + 1 <= int(c.get("max", "0")):
+            return  # the rep already set a width there
+    from lxml import etree
+
+    element = etree.Element(q("col"))
+    element.set("min", str(col + 1))
+    element.set("max", str(col + 1))
+    element.set("width", str(width))
+    element.set("customWidth", "1")
+    later = [c for c in cols if int(c.get("min", "0")) > col + 1]
+    if later:
+        later[0].addprevious(element)
+    else:
+        cols.append(element)
+
+
+def _empty_sheet() -> bytes:
+    return (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        f'<worksheet xmlns="{NS_MAIN}"><sheetData/></worksheet>'
+    ).encode()
+
+
+def tool_sheet_xml(grid: list[list[object]], header_style: int) -> bytes:
+    """A whole worksheet for 冲突 / 问题: frozen header, filter, widths, text as text."""
+    width = max((len(row) for row in grid), default=1)
+    last = get_column_letter(width)
+    widths = [max((_display_width(row[i]) for row in grid if i < len(row)), default=8)
+              for i in range(width)]  # fmt: skip
+    out = [
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n',
+        f'<worksheet xmlns="{NS_MAIN}">',
+        f'<dimension ref="A1:{last}{max(len(grid), 1)}"/>',
+        '<sheetViews><sheetView workbookViewId="0">'
+        '<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>'
+        '<selection pane="bottomLeft" activeCell="A2" sqref="A2"/></sheetView></sheetViews>',
+        '<sheetFormatPr defaultRowHeight="15"/><cols>',
+    ]
+    for i, w in enumerate(widths, start=1):
+        out.append(f'<col min="{i}" max="{i}" width="{min(max(w + 2, 8), 60)}" customWidth="1"/>')
+    out.append("</cols><sheetData>")
+    for r, row in enumerate(grid, start=1):
+        out.append(f'<row r="{r}">')
+        for c, value in enumerate(row):
+            cell = ref(r, c)
+            style = f' s="{header_style}"' if r == 1 and header_style else ""
+            if isinstance(value, int) and not isinstance(value, bool):
+                out.append(f'<c r="{cell}"{style}><v>{value}</v></c>')
+            elif value not in (None, ""):
+                text = escape(_xml_safe(str(value)))
+                out.append(
+                    f'<c r="{cell}" t="inlineStr"{style}><is><t xml:space="preserve">{text}</t></is></c>'
+                )
+        out.append("</row>")
+    out.append("</sheetData>")
+    out.append(f'<autoFilter ref="A1:{last}{max(len(grid), 1)}"/>')
+    out.append(
+        '<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/>'
+    )
+    out.append("</worksheet>")
+    return "".join(out).encode("utf-8")
+
+
+def _display_width(value: object) -> int:
+    text = str(value) if value is not None else ""
+    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+
+
+def _xml_safe(text: str) -> str:
+    """Drop characters XML 1.0 cannot carry (control characters from pasted text)."""
+    return "".join(ch for ch in text if ch in "\t\n\r" or ord(ch) >= 0x20)

@@ -1,0 +1,54 @@
+"""The side-car report: the 冲突 and 问题 sheets in a file of their own, when the register
+itself cannot be written now (someone has it open) or at all (a part xlsync cannot keep)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tempfile
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.styles import Font
+
+from xlsync.plan import Plan
+
+SIDECAR_FOLDER = "xlsync报告"
+
+
+def write_sidecar(plan: Plan, now: dt.datetime) -> Path:
+    register = plan.register.path
+    folder = register.parent / SIDECAR_FOLDER
+    folder.mkdir(exist_ok=True)
+    dest = folder / f"{register.stem}-冲突与问题.xlsx"
+    workbook = Workbook()
+    first = workbook.active
+    assert first is not None
+    first.title = "冲突"
+    for sheet, grid in ((first, plan.conflicts), (workbook.create_sheet("问题"), plan.problems)):
+        for r, row in enumerate(grid, start=1):
+            for c, value in enumerate(row, start=1):
+                cell = sheet.cell(row=r, column=c)
+                if isinstance(value, int) and not isinstance(value, bool):
+                    cell.value = value
+                elif value not in (None, ""):
+                    cell.value = str(value)
+                    cell.data_type = "s"  # text stays text: "=1+1" from a rep is not a formula
+                if r == 1:
+                    cell.font = Font(bold=True)
+        sheet.freeze_panes = "A2"
+        if grid:
+            sheet.auto_filter.ref = sheet.dimensions
+    info = workbook.create_sheet("说明")
+    info["A1"] = f"{register.name} 的冲突与问题（{now:%Y-%m-%d %H:%M} 生成）。"
+    info["A2"] = "登记表暂时无法写入，xlsync 把结果放在这里；登记表可以写入后会自动更新。"
+    fd, tmp = tempfile.mkstemp(prefix=".~xlsync-", suffix=".tmp", dir=folder)
+    os.close(fd)
+    try:
+        workbook.save(tmp)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, dest)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return dest

@@ -1,0 +1,260 @@
+"""`xlsync sync`: check, plan, and write the plan back safely.
+
+For each register whose plan is not empty: refuse if a person has it open (lock file) or
+if a part could not be written back safely; otherwise write the patched package to a
+temporary file beside it, read that back to verify it, copy the current file into the
+backup folder, make sure the register did not change since it was read (else start over),
+and replace it atomically. Every sync is recorded in the history store.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from xlsync.check import CheckResult, check_registers
+from xlsync.errors import UnusableInput
+from xlsync.history import Event, RowSnapshot, SqliteHistory
+from xlsync.locks import Lock, find_lock
+from xlsync.plan import Plan, build_plans, next_id_number
+from xlsync.register.reader import read_register
+from xlsync.register.schema import SHEET_NAMES, SheetKind
+from xlsync.register.writer import apply_plan
+from xlsync.registers import load_set
+from xlsync.sidecar import write_sidecar
+from xlsync.xlsx.package import PackageError
+
+HIDDEN = ".xlsync"
+DEFAULT_BACKUPS = 20
+MAX_ATTEMPTS = 5
+
+
+@dataclass(frozen=True, slots=True)
+class Stamp:
+    """What a file was when it was read: size, modification time and content hash."""
+
+    size: int
+    mtime_ns: int
+    sha256: str
+
+    @classmethod
+    def of(cls, path: Path) -> Stamp:
+        stat = path.stat()
+        digest = hashlib.sha256()
+        with path.open("rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(chunk)
+        return cls(stat.st_size, stat.st_mtime_ns, digest.hexdigest())
+
+
+class ChangedMeanwhile(Exception):
+    """The register changed between reading and writing: the sync starts over."""
+
+
+@dataclass(slots=True)
+class FileOutcome:
+    path: Path
+    plan: Plan
+    written: bool = False
+    backup: Path | None = None
+    deferred: Lock | None = None
+    refused: str | None = None
+    sidecar: Path | None = None
+    events: list[Event] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class SyncOutcome:
+    result: CheckResult
+    files: list[FileOutcome]
+    attempts: int
+
+    @property
+    def deferred(self) -> list[FileOutcome]:
+        return [f for f in self.files if f.deferred is not None]
+
+    @property
+    def refused(self) -> list[FileOutcome]:
+        return [f for f in self.files if f.refused is not None]
+
+
+def sync(
+    target: Path | str,
+    as_of: dt.date,
+    *,
+    backups: int = DEFAULT_BACKUPS,
+    now: dt.datetime | None = None,
+) -> SyncOutcome:
+    """Sync a register or every register of a folder. Raises UnusableInput (exit 2)."""
+    target = Path(target)
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        try:
+            return _sync_once(target, as_of, backups, now or dt.datetime.now(), attempt)
+        except ChangedMeanwhile:
+            continue
+    raise UnusableInput(target, f"登记表在同步过程中被反复修改（{MAX_ATTEMPTS} 次），请稍后再试")
+
+
+def _sync_once(
+    target: Path, as_of: dt.date, backups: int, now: dt.datetime, attempt: int
+) -> SyncOutcome:
+    folder = target if target.is_dir() else target.parent
+    files = _register_paths(target)
+    stamps = {path: Stamp.of(path) for path in files}
+    registers = load_set(target, keep_values=True)
+    for register in registers.registers:
+        if Stamp.of(register.path) != stamps.get(register.path):
+            raise ChangedMeanwhile
+    result = check_registers(str(target), registers, as_of)
+    missing = sum(1 for r in result.rows if not r.id)
+    # the rollback journal, not WAL: WAL needs shared memory, unreliable on network shares
+    with SqliteHistory(folder / HIDDEN / "history.sqlite", wal=False) as history:
+        at_least = next_id_number(registers.registers)
+        ids = history.reserve_ids(folder.name, missing, at_least) if missing else []
+        plans = build_plans(result, ids)
+        outcomes = [FileOutcome(plan.register.path, plan) for plan in plans]
+        for outcome in outcomes:
+            _apply(outcome, stamps[outcome.path], backups, now)
+        for outcome in outcomes:
+            snapshot, moved = _snapshot(outcome)
+            _sync_id, outcome.events = history.record_sync(
+                outcome.path.name,
+                now,
+                as_of,
+                outcome.plan.summary() | {"written": outcome.written},
+                snapshot,
+                moved=moved,
+            )
+    return SyncOutcome(result, outcomes, attempt)
+
+
+def _register_paths(target: Path) -> list[Path]:
+    if target.is_dir():
+        from xlsync.registers import register_files
+
+        return register_files(target)
+    return [target]
+
+
+def _apply(outcome: FileOutcome, stamp: Stamp, backups: int, now: dt.datetime) -> None:
+    plan = outcome.plan
+    if plan.empty:
+        return
+    path = outcome.path
+    lock = find_lock(path)
+    if lock is not None:
+        outcome.deferred = lock
+        outcome.sidecar = write_sidecar(plan, now)
+        return
+    tmp = _temp_beside(path)
+    try:
+        try:
+            apply_plan(plan, path, tmp)
+        except PackageError as exc:
+            outcome.refused = str(exc)
+            outcome.sidecar = write_sidecar(plan, now)
+            return
+        _fsync(tmp)
+        _verify(plan, tmp)
+        shutil.copymode(path, tmp)
+        if Stamp.of(path) != stamp:
+            raise ChangedMeanwhile
+        outcome.backup = _backup(path, backups, now)
+        if find_lock(path) is not None or Stamp.of(path) != stamp:
+            raise ChangedMeanwhile
+        os.replace(tmp, path)
+        _fsync_dir(path.parent)
+        outcome.written = True
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def _temp_beside(path: Path) -> Path:
+    fd, name = tempfile.mkstemp(prefix=".~xlsync-", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    return Path(name)
+
+
+def _fsync(path: Path) -> None:
+    with path.open("rb+") as fh:
+        os.fsync(fh.fileno())
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return  # not possible on every platform (Windows): os.replace is atomic anyway
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _verify(plan: Plan, written: Path) -> None:
+    """Read the written file back: every customer row must still be there."""
+    try:
+        after = read_register(written)
+    except UnusableInput as exc:
+        raise PackageError(f"写出的文件无法读回（{exc.message}），已放弃写入") from None
+    before = plan.register
+    count_before = len(before.rows)
+    count_after = len(after.rows)
+    if count_before != count_after:
+        raise PackageError(
+            f"写出的文件行数不对（原 {count_before} 行，写出 {count_after} 行），已放弃写入"
+        )
+    coop = after.sheets.get(SheetKind.COOPERATING)
+    moved = {m.target for m in plan.moves}
+    if moved and (coop is None or not moved <= {r.row for r in coop.rows}):
+        raise PackageError("已成交的行没有出现在「已合作」中，已放弃写入")
+
+
+def _backup(path: Path, keep: int, now: dt.datetime) -> Path:
+    folder = path.parent / HIDDEN / "backups"
+    folder.mkdir(parents=True, exist_ok=True)
+    dest = folder / f"{path.stem}.{now:%Y%m%d-%H%M%S-%f}{path.suffix}"
+    shutil.copy2(path, dest)
+    _fsync(dest)
+    old = sorted(folder.glob(f"{path.stem}.*{path.suffix}"))
+    for stale in old[: max(len(old) - keep, 0)]:
+        stale.unlink(missing_ok=True)
+    return dest
+
+
+def _snapshot(outcome: FileOutcome) -> tuple[list[RowSnapshot], dict[str, tuple[str, int]]]:
+    """The rows of the register as they are after this sync (by 编号), for the history."""
+    plan = outcome.plan
+    reg = plan.register
+    moved_to = {m.source: m.target for m in plan.moves} if outcome.written else {}
+    coop_name = (
+        reg.sheets[SheetKind.COOPERATING].name
+        if SheetKind.COOPERATING in reg.sheets
+        else SHEET_NAMES[SheetKind.COOPERATING]
+    )
+    rows: list[RowSnapshot] = []
+    moved: dict[str, tuple[str, int]] = {}
+    seen: set[str] = set()
+    for row in reg.rows:
+        new_id = plan.new_ids.get((row.kind, row.row)) if outcome.written else None
+        row_id = row.id or new_id
+        if not row_id or row_id in seen:
+            continue  # a duplicate 编号 is a problem for the rep; the first row keeps it
+        seen.add(row_id)
+        values = dict(row.values)
+        if new_id:
+            values["编号"] = new_id
+        sheet, number = row.sheet, row.row
+        if row.kind is SheetKind.FOLLOWING and row.row in moved_to:
+            sheet, number = coop_name, moved_to[row.row]
+            moved[row_id] = (sheet, number)
+        rows.append(RowSnapshot(row_id, reg.name, sheet, number, values))
+    return rows, moved
