@@ -90,7 +90,7 @@ def test_hints_are_cleared_when_the_cause_is_gone(tmp_path: Path) -> None:
             customer(
                 customer="格林电子有限公司", rep="李娜", visited=dt.date(2026, 10, 9), status="拜访"
             ),
-        ],  # fmt: skip
+        ],
         [],
     )
     sync(path, AS_OF)
