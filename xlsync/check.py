@@ -59,7 +59,10 @@ def check_registers(target: str, registers: RegisterSet, as_of: dt.date) -> Chec
     rows: list[Row] = []
     problems: list[Problem] = []
     for register in registers.registers:
-        rows.extend(register.rows)
+        # rows in the order they will stand after a sync: won rows go to the end of 已合作
+        here = register.rows
+        rows.extend(r for r in here if not r.is_move)
+        rows.extend(r for r in here if r.is_move)
         problems.extend(register.problems)
     for bad in registers.unusable:
         problems.append(Problem(bad.path.name, "", 0, "", "", bad.message))
@@ -75,24 +78,25 @@ def check_registers(target: str, registers: RegisterSet, as_of: dt.date) -> Chec
             _COLUMN_ORDER.get(p.column, 99),
         )
     )
-    found = group_items([Item.of(r.customer, r.phones, canonical=True) for r in rows])
+    # match in an order that does not depend on where rows stand (a sync moves rows)
+    order = sorted(range(len(rows)), key=lambda i: rows[i].content_key())
+    found = group_items([Item.of(rows[i].customer, rows[i].phones, canonical=True) for i in order])
     groups: list[DuplicateGroup] = []
-    for group in found:
-        members = [rows[i] for i in group.members]
+    for group in sorted(found, key=lambda g: min(order[i] for i in g.members)):
+        members = [rows[i] for i in sorted(order[m] for m in group.members)]
         decision = decide(members, settings.protection_days, as_of)
         groups.append(DuplicateGroup(_group_key(members), group.reason, members, decision))
-    moves = [r for r in rows if r.is_move]
+    moves = sorted((r for r in rows if r.is_move), key=lambda r: (r.file, r.row))
     return CheckResult(target, as_of, registers, rows, problems, groups, moves)
 
 
 def _group_key(rows: list[Row]) -> str:
+    """The most common core name of a group (the smallest of equally common ones)."""
     cores = Counter(analyse(r.customer).core for r in rows if r.customer)
     if not cores:
         return rows[0].customer
     best = max(cores.values())
-    return next(
-        c for c in (analyse(r.customer).core for r in rows if r.customer) if cores[c] == best
-    )
+    return min(c for c, n in cores.items() if n == best)
 
 
 def check_json(result: CheckResult) -> dict[str, object]:

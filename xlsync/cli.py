@@ -128,6 +128,70 @@ def sync(
     raise typer.Exit(EXIT_OK)
 
 
+@app.command()
+def history(
+    path: Annotated[Path, typer.Argument(help="A register file or a folder of registers.")],
+    row_id: Annotated[str | None, typer.Argument(metavar="[ID]", help="One row's 编号.")] = None,
+    limit: Annotated[int, typer.Option("--limit", help="Show at most this many events.")] = 50,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """What happened to rows: new, changed, moved, deleted, restored."""
+    from xlsync.history import SqliteHistory
+    from xlsync.sync import HIDDEN
+
+    folder = path if path.is_dir() else path.parent
+    store = folder / HIDDEN / "history.sqlite"
+    if not path.exists():
+        _err(f"xlsync: {path}: 文件不存在")
+        raise typer.Exit(EXIT_UNUSABLE)
+    if not store.exists():
+        Console().print("还没有同步记录（先运行 xlsync sync）。")
+        raise typer.Exit(EXIT_OK)
+
+    def load():  # type: ignore[no-untyped-def]
+        with SqliteHistory(store, wal=False) as db:
+            file = None if path.is_dir() else path.name
+            return db.events(file=file, id=row_id, limit=limit)
+
+    events = _guard(load, store)
+    if as_json:
+        rows = [
+            {"at": e.at.isoformat(), "id": e.id, "file": e.file, "kind": e.kind,
+             "sheet": e.sheet, "row": e.row, "detail": e.detail}
+            for e in events
+        ]  # fmt: skip
+        sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2, default=str) + "\n")
+    else:
+        from xlsync.console import print_history
+
+        print_history(events, Console(), folder=path.is_dir())
+
+
+@app.command()
+def restore(
+    path: Annotated[Path, typer.Argument(help="The register (or its folder).")],
+    row_id: Annotated[str, typer.Argument(metavar="ID", help="The 编号 of the deleted row.")],
+    as_of: AsOf = None,
+) -> None:
+    """Put a deleted row back at the end of its sheet (through the same safe write as sync)."""
+    from xlsync.console import print_sync
+    from xlsync.sync import sync as run_sync
+
+    day = _as_of(as_of)
+    outcome = _guard(lambda: run_sync(path, day, restore=row_id.strip().upper()), path)
+    console = Console()
+    print_sync(outcome, console)
+    if outcome.deferred:
+        raise typer.Exit(EXIT_DEFERRED)
+    if outcome.refused:
+        raise typer.Exit(EXIT_UNUSABLE)
+    console.print(f"已恢复编号 {row_id}。")
+    # the restored row now takes part in the checks: show its conflicts and problems too
+    again = _guard(lambda: run_sync(path, day), path)
+    if any(f.written for f in again.files):
+        print_sync(again, console)
+
+
 def _sync_json(outcome) -> dict[str, object]:  # type: ignore[no-untyped-def]
     return {
         "as_of": outcome.result.as_of.isoformat(),

@@ -143,6 +143,11 @@ def print_sync(outcome: SyncOutcome, console: Console) -> None:
             )
         else:
             console.print(f"{name}：无需改动")
+        for r in plan.restores if f.written else []:
+            sheet = plan.register.sheets[r.kind].name
+            console.print(
+                f"  恢复编号 {r.id}（{r.values.get('客户名称', '')}）→ {sheet} 第{r.row}行"
+            )
         for m in plan.moves if f.written else []:
             console.print(
                 f"  {m.customer}（{m.rep}）：跟进中 第{m.source}行 → 已合作 第{m.target}行"
@@ -157,3 +162,32 @@ def print_sync(outcome: SyncOutcome, console: Console) -> None:
                     f"  [yellow]注意[/]：编号 {e.id} {customer}（原 {e.sheet} 第{e.row}行）已被删除；"
                     f"如是误删，可用 xlsync restore {f.path} {e.id} 恢复"
                 )
+
+
+EVENT_LABELS = {"new": "新登记", "changed": "修改", "moved": "移动", "deleted": "删除",
+                "restored": "恢复"}  # fmt: skip
+
+
+def print_history(events: list, console: Console, *, folder: bool) -> None:  # type: ignore[type-arg]
+    if not events:
+        console.print("没有相关记录。")
+        return
+    table = Table(title="历史记录（最新在前）")
+    for title in ("时间", "编号", "事件", "位置", "详情"):
+        table.add_column(title, overflow="fold")
+    for e in events:
+        detail = e.detail or {}
+        if e.kind == "changed":
+            text = "；".join(f"{k}：{a or '（空）'} → {b or '（空）'}"
+                            for k, (a, b) in detail.get("changed", {}).items())  # fmt: skip
+        elif e.kind == "moved":
+            text = f"→ {detail.get('to_sheet', '')} 第{detail.get('to_row', '')}行"
+        elif e.kind in ("new", "deleted"):
+            values = detail.get("values", {})
+            text = f"{values.get('客户名称', '')} {values.get('业务员', '')}".strip()
+        else:
+            text = ""
+        place = f"{e.sheet} 第{e.row}行"
+        table.add_row(f"{e.at:%Y-%m-%d %H:%M}", e.id, EVENT_LABELS.get(e.kind, e.kind),
+                      f"{e.file} {place}" if folder else place, text)  # fmt: skip
+    console.print(table)

@@ -71,6 +71,16 @@ class Row:
     def ref(self) -> dict[str, object]:
         return {"file": self.file, "sheet": self.sheet, "row": self.row}
 
+    def content_key(self) -> tuple[str, ...]:
+        """What the rep typed, as a sort key that does not change when a sync moves the row
+        or gives it an 编号: results must not depend on where a row stands."""
+        dates = (self.contacted, self.visited, self.sampled, self.won, self.last_follow_up)
+        return (
+            self.customer, self.phone_text, self.rep, self.department,
+            *(d.isoformat() if d else "" for d in dates),
+            self.status.value if self.status else "", self.contact, self.file,
+        )  # fmt: skip
+
 
 @dataclass(slots=True)
 class SheetData:

@@ -7,8 +7,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from xlsync.check import CheckResult
-from xlsync.model import Register, Row
-from xlsync.register.schema import FIELD_BY_KEY, HINT_HEADER, SHEET_NAMES, SheetKind
+from xlsync.model import Problem, Register, Row
+from xlsync.register.schema import FIELD_BY_KEY, FIELDS, HINT_HEADER, SHEET_NAMES, SheetKind
 from xlsync.rules import VERDICT_LABELS, Claim, Verdict
 
 Position = tuple[SheetKind, int]  # sheet and 1-based Excel row in one register
@@ -16,6 +16,7 @@ Position = tuple[SheetKind, int]  # sheet and 1-based Excel row in one register
 CONFLICT_HEADERS = ["客户", "归属业务员", "归属依据", "登记业务员", "部门", "工作表", "行", "判定",
                     "该登记的保护", "匹配依据"]  # fmt: skip
 PROBLEM_HEADERS = ["工作表", "行", "列", "内容", "问题"]
+_COLUMN_ORDER = {f.header: i for i, f in enumerate(FIELDS)}
 
 
 @dataclass(slots=True)
@@ -25,6 +26,16 @@ class Move:
     customer: str
     rep: str
     id: str
+
+
+@dataclass(slots=True)
+class Restore:
+    """A deleted row put back at the end of its sheet, with its last known values."""
+
+    kind: SheetKind
+    row: int
+    id: str
+    values: dict[str, str]  # header -> text
 
 
 @dataclass(slots=True)
@@ -40,11 +51,13 @@ class Plan:
     problems: list[list[object]] = field(default_factory=list)  # rows of 问题 (with header)
     write_conflicts: bool = False
     write_problems: bool = False
+    restores: list[Restore] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
         return not (
             self.new_ids
+            or self.restores
             or self.moves
             or self.hints_changed
             or self.write_conflicts
@@ -71,6 +84,7 @@ class Plan:
             "problem_rows": max(len(self.problems) - 1, 0),
             "write_conflicts": self.write_conflicts,
             "write_problems": self.write_problems,
+            "restores": [r.id for r in self.restores],
         }
 
 
@@ -96,7 +110,7 @@ def build_plans(result: CheckResult, new_ids: list[str]) -> list[Plan]:
     for plan in plans.values():
         reg = plan.register
         cooperating = reg.sheets.get(SheetKind.COOPERATING)
-        next_row = _first_free_row(cooperating) if cooperating else 2
+        next_row = first_free_row(cooperating) if cooperating else 2
         for row in reg.rows:
             final: Position = (row.kind, row.row)
             if row.is_move:
@@ -122,19 +136,26 @@ def build_plans(result: CheckResult, new_ids: list[str]) -> list[Plan]:
         text = f"{sheet} 第 {number} 行"
         return f"{row.file} {text}" if row.file != viewer else text
 
+    def order(row: Row) -> tuple[str, int, int]:
+        """Where a row ends up, as a sort key: the same before and after its move."""
+        sheet, number = final(row)
+        return (row.file, int(kind_of(row.file, sheet) is SheetKind.COOPERATING), number)
+
     conflict_rows: dict[str, list[list[object]]] = defaultdict(list)
-    for group in result.conflicts:
+    groups = sorted(result.conflicts, key=lambda g: min(order(c.row) for c in g.decision.claims))
+    for group in groups:
         decision = group.decision
         owner = decision.owner
-        for claim in decision.claims:
+        claims = tuple(sorted(decision.claims, key=lambda c: order(c.row)))
+        for claim in claims:
             row = claim.row
             sheet, number = final(row)
-            text = _hint(claim, owner, decision.claims, lambda r, v=row.file: where(r, v))
+            text = _hint(claim, owner, claims, lambda r, v=row.file: where(r, v))
             if text:
                 hints[row.file][(kind_of(row.file, sheet), number)].append(text)
-        files = {c.row.file for c in decision.claims}
+        files = {c.row.file for c in claims}
         for file in files:
-            for claim in decision.claims:
+            for claim in claims:
                 row = claim.row
                 sheet, number = final(row)
                 line: list[object] = [
@@ -154,7 +175,15 @@ def build_plans(result: CheckResult, new_ids: list[str]) -> list[Plan]:
                 conflict_rows[file].append(line)
 
     problem_rows: dict[str, list[list[object]]] = defaultdict(list)
-    for p in result.problems:
+    sheet_rank = {SheetKind.FOLLOWING: 0, SheetKind.COOPERATING: 1}
+
+    def problem_order(p: Problem) -> tuple[int, int, int]:
+        sheet, number = position.get((p.file, p.sheet, p.row), (p.sheet, p.row))
+        if (p.file, p.sheet, p.row) not in position:
+            return (-1, number, 0)  # 设置 and other sheets first, as they come
+        return (sheet_rank[kind_of(p.file, sheet)], number, _COLUMN_ORDER.get(p.column, 99))
+
+    for p in sorted(result.problems, key=problem_order):
         if not p.sheet or p.file not in plans:
             continue
         sheet, number = position.get((p.file, p.sheet, p.row), (p.sheet, p.row))
@@ -190,7 +219,7 @@ def _sheet_name(register: Register, kind: SheetKind) -> str:
     return sheet.name if sheet is not None else SHEET_NAMES[kind]
 
 
-def _first_free_row(sheet) -> int:  # type: ignore[no-untyped-def]
+def first_free_row(sheet) -> int:  # type: ignore[no-untyped-def]
     if sheet.header_row == 0:
         return 2
     used = max([r.row for r in sheet.rows] + sheet.total_rows + [sheet.header_row])

@@ -9,7 +9,9 @@
 "Earliest" means the start of the claim's current unbroken protection: a visit in January
 and a sample in October (more than `protection_days` apart) start a new protection in
 October, so a rep who sampled in September while the customer was free comes first.
-Ties on the same day go to a cooperating claim, then to the row registered first.
+Ties on the same day go to a cooperating claim, then to the claim first recorded (its
+earliest date), then by what was typed, so that the answer never depends on where a row
+stands (a sync moves rows).
 """
 
 from __future__ import annotations
@@ -91,6 +93,12 @@ def protection(row: Row, protection_days: int, as_of: dt.date) -> Protection:
     return Protection(as_of <= until, False, since, basis, latest, until)
 
 
+def _first_date(row: Row) -> dt.date:
+    """When the rep first recorded this customer: breaks ties on the same protection day."""
+    dates = [d for d in (row.contacted, row.visited, row.sampled, row.won) if d is not None]
+    return min(dates, default=dt.date.max)
+
+
 def _run_start(dates: Sequence[dt.date], days: dt.timedelta) -> dt.date:
     """Start of the unbroken protection run that ends with the last date."""
     start = dates[0]
@@ -133,6 +141,8 @@ def decide(rows: Sequence[Row], protection_days: int, as_of: dt.date) -> Decisio
             key=lambda i: (
                 prots[i].since or dt.date.min,
                 not prots[i].cooperating,
+                _first_date(rows[i]),
+                rows[i].content_key(),
                 i,
             ),
         )

@@ -21,7 +21,7 @@ from xlsync.check import CheckResult, check_registers
 from xlsync.errors import UnusableInput
 from xlsync.history import Event, RowSnapshot, SqliteHistory
 from xlsync.locks import Lock, find_lock
-from xlsync.plan import Plan, build_plans, next_id_number
+from xlsync.plan import Plan, Restore, build_plans, first_free_row, next_id_number
 from xlsync.register.reader import read_register
 from xlsync.register.schema import SHEET_NAMES, SheetKind
 from xlsync.register.writer import apply_plan
@@ -89,19 +89,28 @@ def sync(
     *,
     backups: int = DEFAULT_BACKUPS,
     now: dt.datetime | None = None,
+    restore: str | None = None,
 ) -> SyncOutcome:
-    """Sync a register or every register of a folder. Raises UnusableInput (exit 2)."""
+    """Sync a register or every register of a folder. Raises UnusableInput (exit 2).
+
+    With `restore`, the deleted row with that 编号 is first put back at the end of its sheet.
+    """
     target = Path(target)
     for attempt in range(1, MAX_ATTEMPTS + 1):
         try:
-            return _sync_once(target, as_of, backups, now or dt.datetime.now(), attempt)
+            return _sync_once(target, as_of, backups, now or dt.datetime.now(), attempt, restore)
         except ChangedMeanwhile:
             continue
     raise UnusableInput(target, f"登记表在同步过程中被反复修改（{MAX_ATTEMPTS} 次），请稍后再试")
 
 
 def _sync_once(
-    target: Path, as_of: dt.date, backups: int, now: dt.datetime, attempt: int
+    target: Path,
+    as_of: dt.date,
+    backups: int,
+    now: dt.datetime,
+    attempt: int,
+    restore: str | None = None,
 ) -> SyncOutcome:
     folder = target if target.is_dir() else target.parent
     files = _register_paths(target)
@@ -117,6 +126,8 @@ def _sync_once(
         at_least = next_id_number(registers.registers)
         ids = history.reserve_ids(folder.name, missing, at_least) if missing else []
         plans = build_plans(result, ids)
+        if restore is not None:
+            _plan_restore(restore, plans, history, result)
         outcomes = [FileOutcome(plan.register.path, plan) for plan in plans]
         for outcome in outcomes:
             _apply(outcome, stamps[outcome.path], backups, now)
@@ -129,8 +140,34 @@ def _sync_once(
                 outcome.plan.summary() | {"written": outcome.written},
                 snapshot,
                 moved=moved,
+                restored={r.id for r in outcome.plan.restores} if outcome.written else None,
             )
     return SyncOutcome(result, outcomes, attempt)
+
+
+def _plan_restore(
+    row_id: str, plans: list[Plan], history: SqliteHistory, result: CheckResult
+) -> None:
+    existing = next((r for r in result.rows if r.id == row_id), None)
+    if existing is not None:
+        raise UnusableInput(
+            existing.file, f"编号 {row_id} 还在「{existing.sheet}」第 {existing.row} 行，无需恢复"
+        )
+    last = history.last_values(row_id)
+    if last is None:
+        raise UnusableInput(result.target, f"历史记录中没有编号 {row_id}")
+    plan = next((p for p in plans if p.register.name == last.file), None)
+    if plan is None:
+        raise UnusableInput(result.target, f"编号 {row_id} 原在 {last.file}，该文件不在这里")
+    reg = plan.register
+    coop = reg.sheets.get(SheetKind.COOPERATING)
+    kind = SheetKind.COOPERATING if coop is not None and last.sheet == coop.name else (
+        SheetKind.FOLLOWING)  # fmt: skip
+    sheet = reg.sheets[kind]
+    row = first_free_row(sheet)
+    if kind is SheetKind.COOPERATING:
+        row = max([row, *(m.target + 1 for m in plan.moves)])
+    plan.restores.append(Restore(kind, row, row_id, dict(last.values)))
 
 
 def _register_paths(target: Path) -> list[Path]:
@@ -206,7 +243,7 @@ def _verify(plan: Plan, written: Path) -> None:
     except UnusableInput as exc:
         raise PackageError(f"写出的文件无法读回（{exc.message}），已放弃写入") from None
     before = plan.register
-    count_before = len(before.rows)
+    count_before = len(before.rows) + len(plan.restores)
     count_after = len(after.rows)
     if count_before != count_after:
         raise PackageError(
@@ -243,6 +280,10 @@ def _snapshot(outcome: FileOutcome) -> tuple[list[RowSnapshot], dict[str, tuple[
     rows: list[RowSnapshot] = []
     moved: dict[str, tuple[str, int]] = {}
     seen: set[str] = set()
+    for restore in plan.restores if outcome.written else []:
+        sheet_name = reg.sheets[restore.kind].name
+        rows.append(RowSnapshot(restore.id, reg.name, sheet_name, restore.row, restore.values))
+        seen.add(restore.id)
     for row in reg.rows:
         new_id = plan.new_ids.get((row.kind, row.row)) if outcome.written else None
         row_id = row.id or new_id

@@ -85,6 +85,13 @@ def apply_plan(plan: Plan, source: Path, dest: Path) -> None:
                 layout_c.ensure_column(header)
         if plan.new_ids:
             layout_c.ensure_column(FIELD_BY_KEY["id"].header, key="id")
+        for restore in plan.restores:
+            xml, layout = (
+                (fol, layout_f) if restore.kind is SheetKind.FOLLOWING else (coop, layout_c)
+            )
+            for header, text in restore.values.items():
+                if norm_label(header) != norm_label(HINT_HEADER):
+                    xml.set_text(restore.row, layout.ensure_column(header), text)
         if wants_hints:
             layout_f.ensure_hint_column()
             layout_c.ensure_hint_column()
