@@ -50,11 +50,19 @@ def main() -> None:
         check = measure(CHECK.format(path=str(path)), repeat=3)
         started = time.perf_counter()
         first = measure(SYNC.format(path=str(path)), repeat=1)
-        print(f"first sync   {first['seconds']:7.3f} s  peak {first['peak_mb']:5.0f} MB  {first['value']}")
+        print(
+            f"first sync   {first['seconds']:7.3f} s  peak {first['peak_mb']:5.0f} MB  {first['value']}"
+        )
         noop = measure(SYNC.format(path=str(path)), repeat=3)
-        print(f"no-op sync   {noop['seconds']:7.3f} s  peak {noop['peak_mb']:5.0f} MB  {noop['value']}")
-        print(f"check        {check['seconds']:7.3f} s  peak {check['peak_mb']:5.0f} MB  rows {check['value']}")
-        print(f"(wall time of the first sync incl. process start: {time.perf_counter() - started:.1f} s)")
+        print(
+            f"no-op sync   {noop['seconds']:7.3f} s  peak {noop['peak_mb']:5.0f} MB  {noop['value']}"
+        )
+        print(
+            f"check        {check['seconds']:7.3f} s  peak {check['peak_mb']:5.0f} MB  rows {check['value']}"
+        )
+        print(
+            f"(wall time of the first sync incl. process start: {time.perf_counter() - started:.1f} s)"
+        )
     finally:
         shutil.rmtree(work)
 

@@ -129,6 +129,61 @@ def sync(
 
 
 @app.command()
+def watch(
+    path: Annotated[Path, typer.Argument(help="A folder of registers, or one register.")],
+    poll: Annotated[
+        bool, typer.Option("--poll", help="Poll the folder instead of file events (SMB, cloud).")
+    ] = False,
+    rescan: Annotated[
+        float, typer.Option("--rescan", help="Seconds between full rescans (size, time, hash).")
+    ] = 30.0,
+    debounce: Annotated[
+        float, typer.Option("--debounce", help="Quiet seconds before a sync.")
+    ] = 0.4,
+    backups: Annotated[int, typer.Option("--backups", help="Backups kept per register.")] = 20,
+    as_of: AsOf = None,
+) -> None:
+    """Run sync after every save, and the scheduled reports, until stopped (Ctrl-C, SIGTERM)."""
+    import logging
+    import signal
+    import threading
+
+    from rich.logging import RichHandler
+
+    from xlsync.sync import HIDDEN
+    from xlsync.watch import WatchConfig, Watcher
+
+    if not path.exists():
+        _err(f"xlsync: {path}: 文件或文件夹不存在")
+        raise typer.Exit(EXIT_UNUSABLE)
+    fixed = _as_of(as_of) if as_of else None
+    console = Console()
+    logging.basicConfig(
+        level=logging.INFO,
+        format="%(message)s",
+        handlers=[RichHandler(console=console, show_path=False, markup=False)],
+    )
+    folder = path if path.is_dir() else path.parent
+    stop = threading.Event()
+
+    def request_stop(signum: int, frame: object) -> None:
+        stop.set()  # the loop finishes the sync it is in, then stops: never half a write
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    with console.status("启动中…") as status:
+        watcher = Watcher(
+            path,
+            WatchConfig(poll=poll, rescan=rescan, debounce=debounce, backups=backups),
+            today=(lambda: fixed) if fixed else __import__("datetime").date.today,
+            on_status=lambda text: status.update(text),
+            log_file=folder / HIDDEN / "watch.log",
+        )
+        _guard(lambda: watcher.run(stop), path)
+    console.print(f"已停止（共同步 {len(watcher.syncs)} 次）。")
+
+
+@app.command()
 def history(
     path: Annotated[Path, typer.Argument(help="A register file or a folder of registers.")],
     row_id: Annotated[str | None, typer.Argument(metavar="[ID]", help="One row's 编号.")] = None,

@@ -1,0 +1,352 @@
+"""`xlsync watch`: keep every register of a folder in sync, within a second of each save.
+
+File events come from watchdog (native, or polling with `poll=True`). Office programs save
+through temporary files and renames and fire several events per save, so the watcher waits
+for a quiet period, then for the files' size and time to settle, then syncs the whole set
+once. A half-written file is retried, an open register is deferred until its lock file goes,
+the watcher's own writes do not wake it up again, and a periodic rescan (size, time, then
+hash) is the truth where events are unreliable (SMB shares, cloud folders).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from logging.handlers import RotatingFileHandler
+from pathlib import Path
+
+from watchdog.events import FileSystemEvent, FileSystemEventHandler
+from watchdog.observers import Observer
+from watchdog.observers.polling import PollingObserver
+
+from xlsync.errors import IncompleteFile, UnusableInput
+from xlsync.registers import is_register_name, register_files
+from xlsync.sidecar import SIDECAR_FOLDER
+from xlsync.sync import HIDDEN, Stamp, SyncOutcome, sync
+
+log = logging.getLogger("xlsync.watch")
+
+
+@dataclass(slots=True)
+class WatchConfig:
+    debounce: float = 0.4  # quiet time after the last event before a sync
+    settle: float = 0.15  # size and time must stay the same this long
+    retry: float = 1.0  # wait before reading a half-written file again
+    max_retries: int = 20
+    rescan: float = 30.0  # seconds between rescans of the folder (size, time, hash)
+    poll: bool = False  # polling observer instead of native events
+    poll_interval: float = 1.0
+    lock_check: float = 1.0  # how often deferred registers are looked at again
+    backups: int = 20
+    monthly_day: int = 1  # day of the month the last month's handout is made
+    daily_hour: int = 18  # hour of the day the day's list is made
+    schedule_check: float = 30.0
+
+
+@dataclass(slots=True)
+class _State:
+    dirty: set[Path] = field(default_factory=set)
+    last_event: float = 0.0
+    not_before: float = 0.0
+    retries: int = 0
+    deferred: set[Path] = field(default_factory=set)
+    own: dict[Path, tuple[int, int]] = field(default_factory=dict)  # what our writes left
+    known: dict[Path, Stamp] = field(default_factory=dict)  # for the rescan
+
+
+class _Handler(FileSystemEventHandler):
+    def __init__(self, watcher: Watcher) -> None:
+        self.watcher = watcher
+
+    # Reading a file (ours, a rep's, an antivirus scan) fires opened / closed_no_write:
+    # only writes and renames can change a register.
+    CHANGES = frozenset({"created", "modified", "moved", "deleted", "closed"})
+
+    def on_any_event(self, event: FileSystemEvent) -> None:
+        if event.is_directory or event.event_type not in self.CHANGES:
+            return
+        for raw in (event.src_path, getattr(event, "dest_path", "")):
+            if raw:
+                self.watcher.notice(Path(str(raw)))
+
+
+class Watcher:
+    """Watches a register or a folder of registers; `run` until `stop` is set."""
+
+    def __init__(
+        self,
+        target: Path,
+        config: WatchConfig | None = None,
+        *,
+        today: Callable[[], dt.date] = dt.date.today,
+        now: Callable[[], dt.datetime] = dt.datetime.now,
+        on_status: Callable[[str], None] | None = None,
+        log_file: Path | None = None,
+    ) -> None:
+        self.target = target.resolve()
+        self.folder = self.target if self.target.is_dir() else self.target.parent
+        self.config = config or WatchConfig()
+        self.today = today
+        self.now = now
+        self.on_status = on_status or (lambda text: None)
+        self.syncs: list[SyncOutcome] = []
+        self.events = 0
+        self._state = _State()
+        self._lock = threading.Lock()
+        self._log_handler: logging.Handler | None = None
+        if log_file is not None:
+            log_file.parent.mkdir(parents=True, exist_ok=True)
+            handler = RotatingFileHandler(
+                log_file, maxBytes=1 << 20, backupCount=5, encoding="utf-8"
+            )
+            handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+            log.addHandler(handler)
+            log.setLevel(logging.INFO)
+            self._log_handler = handler
+
+    # ------------------------------------------------------------------ events
+
+    def _registers(self) -> list[Path]:
+        if self.target.is_dir():
+            return register_files(self.target)
+        return [self.target] if self.target.exists() else []
+
+    def _owner_of_lock(self, name: str) -> Path | None:
+        """The register a lock file name belongs to (Excel ~$, LibreOffice .~lock.#)."""
+        if name.startswith(".~lock.") and name.endswith("#"):
+            candidate = self.folder / name[len(".~lock.") : -1]
+            return candidate if candidate.suffix.lower() in (".xlsx", ".xlsm") else None
+        if name.startswith("~$"):
+            rest = name[2:]
+            for path in self._registers():
+                if path.name.endswith(rest):
+                    return path
+        return None
+
+    def notice(self, path: Path) -> None:
+        """A file event: mark the register it concerns as changed."""
+        if path.parent.resolve() != self.folder:
+            return  # .xlsync/ (backups, history, log), xlsync报告/, subfolders
+        name = path.name
+        register: Path | None = None
+        if is_register_name(name):
+            register = self.folder / name
+        else:
+            register = self._owner_of_lock(name)
+            if register is not None and register not in self._state.deferred:
+                register = None  # somebody opened a register: nothing to do until they save
+        if register is None:
+            return
+        if not self.target.is_dir() and register != self.target:
+            return
+        with self._lock:
+            self.events += 1
+            self._state.dirty.add(register)
+            self._state.last_event = time.monotonic()
+
+    # ------------------------------------------------------------------ the loop
+
+    def run(self, stop: threading.Event) -> None:
+        observer = (
+            PollingObserver(timeout=self.config.poll_interval) if self.config.poll else Observer()
+        )
+        observer.schedule(_Handler(self), str(self.folder), recursive=False)
+        observer.start()
+        log.info("开始监视 %s（%s）", self.target, "轮询" if self.config.poll else "文件事件")
+        with self._lock:
+            self._state.dirty.update(self._registers())  # the start-up sync
+            self._state.last_event = 0.0
+        next_rescan = time.monotonic() + self.config.rescan
+        next_lock_check = 0.0
+        next_schedule = 0.0
+        try:
+            while not stop.is_set():
+                moment = time.monotonic()
+                if self._due(moment):
+                    self._sync_now()
+                if self._state.deferred and moment >= next_lock_check:
+                    self._check_deferred()
+                    next_lock_check = moment + self.config.lock_check
+                if moment >= next_rescan:
+                    self._rescan()
+                    next_rescan = moment + self.config.rescan
+                if moment >= next_schedule:
+                    self._scheduled()
+                    next_schedule = moment + self.config.schedule_check
+                stop.wait(0.05)
+        finally:
+            observer.stop()
+            observer.join(timeout=5)
+            log.info("停止监视 %s", self.target)
+            if self._log_handler is not None:
+                log.removeHandler(self._log_handler)
+                self._log_handler.close()
+
+    def _due(self, moment: float) -> bool:
+        state = self._state
+        with self._lock:
+            if not state.dirty or moment < state.not_before:
+                return False
+            if moment - state.last_event < self.config.debounce:
+                return False
+            dirty = set(state.dirty)
+        # our own write, seen by the observer: nothing changed since we wrote it
+        changed = {p for p in dirty if not p.exists() or _quick(p) != state.own.get(p)}
+        if not changed:
+            with self._lock:
+                state.dirty -= dirty
+            return False
+        before = {p: _quick(p) for p in changed if p.exists()}
+        time.sleep(self.config.settle)
+        after = {p: _quick(p) for p in changed if p.exists()}
+        if before != after:  # still being written
+            with self._lock:
+                state.last_event = time.monotonic()
+            return False
+        return True
+
+    def _sync_now(self) -> None:
+        state = self._state
+        with self._lock:
+            handled = set(state.dirty)
+            state.dirty.clear()
+        self.on_status(f"同步中：{', '.join(sorted(p.name for p in handled))}")
+        try:
+            outcome = sync(self.target, self.today(), backups=self.config.backups, now=self.now())
+        except IncompleteFile as exc:
+            self._retry(handled, exc.line())
+            return
+        except UnusableInput as exc:
+            log.error("%s", exc.line())
+            self.on_status(f"无法同步：{exc.message}")
+            return
+        except OSError as exc:  # permission denied, disk full: keep watching
+            log.error("xlsync: %s: 写入失败：%s", self.target, exc)
+            self.on_status(f"写入失败：{exc}")
+            return
+        self.syncs.append(outcome)
+        incomplete = [u for u in outcome.result.registers.unusable if isinstance(u, IncompleteFile)]
+        for bad in outcome.result.registers.unusable:
+            if not isinstance(bad, IncompleteFile):
+                log.warning("%s", bad.line())
+        if incomplete:
+            self._retry({u.path.resolve() for u in incomplete}, incomplete[0].line())
+        else:
+            state.retries = 0
+        state.deferred = {f.path.resolve() for f in outcome.deferred}
+        for f in outcome.files:
+            path = f.path.resolve()
+            if path.exists():
+                state.known[path] = Stamp.of(path)
+                if f.written:
+                    state.own[path] = _quick(path)  # events for this version are our own
+                elif f.deferred is not None:
+                    state.own.pop(path, None)  # must be synced again when it is closed
+            if f.written:
+                plan = f.plan
+                log.info(
+                    "已更新 %s：新编号 %d，移动 %d 行，提示 %d 行，冲突 %d 条，问题 %d 条",
+                    path.name, len(plan.new_ids), len(plan.moves), len(plan.hints),
+                    max(len(plan.conflicts) - 1, 0), max(len(plan.problems) - 1, 0),
+                )  # fmt: skip
+            elif f.deferred is not None:
+                log.info("暂缓 %s：%s", path.name, f.deferred.describe())
+            elif f.refused is not None:
+                log.warning("不能写入 %s：%s（结果见 %s）", path.name, f.refused, f.sidecar)
+            for e in f.events:
+                if e.kind == "deleted":
+                    log.warning(
+                        "%s：编号 %s 的行已被删除（可用 xlsync restore 恢复）", path.name, e.id
+                    )
+        for copy, original in outcome.result.registers.copies.items():
+            log.warning("%s 是 %s 的同步冲突副本，未合并，请人工处理", copy, original)
+        stamp = self.now().strftime("%H:%M:%S")
+        waiting = f"，{len(state.deferred)} 个被打开，关闭后写入" if state.deferred else ""
+        self.on_status(f"监视中 {self.target.name}：上次同步 {stamp}{waiting}")
+
+    def _retry(self, paths: set[Path], why: str) -> None:
+        state = self._state
+        state.retries += 1
+        if state.retries > self.config.max_retries:
+            log.error("%s（已重试 %d 次，等待下一次保存）", why, self.config.max_retries)
+            state.retries = 0
+            return
+        log.info("%s；%.1f 秒后重试", why, self.config.retry)
+        with self._lock:
+            state.dirty |= paths
+            state.not_before = time.monotonic() + self.config.retry
+
+    def _check_deferred(self) -> None:
+        from xlsync.locks import find_lock
+
+        free = {p for p in self._state.deferred if find_lock(p) is None}
+        if free:
+            with self._lock:
+                self._state.dirty |= free
+                self._state.deferred -= free
+
+    def _rescan(self) -> None:
+        """Size and time first, then the hash: events from other machines may never come."""
+        state = self._state
+        for path in self._registers():
+            path = path.resolve()
+            quick = _quick(path)
+            known = state.known.get(path)
+            if known is not None and (known.size, known.mtime_ns) == quick:
+                continue
+            stamp = Stamp.of(path)
+            if known is None or stamp.sha256 != known.sha256:
+                with self._lock:
+                    state.dirty.add(path)
+            state.known[path] = stamp
+
+    # ------------------------------------------------------------------ scheduled reports
+
+    def _scheduled(self) -> None:
+        """Last month's handout on the monthly day, the day's list at the daily hour; jobs
+        missed while the watcher was stopped are caught up."""
+        from xlsync import reports
+
+        state_file = self.folder / HIDDEN / "schedule.json"
+        try:
+            done = json.loads(state_file.read_text("utf-8"))
+        except (OSError, ValueError):
+            done = {}
+        now = self.now()
+        today = now.date()
+        out = self.folder / "reports"
+        changed = False
+        last_month = (today.replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m")
+        due_month = today.day >= self.config.monthly_day and done.get("monthly") != last_month
+        if due_month and reports.run_monthly(self.target, last_month, out, log):
+            done["monthly"] = last_month
+            changed = True
+        due = today if now.hour >= self.config.daily_hour else today - dt.timedelta(days=1)
+        last = done.get("daily")
+        start = dt.date.fromisoformat(last) + dt.timedelta(days=1) if last else due
+        day = max(start, due - dt.timedelta(days=31))
+        while day <= due:
+            if not reports.run_daily(self.target, day, out, log):
+                break
+            done["daily"] = day.isoformat()
+            changed = True
+            day += dt.timedelta(days=1)
+        if changed:
+            state_file.parent.mkdir(parents=True, exist_ok=True)
+            state_file.write_text(json.dumps(done), "utf-8")
+
+
+def _quick(path: Path) -> tuple[int, int]:
+    try:
+        stat = path.stat()
+    except OSError:
+        return (-1, -1)
+    return (stat.st_size, stat.st_mtime_ns)
+
+
+__all__ = ["SIDECAR_FOLDER", "WatchConfig", "Watcher"]
