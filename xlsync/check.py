@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from xlsync.matching import analyse
-from xlsync.matching.group import Item, group_items
+from xlsync.matching.group import Group, Item, group_items
 from xlsync.model import Problem, Row
 from xlsync.register.schema import FIELDS
 from xlsync.register.validate import validate_rows
@@ -80,7 +80,7 @@ def check_registers(target: str, registers: RegisterSet, as_of: dt.date) -> Chec
     )
     # match in an order that does not depend on where rows stand (a sync moves rows)
     order = sorted(range(len(rows)), key=lambda i: rows[i].content_key())
-    found = group_items([Item.of(rows[i].customer, rows[i].phones, canonical=True) for i in order])
+    found = _grouped(tuple((rows[i].customer, rows[i].phones) for i in order))
     groups: list[DuplicateGroup] = []
     for group in sorted(found, key=lambda g: min(order[i] for i in g.members)):
         members = [rows[i] for i in sorted(order[m] for m in group.members)]
@@ -88,6 +88,18 @@ def check_registers(target: str, registers: RegisterSet, as_of: dt.date) -> Chec
         groups.append(DuplicateGroup(_group_key(members), group.reason, members, decision))
     moves = sorted((r for r in rows if r.is_move), key=lambda r: (r.file, r.row))
     return CheckResult(target, as_of, registers, rows, problems, groups, moves)
+
+
+_last_grouping: list[tuple[tuple[tuple[str, tuple[str, ...]], ...], list[Group]]] = []
+
+
+def _grouped(names: tuple[tuple[str, tuple[str, ...]], ...]) -> list[Group]:
+    """Group (name, phones); a watcher re-checking an unchanged list reuses the last answer."""
+    if _last_grouping and _last_grouping[0][0] == names:
+        return _last_grouping[0][1]
+    found = group_items([Item.of(name, phones, canonical=True) for name, phones in names])
+    _last_grouping[:] = [(names, found)]
+    return found
 
 
 def _group_key(rows: list[Row]) -> str:

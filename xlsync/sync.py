@@ -52,6 +52,11 @@ class Stamp:
         return cls(stat.st_size, stat.st_mtime_ns, digest.hexdigest())
 
 
+# The last snapshot each (folder, register) was recorded with by this process: a watcher
+# re-syncing an unchanged register need not write the same snapshot to the history again.
+_recorded: dict[tuple[str, str], str] = {}
+
+
 class ChangedMeanwhile(Exception):
     """The register changed between reading and writing: the sync starts over."""
 
@@ -133,6 +138,11 @@ def _sync_once(
             _apply(outcome, stamps[outcome.path], backups, now)
         for outcome in outcomes:
             snapshot, moved = _snapshot(outcome)
+            digest = hashlib.sha256(repr(snapshot).encode()).hexdigest()
+            key = (str(folder), outcome.path.name)
+            if outcome.plan.empty and _recorded.get(key) == digest:
+                continue  # this process recorded exactly this snapshot last time: nothing new
+            _recorded[key] = digest
             _sync_id, outcome.events = history.record_sync(
                 outcome.path.name,
                 now,

@@ -35,7 +35,7 @@ log = logging.getLogger("xlsync.watch")
 @dataclass(slots=True)
 class WatchConfig:
     debounce: float = 0.4  # quiet time after the last event before a sync
-    settle: float = 0.15  # size and time must stay the same this long
+    settle: float = 0.1  # size and time must stay the same this long
     retry: float = 1.0  # wait before reading a half-written file again
     max_retries: int = 20
     rescan: float = 30.0  # seconds between rescans of the folder (size, time, hash)

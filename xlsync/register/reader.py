@@ -202,11 +202,13 @@ def _read_data_sheet(
             continue
         row = _parse_row(file, name, kind, r + 1, cells, columns, date1904, problems)
         if keep_values:
-            row.values = {
-                headers[i]: cell_text(v)
-                for i, v in enumerate(cells)
-                if i != hint_col and i < len(headers) and not is_blank(v)
-            }
+            values: dict[str, str] = {}
+            for i, v in enumerate(cells[: len(headers)]):
+                if v != "" and v is not None and i != hint_col:
+                    text = cell_text(v)
+                    if text:
+                        values[headers[i]] = text
+            row.values = values
         rows.append(row)
     return sheet
 

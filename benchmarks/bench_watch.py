@@ -1,0 +1,82 @@
+"""Time from a save to the applied sync, for registers of 1,000 and 10,000 rows.
+
+    python benchmarks/bench_watch.py [--sizes 1000,10000]
+
+The watcher runs in a background thread with native file events. A save is made the way
+Excel makes it (a temporary file renamed over the register). Reported: the time until the
+register carries the sync's result, and that time minus the debounce wait. Target: under a
+second at 10,000 rows, beyond the debounce.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import shutil
+import statistics
+import tempfile
+import threading
+import time
+import zipfile
+from pathlib import Path
+
+from _common import register_of  # also puts the repo root on sys.path
+
+from xlsync.sync import sync
+from xlsync.watch import WatchConfig, Watcher
+
+AS_OF = dt.date(2026, 11, 1)
+
+
+def touch_save(path: Path, number: int) -> None:
+    """An Excel-style save that changes one cell: rewrite the package with the edited part."""
+    temp = path.parent / f"{number:08X}"
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(temp, "w", zipfile.ZIP_DEFLATED) as out:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                data = data.replace(b"</cp:coreProperties>",
+                                    f"<!-- save {number} --></cp:coreProperties>".encode())  # fmt: skip
+            out.writestr(info, data)
+    os.replace(temp, path)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sizes", default="1000,10000")
+    parser.add_argument("--saves", type=int, default=5)
+    args = parser.parse_args()
+    config = WatchConfig(debounce=0.4, settle=0.1, rescan=3600, schedule_check=3600)
+    print(f"{'rows':>7} {'save->synced':>13} {'minus debounce':>15}")
+    for size in (int(s) for s in args.sizes.split(",")):
+        work = Path(tempfile.mkdtemp(prefix="xlsync-watch-"))
+        try:
+            path = work / "register.xlsx"
+            shutil.copy(register_of(size), path)
+            sync(path, AS_OF)  # ids and hints in place: later syncs only notice the save
+            watcher = Watcher(work, config, today=lambda: AS_OF)
+            stop = threading.Event()
+            thread = threading.Thread(target=watcher.run, args=(stop,), daemon=True)
+            thread.start()
+            while not watcher.syncs:
+                time.sleep(0.05)
+            times = []
+            for n in range(args.saves):
+                before = len(watcher.syncs)
+                started = time.perf_counter()
+                touch_save(path, n)
+                while len(watcher.syncs) == before:
+                    time.sleep(0.01)
+                times.append(time.perf_counter() - started)
+                time.sleep(0.5)
+            stop.set()
+            thread.join()
+            median = statistics.median(times)
+            print(f"{size:>7} {median:>12.2f}s {median - config.debounce:>14.2f}s")
+        finally:
+            shutil.rmtree(work)
+
+
+if __name__ == "__main__":
+    main()
