@@ -334,5 +334,66 @@ def _who_json(answer, rep: str | None, folder: bool) -> dict[str, object]:  # ty
     }
 
 
+report_app = typer.Typer(help="The printed monthly handout, the daily list, the blackboard.")
+app.add_typer(report_app, name="report")
+
+OutDir = Annotated[Path, typer.Option("--out", help="Folder the report files are written to.")]
+
+
+@report_app.command("monthly")
+def report_monthly(
+    path: Annotated[Path, typer.Argument(help="A register file or a folder of registers.")],
+    month: Annotated[str, typer.Option("--month", help="The month, YYYY-MM.")],
+    out: OutDir,
+    show_phones: Annotated[
+        bool, typer.Option("--show-phones", help="Print phone numbers in full (default: masked).")
+    ] = False,
+    as_of: AsOf = None,
+) -> None:
+    """The printed handout: OUT/<name>-<month>.html and .pdf."""
+    from xlsync.reports.data import month_bounds
+    from xlsync.reports.run import monthly
+
+    try:
+        month_bounds(month)
+    except ValueError:
+        _err(f"xlsync: --month {month!r}: 月份格式应为 YYYY-MM")
+        raise typer.Exit(EXIT_UNUSABLE) from None
+    day = _as_of(as_of)
+    mask = False if show_phones else None
+    paths = _guard(lambda: monthly(path, month, out, today=day, mask=mask), path)
+    for written in paths:
+        Console().print(f"已生成：{written}")
+
+
+@report_app.command("daily")
+def report_daily(
+    path: Annotated[Path, typer.Argument(help="A register file or a folder of registers.")],
+    date: Annotated[str, typer.Option("--date", help="The day, YYYY-MM-DD.")],
+    out: OutDir,
+) -> None:
+    """The day's new registrations: OUT/<name>-<date>.xlsx and .html."""
+    from xlsync.reports.run import daily
+
+    day = _as_of(date)
+    paths = _guard(lambda: daily(path, day, out), path)
+    for written in paths:
+        Console().print(f"已生成：{written}")
+
+
+@report_app.command("board")
+def report_board(
+    path: Annotated[Path, typer.Argument(help="A register file or a folder of registers.")],
+    out: OutDir,
+    as_of: AsOf = None,
+) -> None:
+    """The live blackboard page (self-contained HTML; it reloads itself when re-rendered)."""
+    from xlsync.reports.run import board
+
+    day = _as_of(as_of)
+    written = _guard(lambda: board(path, out, today=day), path)
+    Console().print(f"已生成：{written}")
+
+
 def main() -> None:
     app()

@@ -548,6 +548,20 @@ class SqliteHistory:
             for sync_id, at, id_, file_, kind, sheet, row, detail in found
         ]
 
+    def plans(
+        self, file: str | None, since: dt.datetime, until: dt.datetime
+    ) -> list[tuple[dt.datetime, dict[str, object]]]:
+        """The recorded plans of the syncs between `since` and `until` (oldest first)."""
+        sql = "SELECT at, plan FROM syncs WHERE at >= ? AND at < ?"
+        params: list[object] = [since.isoformat(), until.isoformat()]
+        if file is not None:
+            sql += " AND file = ?"
+            params.append(file)
+        sql += " ORDER BY sync_id"
+        with self._lock:
+            found = self._conn.execute(sql, params).fetchall()
+        return [(dt.datetime.fromisoformat(at), json.loads(plan)) for at, plan in found]
+
     # -- lifetime -----------------------------------------------------------------------
 
     def close(self) -> None:

@@ -52,6 +52,7 @@ class Plan:
     write_conflicts: bool = False
     write_problems: bool = False
     restores: list[Restore] = field(default_factory=list)
+    conflict_keys: list[list[str]] = field(default_factory=list)  # [customer, owner, reps...]
 
     @property
     def empty(self) -> bool:
@@ -85,6 +86,7 @@ class Plan:
             "write_conflicts": self.write_conflicts,
             "write_problems": self.write_problems,
             "restores": [r.id for r in self.restores],
+            "conflicts": self.conflict_keys,
         }
 
 
@@ -155,6 +157,10 @@ def build_plans(result: CheckResult, new_ids: list[str]) -> list[Plan]:
                 hints[row.file][(kind_of(row.file, sheet), number)].append(text)
         files = {c.row.file for c in claims}
         for file in files:
+            plans[file].conflict_keys.append(
+                [group.key, owner.row.rep if owner else "",
+                 *sorted({c.row.rep for c in claims if c.row.rep})]
+            )  # fmt: skip
             for claim in claims:
                 row = claim.row
                 sheet, number = final(row)

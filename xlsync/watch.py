@@ -263,6 +263,12 @@ class Watcher:
                     log.warning(
                         "%s：编号 %s 的行已被删除（可用 xlsync restore 恢复）", path.name, e.id
                     )
+        try:
+            from xlsync.reports.run import board_from
+
+            board_from(outcome.result, self.target, self.folder / "reports", self.now())
+        except Exception as exc:  # the board is a view: never let it stop the watcher
+            log.error("看板未更新：%s", exc)
         for copy, original in outcome.result.registers.copies.items():
             log.warning("%s 是 %s 的同步冲突副本，未合并，请人工处理", copy, original)
         stamp = self.now().strftime("%H:%M:%S")

@@ -10,22 +10,30 @@ import datetime as dt
 import logging
 from pathlib import Path
 
-_told: set[str] = set()
-
 
 def run_monthly(target: Path, month: str, out: Path, log: logging.Logger) -> bool:
     """Render the printed handout of `month` (YYYY-MM) into `out`."""
-    return _missing("monthly", f"{month} 的月度清单", log)
+    from xlsync.errors import UnusableInput
+    from xlsync.reports.run import monthly
+
+    try:
+        paths = monthly(target, month, out)
+    except (UnusableInput, OSError) as exc:
+        log.error("月度清单 %s 未生成：%s", month, exc)
+        return False
+    log.info("已生成 %s 月度清单：%s", month, "、".join(p.name for p in paths))
+    return True
 
 
 def run_daily(target: Path, day: dt.date, out: Path, log: logging.Logger) -> bool:
     """Write the list of customers newly registered on `day` into `out`."""
-    return _missing("daily", f"{day.isoformat()} 的每日新登记清单", log)
+    from xlsync.errors import UnusableInput
+    from xlsync.reports.run import daily
 
-
-def _missing(kind: str, what: str, log: logging.Logger) -> bool:
-    # The report renderers are not part of this build yet: say so once, keep the job due.
-    if kind not in _told:
-        log.info("报表功能尚未提供，暂不生成%s（之后会自动补做）", what)
-        _told.add(kind)
-    return False
+    try:
+        paths = daily(target, day, out)
+    except (UnusableInput, OSError) as exc:
+        log.error("每日清单 %s 未生成：%s", day.isoformat(), exc)
+        return False
+    log.info("已生成 %s 每日新登记清单：%s", day.isoformat(), "、".join(p.name for p in paths))
+    return True

@@ -1,0 +1,315 @@
+"""Build the reports' data from a check: the monthly handout, the daily list, the board."""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Iterable
+
+from xlsync.check import CheckResult
+from xlsync.history import SqliteHistory
+from xlsync.matching import analyse
+from xlsync.model import Row
+from xlsync.rules import VERDICT_LABELS, Decision, Protection, Verdict, decide, protection
+
+ENDING_SOON_DAYS = 14
+
+
+def month_bounds(month: str) -> tuple[dt.date, dt.date]:
+    """First and last day of YYYY-MM; ValueError for anything else."""
+    year, number = (int(part) for part in month.split("-"))
+    last = calendar.monthrange(year, number)[1]
+    return dt.date(year, number, 1), dt.date(year, number, last)
+
+
+def mask_phone(text: str) -> str:
+    """138****5678: every run of 7 or more digits keeps at most its first three and last
+    four digits; an area code written apart (0755-) stays, it identifies nobody."""
+    out: list[str] = []
+    run: list[str] = []
+
+    def flush() -> None:
+        if len(run) >= 7:
+            tail = 4 if len(run) >= 8 else 3
+            hidden = max(4, len(run) - tail - 3)
+            head = len(run) - tail - hidden
+            out.append("".join(run[:head]) + "*" * hidden + "".join(run[-tail:]))
+        else:
+            out.extend(run)
+        run.clear()
+
+    for ch in text:
+        if ch.isdigit():
+            run.append(ch)
+        else:
+            flush()
+            out.append(ch)
+    flush()
+    return "".join(out)
+
+
+def line_of(row: Row, prot: Protection, *, mask: bool, note: str = "", marked: bool = False):  # type: ignore[no-untyped-def]
+    from xlsync.reports.model import CustomerLine
+
+    return CustomerLine(
+        customer=row.customer,
+        rep=row.rep,
+        department=row.department,
+        phone=mask_phone(row.phone_text) if mask else row.phone_text,
+        region=row.region,
+        status=row.status.label if row.status else ("已合作" if row.cooperating else ""),
+        contacted=row.contacted,
+        visited=row.visited,
+        sampled=row.sampled,
+        sample=row.sample,
+        last_follow_up=row.last_follow_up,
+        won=row.won,
+        protected_until=None if prot.cooperating else prot.until,
+        protection=prot.reason(),
+        id=row.id,
+        sheet=row.sheet,
+        row=row.row,
+        file=row.file,
+        marked=marked,
+        note=note,
+    )
+
+
+def _in(day: dt.date | None, first: dt.date, last: dt.date) -> bool:
+    return day is not None and first <= day <= last
+
+
+def _decisions(result: CheckResult) -> dict[int, Decision]:
+    """The decision of each row's duplicate group, by id(row)."""
+    out: dict[int, Decision] = {}
+    for group in result.groups:
+        for row in group.rows:
+            out[id(row)] = group.decision
+    return out
+
+
+def _last_activity(row: Row) -> dt.date | None:
+    dates = [d for d in (row.contacted, row.visited, row.sampled, row.last_follow_up) if d]
+    return max(dates, default=None)
+
+
+def opening_line(row: Row, company: str, as_of: dt.date) -> str:
+    """A suggested first sentence for the rep who takes over a customer, from its history."""
+    who = row.contact or ""
+    hello = f"您好，{who}" if who else "您好"
+    me = f"我是{company}的" if company else "我是我们公司的"
+    if row.sampled is not None:
+        what = f"{row.sample} 的样品" if row.sample else "样品"
+        return (
+            f"{hello}，{me}，我了解到我公司之前有业务员{row.rep}联系过您，"
+            f"并在{_ago(row.sampled, as_of)}给您送过{what}，不知您试用后效果如何？"
+        )
+    if row.visited is not None:
+        return (
+            f"{hello}，{me}，我了解到我公司之前有业务员{row.rep}在{_ago(row.visited, as_of)}"
+            f"拜访过贵公司，想了解一下您最近在这方面有没有新的需求？"
+        )
+    return f"{hello}，{me}，我公司之前有业务员{row.rep}和您联系过，想了解一下您最近的需求。"
+
+
+def _ago(day: dt.date, as_of: dt.date) -> str:
+    days = (as_of - day).days
+    if days < 14:
+        return "前几天"
+    if days < 30:
+        return f"{days // 7}周前"
+    months = round(days / 30)
+    words = "一两三四五六七八九十"
+    if months <= 10:
+        return f"{words[months - 1]}个月前"
+    return f"{months}个月前" if months < 12 else "一年多前"
+
+
+def build_monthly(result: CheckResult, month: str, *, company: str, mask: bool,
+                  now: dt.datetime, history: SqliteHistory | None = None):  # type: ignore[no-untyped-def]  # fmt: skip
+    from xlsync.reports.model import MonthlyReport
+
+    first, last = month_bounds(month)
+    as_of = result.as_of
+    settings = result.registers.settings
+    days = settings.protection_days
+    report = MonthlyReport(
+        company=company, month=month, as_of=as_of, generated=now,
+        register=result.registers.target.name, masked_phones=mask,
+    )  # fmt: skip
+    decisions = _decisions(result)
+    prot = {id(r): protection(r, days, as_of) for r in result.rows}
+    for row in result.rows:
+        p = prot[id(row)]
+        if row.cooperating:
+            report.zone2.append(line_of(row, p, mask=mask, marked=_in(row.won, first, last)))
+            continue
+        if _in(row.visited, first, last) or _in(row.sampled, first, last):
+            report.zone1.append(line_of(row, p, mask=mask))
+        decision = decisions.get(id(row))
+        owned_by_other = decision is not None and decision.owner is not None and (
+            decision.owner.row is not row)  # fmt: skip
+        active = _last_activity(row)
+        if (
+            active is not None
+            and (as_of - active).days > settings.follow_up_days
+            and not owned_by_other
+        ):
+            note = f"已 {(as_of - active).days} 天没有跟进（最近 {active.isoformat()}）"
+            report.follow_ups_due.append(line_of(row, p, mask=mask, note=note))
+        if p.protected and p.until and (p.until - as_of).days <= ENDING_SOON_DAYS:
+            note = f"还剩 {(p.until - as_of).days} 天"
+            report.ending_soon.append(line_of(row, p, mask=mask, note=note))
+        if p.ever_protected and not p.protected and not owned_by_other:
+            note = opening_line(row, company, as_of)
+            report.free.append(line_of(row, p, mask=mask, note=note))
+    report.zone1.sort(key=lambda c: (c.rep, c.sampled or c.visited or dt.date.min))
+    report.zone2.sort(key=lambda c: (not c.marked, -(c.won or dt.date.min).toordinal(), c.customer))
+    report.follow_ups_due.sort(key=lambda c: (c.rep, c.note))
+    report.ending_soon.sort(key=lambda c: c.protected_until or dt.date.max)
+    report.free.sort(key=lambda c: (c.rep, c.customer))
+    report.reps, report.departments = _scores(result.rows, first, last, as_of, settings.roster)
+    report.conflicts = _conflicts(result, first, last, history)
+    return report
+
+
+def _scores(rows: Iterable[Row], first: dt.date, last: dt.date, as_of: dt.date,
+            roster: dict[str, str]):  # type: ignore[no-untyped-def]  # fmt: skip
+    from xlsync.reports.model import Score
+
+    reps: dict[str, Score] = {}
+    for row in rows:
+        if not row.rep:
+            continue
+        dept = roster.get(row.rep) or row.department
+        score = reps.setdefault(row.rep, Score(row.rep, dept, 0, 0, 0, 0, 0, 0))
+        score.department = score.department or dept
+        score.calls += _in(row.contacted, first, last)
+        score.visits += _in(row.visited, first, last)
+        score.samples += _in(row.sampled, first, last)
+        score.won += _in(row.won, first, last)
+        if row.sampled is not None and row.sampled <= as_of:
+            score.sampled_total += 1
+            score.sampled_won += row.cooperating
+    by_dept: dict[str, Score] = {}
+    for score in reps.values():
+        name = score.department or "（未分部门）"
+        d = by_dept.setdefault(name, Score(name, "", 0, 0, 0, 0, 0, 0))
+        for attr in ("calls", "visits", "samples", "won", "sampled_total", "sampled_won"):
+            setattr(d, attr, getattr(d, attr) + getattr(score, attr))
+
+    def rank(s: Score) -> tuple[int, int, int, str]:
+        return (-s.won, -s.samples, -s.visits, s.name)
+
+    return sorted(reps.values(), key=rank), sorted(by_dept.values(), key=rank)
+
+
+def _conflicts(result: CheckResult, first: dt.date, last: dt.date,
+               history: SqliteHistory | None):  # type: ignore[no-untyped-def]  # fmt: skip
+    from xlsync.reports.model import ConflictLine
+
+    lines: list[ConflictLine] = []
+    current: set[str] = set()
+    for group in result.conflicts:
+        decision = group.decision
+        dates = [d for c in decision.claims for d in (c.row.contacted, c.row.visited,
+                 c.row.sampled, c.row.won) if d]  # fmt: skip
+        if not any(first <= d <= last for d in dates):
+            continue
+        owner = decision.owner
+        current.add(group.key)
+        lines.append(ConflictLine(
+            customer=group.key,
+            owner=owner.row.rep if owner else "",
+            reason=owner.protection.reason() if owner else "所有登记都不受保护",
+            others="、".join(f"{c.row.rep}（{VERDICT_LABELS[c.verdict]}）" for c in decision.claims
+                            if c.verdict is not Verdict.OWNER and c.row.rep),
+            settled=False,
+        ))  # fmt: skip
+    if history is not None:
+        since = dt.datetime.combine(first, dt.time())
+        until = dt.datetime.combine(last + dt.timedelta(days=1), dt.time())
+        seen: dict[str, list[str]] = {}
+        for _at, plan in history.plans(None, since, until):
+            for key in plan.get("conflicts", []) or []:
+                if isinstance(key, list) and key:
+                    seen[str(key[0])] = [str(k) for k in key]
+        for customer, key in seen.items():
+            if customer not in current:
+                lines.append(ConflictLine(customer, key[1] if len(key) > 1 else "", "",
+                                          "、".join(key[2:]), settled=True))  # fmt: skip
+    return lines
+
+
+def build_daily(result: CheckResult, day: dt.date, *, company: str, mask: bool, now: dt.datetime,
+                history: SqliteHistory | None = None):  # type: ignore[no-untyped-def]  # fmt: skip
+    """Customers newly registered on `day`: first recorded that day, or new in the history."""
+    from xlsync.reports.model import DailyReport
+
+    new_ids: set[str] = set()
+    if history is not None:
+        for event in history.events():
+            if event.kind == "new" and event.at.date() == day:
+                new_ids.add(event.id)
+    days = result.registers.settings.protection_days
+    report = DailyReport(company=company, day=day, generated=now,
+                         register=result.registers.target.name)  # fmt: skip
+    for row in result.rows:
+        dates = [d for d in (row.contacted, row.visited, row.sampled) if d]
+        first_day = min(dates, default=None)
+        if first_day == day or (row.id and row.id in new_ids):
+            report.lines.append(line_of(row, protection(row, days, result.as_of), mask=mask))
+    report.lines.sort(key=lambda c: (c.department, c.rep, c.customer))
+    return report
+
+
+def build_board(result: CheckResult, *, company: str, now: dt.datetime):  # type: ignore[no-untyped-def]
+    from xlsync.reports.model import Board, BoardEntry, ConflictLine
+
+    days = result.registers.settings.protection_days
+    decisions = _decisions(result)
+    board = Board(company=company, as_of=result.as_of, generated=now,
+                  register=result.registers.target.name)  # fmt: skip
+    for row in result.rows:
+        if not row.customer:
+            continue
+        p = protection(row, days, result.as_of)
+        decision = decisions.get(id(row)) or decide([row], days, result.as_of)
+        owner = decision.owner
+        if owner is None:
+            verdict, who = "可以联系", ""
+        elif owner.protection.cooperating:
+            verdict, who = f"请勿联系：{owner.row.rep} 的合作客户", owner.row.rep
+        else:
+            until = owner.protection.until.isoformat() if owner.protection.until else ""
+            verdict = f"请勿联系：已由 {owner.row.rep} {owner.protection.basis}保护至 {until}"
+            who = owner.row.rep
+        key = analyse(row.customer)
+        keys = [k for k in dict.fromkeys([key.core, key.trade, key.text]) if len(k) >= 2]
+        entry = BoardEntry(line_of(row, p, mask=False), keys + list(row.phones), who, verdict)
+        if row.cooperating:
+            board.zone2.append(entry)
+        elif p.ever_protected:
+            board.zone1.append(entry)
+        else:
+            board.others.append(entry)
+    board.zone1.sort(key=lambda e: (e.line.rep, e.line.customer))
+    board.zone2.sort(key=lambda e: (e.line.rep, e.line.customer))
+    for group in result.conflicts:
+        owner = group.decision.owner
+        board.conflicts.append(ConflictLine(
+            customer=group.key,
+            owner=owner.row.rep if owner else "",
+            reason=owner.protection.reason() if owner else "所有登记都不受保护",
+            others="、".join(f"{c.row.rep}（{VERDICT_LABELS[c.verdict]}）"
+                            for c in group.decision.claims
+                            if c.verdict is not Verdict.OWNER and c.row.rep),
+            settled=False,
+        ))  # fmt: skip
+    payload = json.dumps([[e.line.customer, e.verdict] for e in board.zone1 + board.zone2 +
+                          board.others] + [[c.customer, c.owner] for c in board.conflicts],
+                         ensure_ascii=False)  # fmt: skip
+    board.fingerprint = hashlib.sha256(payload.encode()).hexdigest()[:16]
+    return board

@@ -1,0 +1,98 @@
+"""Produce the reports for a register or a folder: what the `report` commands and the
+watcher's schedule call."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+
+from xlsync.check import CheckResult, run_check
+from xlsync.history import SqliteHistory
+from xlsync.reports.data import build_board, build_daily, build_monthly, month_bounds
+
+_UNSAFE = re.compile(r'[<>:"/\\|?*\x00-\x1f]+')
+
+
+def safe_name(text: str) -> str:
+    """A file name part from data: nothing a file system or a shell could trip on."""
+    cleaned = _UNSAFE.sub("_", text).strip(" .") or "register"
+    return cleaned[:80]
+
+
+def _base(target: Path) -> str:
+    return safe_name(target.stem if target.is_file() else target.resolve().name)
+
+
+def _history(target: Path) -> SqliteHistory | None:
+    from xlsync.sync import HIDDEN
+
+    folder = target if target.is_dir() else target.parent
+    store = folder / HIDDEN / "history.sqlite"
+    return SqliteHistory(store, wal=False) if store.exists() else None
+
+
+def _company(result: CheckResult) -> str:
+    return result.registers.settings.company
+
+
+def monthly(target: Path, month: str, out: Path, *, today: dt.date | None = None,
+            now: dt.datetime | None = None, mask: bool | None = None) -> list[Path]:  # fmt: skip
+    """The printed handout of `month`: `out/<name>-<month>.html` and `.pdf`."""
+    from xlsync.reports.html import render_monthly_html
+    from xlsync.reports.pdf import render_monthly_pdf
+
+    first, last = month_bounds(month)
+    as_of = min(last, today or dt.date.today())
+    if as_of < first:
+        as_of = last  # a month still to come: apply the rules at its end
+    result = run_check(target, as_of)
+    settings = result.registers.settings
+    history = _history(target)
+    try:
+        report = build_monthly(
+            result, month, company=_company(result),
+            mask=settings.mask_phones if mask is None else mask,
+            now=now or dt.datetime.now(), history=history,
+        )  # fmt: skip
+    finally:
+        if history is not None:
+            history.close()
+    out.mkdir(parents=True, exist_ok=True)
+    stem = f"{_base(target)}-{month}"
+    return [render_monthly_html(report, out / f"{stem}.html"),
+            render_monthly_pdf(report, out / f"{stem}.pdf")]  # fmt: skip
+
+
+def daily(target: Path, day: dt.date, out: Path, *, now: dt.datetime | None = None,
+          mask: bool = False) -> list[Path]:  # fmt: skip
+    """The day's new registrations: `out/<name>-<date>.xlsx` and `.html`."""
+    from xlsync.reports.html import render_daily_html, write_daily_xlsx
+
+    result = run_check(target, day)
+    history = _history(target)
+    try:
+        report = build_daily(result, day, company=_company(result), mask=mask,
+                             now=now or dt.datetime.now(), history=history)  # fmt: skip
+    finally:
+        if history is not None:
+            history.close()
+    out.mkdir(parents=True, exist_ok=True)
+    stem = f"{_base(target)}-{day.isoformat()}"
+    return [write_daily_xlsx(report, out / f"{stem}.xlsx"),
+            render_daily_html(report, out / f"{stem}.html")]  # fmt: skip
+
+
+def board_from(result: CheckResult, target: Path, out: Path,
+               now: dt.datetime | None = None) -> Path:  # fmt: skip
+    """The blackboard page from a check already made (the watcher's, after a sync)."""
+    from xlsync.reports.html import render_board
+
+    board = build_board(result, company=_company(result), now=now or dt.datetime.now())
+    out.mkdir(parents=True, exist_ok=True)
+    return render_board(board, out / f"{_base(target)}-看板.html")
+
+
+def board(target: Path, out: Path, *, today: dt.date | None = None,
+          now: dt.datetime | None = None) -> Path:  # fmt: skip
+    return board_from(run_check(target, today or dt.date.today()), target, out, now)
