@@ -7,6 +7,9 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import Iterable
+from functools import lru_cache
+
+from pypinyin import lazy_pinyin
 
 from xlsync.check import CheckResult
 from xlsync.history import SqliteHistory
@@ -15,6 +18,12 @@ from xlsync.model import Row
 from xlsync.rules import VERDICT_LABELS, Decision, Protection, Verdict, decide, protection
 
 ENDING_SOON_DAYS = 14
+
+
+@lru_cache(maxsize=4096)
+def pinyin(text: str) -> str:
+    """Sort key for Chinese names in the order a person expects (李 before 张)."""
+    return " ".join(lazy_pinyin(text))
 
 
 def month_bounds(month: str) -> tuple[dt.date, dt.date]:
@@ -165,11 +174,13 @@ def build_monthly(result: CheckResult, month: str, *, company: str, mask: bool,
         if p.ever_protected and not p.protected and not owned_by_other:
             note = opening_line(row, company, as_of)
             report.free.append(line_of(row, p, mask=mask, note=note))
-    report.zone1.sort(key=lambda c: (c.rep, c.sampled or c.visited or dt.date.min))
-    report.zone2.sort(key=lambda c: (not c.marked, -(c.won or dt.date.min).toordinal(), c.customer))
-    report.follow_ups_due.sort(key=lambda c: (c.rep, c.note))
+    report.zone1.sort(key=lambda c: (pinyin(c.rep), c.sampled or c.visited or dt.date.min))
+    report.zone2.sort(
+        key=lambda c: (not c.marked, -(c.won or dt.date.min).toordinal(), pinyin(c.customer))
+    )
+    report.follow_ups_due.sort(key=lambda c: (pinyin(c.rep), c.note))
     report.ending_soon.sort(key=lambda c: c.protected_until or dt.date.max)
-    report.free.sort(key=lambda c: (c.rep, c.customer))
+    report.free.sort(key=lambda c: (pinyin(c.rep), pinyin(c.customer)))
     report.reps, report.departments = _scores(result.rows, first, last, as_of, settings.roster)
     report.conflicts = _conflicts(result, first, last, history)
     return report
@@ -201,7 +212,7 @@ def _scores(rows: Iterable[Row], first: dt.date, last: dt.date, as_of: dt.date,
             setattr(d, attr, getattr(d, attr) + getattr(score, attr))
 
     def rank(s: Score) -> tuple[int, int, int, str]:
-        return (-s.won, -s.samples, -s.visits, s.name)
+        return (-s.won, -s.samples, -s.visits, pinyin(s.name))
 
     return sorted(reps.values(), key=rank), sorted(by_dept.values(), key=rank)
 
@@ -261,7 +272,7 @@ def build_daily(result: CheckResult, day: dt.date, *, company: str, mask: bool, 
         first_day = min(dates, default=None)
         if first_day == day or (row.id and row.id in new_ids):
             report.lines.append(line_of(row, protection(row, days, result.as_of), mask=mask))
-    report.lines.sort(key=lambda c: (c.department, c.rep, c.customer))
+    report.lines.sort(key=lambda c: (pinyin(c.department), pinyin(c.rep), pinyin(c.customer)))
     return report
 
 
@@ -295,8 +306,8 @@ def build_board(result: CheckResult, *, company: str, now: dt.datetime):  # type
             board.zone1.append(entry)
         else:
             board.others.append(entry)
-    board.zone1.sort(key=lambda e: (e.line.rep, e.line.customer))
-    board.zone2.sort(key=lambda e: (e.line.rep, e.line.customer))
+    board.zone1.sort(key=lambda e: (pinyin(e.line.rep), pinyin(e.line.customer)))
+    board.zone2.sort(key=lambda e: (pinyin(e.line.rep), pinyin(e.line.customer)))
     for group in result.conflicts:
         owner = group.decision.owner
         board.conflicts.append(ConflictLine(

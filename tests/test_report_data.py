@@ -1,0 +1,104 @@
+"""What the reports contain, built from a real register."""
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from xlsync.check import run_check
+from xlsync.reports.data import build_board, build_daily, build_monthly, mask_phone, month_bounds
+
+from .helpers import ROSTER, customer, run_cli, write_register
+
+NOW = dt.datetime(2026, 11, 1, 9, 0)
+
+
+@pytest.fixture()
+def register(tmp_path: Path) -> Path:
+    D = dt.date
+    return write_register(
+        tmp_path / "r.xlsx",
+        [
+            customer(customer="深圳市格林电子科技有限公司", rep="张伟", department="业务一部",
+                     phone="13812345678", contacted=D(2026, 9, 20), sampled=D(2026, 10, 3),
+                     sample="BL-466", status="送样"),
+            customer(customer="格林电子", rep="李娜", department="业务二部",
+                     visited=D(2026, 10, 20), status="拜访"),
+            customer(customer="华美涂料", rep="王芳", contact="陈先生", visited=D(2026, 3, 2),
+                     sampled=D(2026, 5, 10), sample="PU-200", status="送样"),
+            customer(customer="宏达印刷", rep="张伟", contacted=D(2026, 10, 5), status="电话"),
+            customer(customer="雅玛西电子", rep="刘洋", sampled=D(2026, 8, 12), status="送样"),
+            customer(customer="永美包装", rep="李娜", visited=D(2026, 9, 1),
+                     won=D(2026, 10, 28), status="已合作"),
+        ],
+        [customer(customer="老客户五金", rep="王芳", won=D(2025, 6, 1), status="已合作")],
+        settings=[["保护天数", 90], ["跟进提醒天数", 30], ["公司名称", "深圳某某涂料"]],
+        roster=ROSTER,
+    )  # fmt: skip
+
+
+def test_month_bounds_and_masking() -> None:
+    assert month_bounds("2026-02") == (dt.date(2026, 2, 1), dt.date(2026, 2, 28))
+    with pytest.raises(ValueError):
+        month_bounds("2026-13")
+    assert mask_phone("13812345678") == "138****5678"
+    assert mask_phone("0755-23456789 / 13912345678") == "0755-****6789 / 139****5678"
+
+
+def test_the_monthly_handout(register: Path) -> None:
+    result = run_check(register, dt.date(2026, 10, 31))
+    report = build_monthly(result, "2026-10", company="深圳某某涂料", mask=True, now=NOW)
+    assert [c.customer for c in report.zone1] == ["格林电子", "深圳市格林电子科技有限公司"]
+    assert report.zone1[1].phone == "138****5678"
+    assert report.zone1[1].protected_until == dt.date(2027, 1, 1)
+    won = {c.customer: c.marked for c in report.zone2}
+    assert won == {"永美包装": True, "老客户五金": False}
+    reps = {s.name: s for s in report.reps}
+    assert (reps["张伟"].calls, reps["张伟"].samples, reps["张伟"].won) == (1, 1, 0)
+    assert (reps["李娜"].visits, reps["李娜"].won) == (1, 1)
+    assert reps["王芳"].sampled_total == 1 and reps["王芳"].rate == 0.0
+    depts = {s.name: s for s in report.departments}
+    assert depts["业务一部"].samples == 1 and depts["业务二部"].won == 1
+    free = {c.customer: c.note for c in report.free}
+    assert "华美涂料" in free
+    assert "陈先生" in free["华美涂料"] and "王芳" in free["华美涂料"]
+    assert "PU-200" in free["华美涂料"] and "个月前" in free["华美涂料"]
+    assert "雅玛西电子" in {c.customer for c in report.ending_soon}  # 08-12 + 90 = 11-10
+    due = {c.customer for c in report.follow_ups_due}
+    assert "华美涂料" in due and "格林电子" not in due  # 李娜 must stop: not her follow-up
+    (conflict,) = report.conflicts
+    assert conflict.owner == "张伟" and "李娜" in conflict.others and not conflict.settled
+
+
+def test_the_daily_list(register: Path) -> None:
+    result = run_check(register, dt.date(2026, 10, 20))
+    report = build_daily(result, dt.date(2026, 10, 20), company="", mask=False, now=NOW)
+    assert [c.customer for c in report.lines] == ["格林电子"]
+
+
+def test_the_board_knows_who_may_call(register: Path) -> None:
+    result = run_check(register, dt.date(2026, 11, 1))
+    board = build_board(result, company="", now=NOW)
+    entries = {e.line.customer: e for e in board.zone1 + board.zone2 + board.others}
+    green = entries["深圳市格林电子科技有限公司"]
+    assert "格林电子" in green.keys and "13812345678" in green.keys
+    assert green.verdict == "请勿联系：已由 张伟 送样保护至 2027-01-01"
+    assert entries["格林电子"].owner == "张伟"
+    assert entries["宏达印刷"].verdict == "可以联系"
+    assert entries["老客户五金"].verdict.startswith("请勿联系：王芳 的合作客户")
+    assert board.fingerprint
+    assert board.conflicts[0].owner == "张伟"
+
+
+def test_report_commands_write_their_files(register: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    run = run_cli("report", "monthly", register, "--month", "2026-10", "--out", out,
+                  "--as-of", "2026-11-01")  # fmt: skip
+    assert run.code == 0, run.stderr
+    assert (out / "r-2026-10.html").exists() and (out / "r-2026-10.pdf").exists()
+    assert run_cli("report", "daily", register, "--date", "2026-10-20", "--out", out).code == 0
+    assert (out / "r-2026-10-20.xlsx").exists() and (out / "r-2026-10-20.html").exists()
+    assert run_cli("report", "board", register, "--out", out).code == 0
+    assert (out / "r-看板.html").exists()
+    bad = run_cli("report", "monthly", register, "--month", "2026/10", "--out", out)
+    assert bad.code == 2 and len(bad.stderr.strip().splitlines()) == 1
