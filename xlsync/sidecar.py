@@ -11,6 +11,7 @@ from pathlib import Path
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from xlsync.fileio import shared_mode
 from xlsync.plan import Plan
 
 SIDECAR_FOLDER = "xlsync报告"
@@ -46,7 +47,7 @@ def write_sidecar(plan: Plan, now: dt.datetime) -> Path:
     os.close(fd)
     try:
         workbook.save(tmp)
-        os.chmod(tmp, 0o644)
+        os.chmod(tmp, shared_mode())
         os.replace(tmp, dest)
     finally:
         if os.path.exists(tmp):

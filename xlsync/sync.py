@@ -10,6 +10,7 @@ and replace it atomically. Every sync is recorded in the history store.
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import hashlib
 import os
 import shutil
@@ -198,28 +199,50 @@ def _apply(outcome: FileOutcome, stamp: Stamp, backups: int, now: dt.datetime) -
         outcome.deferred = lock
         outcome.sidecar = write_sidecar(plan, now)
         return
-    tmp = _temp_beside(path)
+    try:
+        tmp = _temp_beside(path)
+    except OSError as exc:
+        raise UnusableInput(path, _os_message(exc, "无法在登记表所在文件夹写临时文件")) from None
     try:
         try:
             apply_plan(plan, path, tmp)
+            _fsync(tmp)
         except PackageError as exc:
             outcome.refused = str(exc)
             outcome.sidecar = write_sidecar(plan, now)
             return
-        _fsync(tmp)
+        except OSError as exc:
+            raise UnusableInput(path, _os_message(exc, "写入失败")) from None
         _verify(plan, tmp)
         shutil.copymode(path, tmp)
         if Stamp.of(path) != stamp:
             raise ChangedMeanwhile
-        outcome.backup = _backup(path, backups, now)
+        try:
+            outcome.backup = _backup(path, backups, now)
+        except OSError as exc:
+            raise UnusableInput(path, _os_message(exc, "无法备份登记表，未写入")) from None
         if find_lock(path) is not None or Stamp.of(path) != stamp:
             raise ChangedMeanwhile
-        os.replace(tmp, path)
+        try:
+            os.replace(tmp, path)
+        except OSError as exc:
+            raise UnusableInput(path, _os_message(exc, "无法替换登记表")) from None
         _fsync_dir(path.parent)
         outcome.written = True
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+def _os_message(exc: OSError, what: str) -> str:
+    """A Chinese sentence for a failed write; the register itself is untouched."""
+    if exc.errno == errno.ENOSPC:
+        reason = "磁盘空间不足"
+    elif isinstance(exc, PermissionError):
+        reason = "没有写入权限（文件或文件夹只读，或被其他程序锁定）"
+    else:
+        reason = exc.strerror or str(exc)
+    return f"{what}：{reason}；登记表没有改动"
 
 
 def _temp_beside(path: Path) -> Path:

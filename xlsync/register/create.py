@@ -13,6 +13,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from xlsync.errors import UnusableInput
+from xlsync.fileio import shared_mode
 from xlsync.register.schema import FIELDS, SHEET_NAMES, STATUS_LABELS, SheetKind
 from xlsync.settings import SETTING_KEYS, Settings
 
@@ -42,7 +43,7 @@ def create_register(path: Path | str) -> Path:
     workbook = build_workbook(Settings(), EXAMPLE_ROSTER)
     fd, tmp = tempfile.mkstemp(prefix=".xlsync-", suffix=".xlsx", dir=path.parent)
     os.close(fd)
-    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes it private; a register is shared
+    os.chmod(tmp, shared_mode())  # mkstemp makes it private; a register is shared
     try:
         workbook.save(tmp)
         # os.link fails if the target appeared meanwhile: still never overwrite.
@@ -161,9 +162,3 @@ def _write_settings(
     sheet.column_dimensions["C"].width = 60
     first, last = header_row + 1, header_row + ROSTER_CAPACITY
     return f"'{sheet.title}'!$A${first}:$A${last}"
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask

@@ -7,8 +7,9 @@ rules that need more than one cell live in `validate`.
 
 from __future__ import annotations
 
+import itertools
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from python_calamine import CalamineError, CalamineWorkbook, PasswordError
@@ -93,7 +94,7 @@ def _read_workbook(
     for kind in (SheetKind.FOLLOWING, SheetKind.COOPERATING):
         if kind not in by_kind:
             continue
-        grid = _load_grid(path, workbook, by_kind[kind])
+        grid = _iter_grid(path, workbook, by_kind[kind])
         sheets[kind] = _read_data_sheet(
             path, by_kind[kind], kind, grid, date1904, problems, keep_values
         )
@@ -126,11 +127,21 @@ def _trim(grid: list[list[str]]) -> list[list[str]]:
 
 
 def _load_grid(path: Path, workbook: CalamineWorkbook, name: str) -> list[list[object]]:
+    return list(_iter_grid(path, workbook, name))
+
+
+def _iter_grid(path: Path, workbook: CalamineWorkbook, name: str) -> Iterator[list[object]]:
+    """The sheet's rows with absolute indexes (A1 = [0][0]), converted one row at a time so
+    a sheet that reaches row 1,048,576 is never held twice in memory."""
     try:
-        # skip_empty_area=False keeps row and column indexes absolute (A1 = [0][0]).
-        return workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
+        sheet = workbook.get_sheet_by_name(name)
+        first_col = sheet.start[1] if sheet.start else 0
+        rows = sheet.iter_rows()  # rows from the first row, columns from first_col
     except Exception as exc:
         raise IncompleteFile(path, f"工作表「{name}」无法读取：{_short(exc)}") from None
+    pad: list[object] = [""] * first_col
+    for cells in rows:
+        yield pad + cells if first_col else cells
 
 
 def find_header(grid: Sequence[Sequence[object]]) -> tuple[int, dict[str, int]] | None:
@@ -156,14 +167,20 @@ def _read_data_sheet(
     path: Path,
     name: str,
     kind: SheetKind,
-    grid: list[list[object]],
+    rows_in: Iterator[list[object]],
     date1904: bool,
     problems: list[Problem],
     keep_values: bool = False,
 ) -> SheetData:
-    found = find_header(grid)
+    head = list(itertools.islice(rows_in, HEADER_SCAN_ROWS))
+    found = find_header(head)
     if found is None:
-        if kind is SheetKind.COOPERATING and all(is_blank(v) for row in grid for v in row):
+        blank = all(is_blank(v) for row in head for v in row)
+        if (
+            kind is SheetKind.COOPERATING
+            and blank
+            and not any(not is_blank(v) for row in rows_in for v in row)
+        ):
             return SheetData(name=name, kind=kind, header_row=0, columns={}, headers=[])
         raise UnusableInput(
             path,
@@ -176,7 +193,7 @@ def _read_data_sheet(
                 path,
                 f"工作表「{name}」缺少列「{FIELD_BY_KEY[key].header}」（{key}）",
             )
-    headers = [cell_text(v) for v in grid[header_index]]
+    headers = [cell_text(v) for v in head[header_index]]
     hint_col = next(
         (i for i, h in enumerate(headers) if norm_label(h) == norm_label(HINT_HEADER)), None
     )
@@ -187,12 +204,11 @@ def _read_data_sheet(
         columns=columns,
         headers=headers,
         hint_col=hint_col,
-        last_row=len(grid),
     )
     file = path.name
     rows = sheet.rows
-    for r in range(header_index + 1, len(grid)):
-        cells = grid[r]
+    r = header_index
+    for r, cells in enumerate(itertools.chain(head[header_index + 1 :], rows_in), header_index + 1):
         if hint_col is not None and hint_col < len(cells) and not is_blank(cells[hint_col]):
             sheet.hints[r + 1] = cell_text(cells[hint_col])
         if all(is_blank(v) for i, v in enumerate(cells) if i != hint_col):
@@ -210,6 +226,7 @@ def _read_data_sheet(
                         values[headers[i]] = text
             row.values = values
         rows.append(row)
+    sheet.last_row = max(r + 1, sheet.header_row)
     return sheet
 
 

@@ -6,6 +6,7 @@ do, e.g. an old `.xls`, an encrypted workbook, a CSV renamed to `.xlsx`, a half-
 
 from __future__ import annotations
 
+import os
 import re
 import zipfile
 from pathlib import Path
@@ -19,8 +20,15 @@ DEFAULT_MAX_UNCOMPRESSED = 1 << 30  # 1 GiB
 MAX_RATIO = 200  # no real sheet compresses better than this
 
 
-def sniff(path: Path, *, max_uncompressed: int = DEFAULT_MAX_UNCOMPRESSED) -> bool:
+def max_uncompressed() -> int:
+    """The inflate limit: XLSYNC_MAX_INFLATE_MB in the environment, else 1 GiB."""
+    value = os.environ.get("XLSYNC_MAX_INFLATE_MB", "")
+    return int(float(value) * (1 << 20)) if value.strip() else DEFAULT_MAX_UNCOMPRESSED
+
+
+def sniff(path: Path, *, limit: int | None = None) -> bool:
     """Raise UnusableInput unless `path` is an OOXML workbook; return its date1904 flag."""
+    limit = max_uncompressed() if limit is None else limit
     if not path.exists():
         raise UnusableInput(path, "文件不存在")
     if path.is_dir():
@@ -52,7 +60,7 @@ def sniff(path: Path, *, max_uncompressed: int = DEFAULT_MAX_UNCOMPRESSED) -> bo
                 )
             total = sum(i.file_size for i in infos)
             packed = sum(i.compress_size for i in infos) or 1
-            if total > max_uncompressed or (total > 50_000_000 and total / packed > MAX_RATIO):
+            if total > limit or (total > 50_000_000 and total / packed > MAX_RATIO):
                 raise UnusableInput(
                     path,
                     f"解压后过大（{total / 1e6:.0f} MB，压缩比 {total / packed:.0f}:1），"

@@ -1,0 +1,292 @@
+"""HTML reports (monthly handout, daily list, blackboard) and the daily .xlsx.
+
+Every template is rendered with autoescaping on; cell text is never marked safe. Values
+that go into other contexts have their own escapers: `tojson` for the blackboard's embedded
+data (escapes `<`, `>`, `&`, `'`), `css_string` for the print header in the stylesheet.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import io
+import json
+import re
+from functools import cache
+from importlib import resources
+from importlib.abc import Traversable
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FunctionLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
+
+import xlsync
+from xlsync.fileio import atomic_write
+from xlsync.reports.model import (
+    Board,
+    BoardEntry,
+    DailyReport,
+    MonthlyReport,
+    Score,
+)
+
+BOARD_VERSION_FILE = "board-version.js"
+# How often the blackboard checks board-version.js (seconds); `?refresh=N` overrides it.
+BOARD_REFRESH_SECONDS = 30
+FREE_VERDICT = "可以联系"
+
+
+# ------------------------------------------------------------------ templates
+
+
+def _template_roots() -> list[Traversable]:
+    roots: list[Traversable] = []
+    with contextlib.suppress(ModuleNotFoundError):
+        roots.append(resources.files("xlsync.templates"))
+    # a source checkout whose templates/ folder is not installed as a package
+    roots.append(Path(xlsync.__file__).resolve().parent.parent / "templates")
+    return roots
+
+
+def _load_template(name: str) -> str:
+    for root in _template_roots():
+        candidate = root / name
+        if candidate.is_file():
+            return candidate.read_text("utf-8")
+    raise FileNotFoundError(f"report template not found: {name}")
+
+
+def _date(value: dt.date | None, fmt: str = "%Y-%m-%d") -> str:
+    return value.strftime(fmt) if value is not None else ""
+
+
+def _rate(score: Score) -> str:
+    rate = score.rate
+    if rate is None:
+        return "—"
+    return f"{rate:.0%}（{score.sampled_won}/{score.sampled_total}）"
+
+
+_CSS_PLAIN = re.compile(r"[0-9A-Za-z \u3400-\u9fff\u3000-\u303f\uff01-\uff5e]")
+
+
+def _css_string(value: object) -> Markup:
+    """A double-quoted CSS string: every character that could end the string, the rule or
+    the <style> element is written as a hex escape."""
+    out = [c if _CSS_PLAIN.fullmatch(c) else f"\\{ord(c):06x}" for c in str(value)]
+    return Markup('"' + "".join(out) + '"')
+
+
+def _month_label(month: str) -> str:
+    try:
+        year, mon = month.split("-", 1)
+        return f"{int(year)}年{int(mon)}月"
+    except ValueError:
+        return month
+
+
+@cache
+def environment() -> Environment:
+    env = Environment(
+        loader=FunctionLoader(_load_template),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["d"] = _date
+    env.filters["rate"] = _rate
+    env.filters["css_string"] = _css_string
+    env.filters["month_label"] = _month_label
+    env.policies["json.dumps_kwargs"] = {"ensure_ascii": False, "sort_keys": False}
+    return env
+
+
+def _render(template: str, **context: Any) -> str:
+    return environment().get_template(template).render(**context)
+
+
+# ------------------------------------------------------------------ writing files
+
+
+def _target(dest: Path, default_name: str) -> Path:
+    """`dest` itself, or `dest/default_name` when dest is a folder."""
+    dest = Path(dest)
+    if dest.is_dir():
+        return dest / default_name
+    return dest
+
+
+def _write_atomic(path: Path, data: str | bytes) -> None:
+    atomic_write(path, data)
+
+
+# ------------------------------------------------------------------ monthly and daily
+
+
+def render_monthly_html(report: MonthlyReport, dest: Path) -> Path:
+    """The printed handout as one self-contained HTML page with A4 print CSS."""
+    path = _target(dest, f"{Path(report.register).stem or 'report'}-{report.month}.html")
+    _write_atomic(path, _render("monthly.html", r=report))
+    return path
+
+
+def render_daily_html(report: DailyReport, dest: Path) -> Path:
+    """The day's new registrations as one self-contained HTML page."""
+    path = _target(dest, f"{Path(report.register).stem or 'report'}-{report.day.isoformat()}.html")
+    _write_atomic(path, _render("daily.html", r=report))
+    return path
+
+
+_DAILY_COLUMNS: tuple[tuple[str, str, int], ...] = (
+    # (header, CustomerLine field, column width)
+    ("客户名称", "customer", 34),
+    ("业务员", "rep", 10),
+    ("部门", "department", 10),
+    ("电话", "phone", 16),
+    ("地区", "region", 12),
+    ("状态", "status", 8),
+    ("联系日期", "contacted", 12),
+    ("拜访日期", "visited", 12),
+    ("送样日期", "sampled", 12),
+    ("样品", "sample", 14),
+    ("保护至", "protected_until", 12),
+    ("保护依据", "protection", 34),
+    ("编号", "id", 10),
+    ("工作表", "sheet", 8),
+    ("行号", "row", 6),
+    ("文件", "file", 20),
+)
+# Characters an .xlsx cannot hold (openpyxl raises on them): control characters.
+_ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def write_daily_xlsx(report: DailyReport, dest: Path) -> Path:
+    """The day's new registrations as an .xlsx: header row frozen with a filter, real dates,
+    and every text written as text (a name such as `=1+1` never becomes a formula)."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    path = _target(dest, f"{Path(report.register).stem or 'report'}-{report.day.isoformat()}.xlsx")
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = f"{report.day.isoformat()} 新登记"
+    header_font = Font(bold=True, color="FFFFFF")
+    header_fill = PatternFill("solid", fgColor="305496")
+    for col, (title, _field, width) in enumerate(_DAILY_COLUMNS, start=1):
+        cell = ws.cell(row=1, column=col, value=title)
+        cell.font = header_font
+        cell.fill = header_fill
+        cell.alignment = Alignment(vertical="center")
+        ws.column_dimensions[get_column_letter(col)].width = width
+    for r, line in enumerate(report.lines, start=2):
+        for col, (_title, name, _width) in enumerate(_DAILY_COLUMNS, start=1):
+            value = getattr(line, name)
+            cell = ws.cell(row=r, column=col)
+            if isinstance(value, dt.date):
+                cell.value = value
+                cell.number_format = "yyyy-mm-dd"
+            elif isinstance(value, int) and not isinstance(value, bool):
+                cell.value = value if value else None
+            elif value:
+                cell.value = _ILLEGAL_XML.sub("", str(value))
+                cell.data_type = "s"  # never a formula, whatever the text starts with
+    last = get_column_letter(len(_DAILY_COLUMNS))
+    ws.freeze_panes = "B2"
+    ws.auto_filter.ref = f"A1:{last}{max(1, len(report.lines) + 1)}"
+    ws.print_title_rows = "1:1"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.oddHeader.center.text = f"{report.company} {report.day.isoformat()} 新登记客户"
+    ws.oddFooter.center.text = "第 &P 页，共 &N 页"
+    wb.properties.title = f"{report.company} {report.day.isoformat()} 新登记客户"
+    wb.properties.creator = "xlsync"
+
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return atomic_write(path, buffer.getvalue())
+
+
+# ------------------------------------------------------------------ blackboard
+
+
+@cache
+def search_words() -> dict[str, list[str]]:
+    """The word lists the blackboard's search box normalises queries with, taken from the
+    matcher: legal forms (stripped from the end) and province/city names (from the front)."""
+    from xlsync.matching.normalize import LEGAL_FORMS, _divisions
+
+    top, _districts = _divisions()
+    return {
+        "legal": sorted(LEGAL_FORMS, key=lambda w: (-len(w), w)),
+        "places": sorted(top, key=lambda w: (-len(w), w)),
+    }
+
+
+def is_stop(entry: BoardEntry) -> bool:
+    """True when the verdict tells other reps not to call."""
+    return not entry.verdict.startswith(FREE_VERDICT)
+
+
+def _entry_data(entry: BoardEntry, zone: str) -> dict[str, object]:
+    line = entry.line
+    return {
+        "name": line.customer,
+        "rep": line.rep,
+        "dept": line.department,
+        "phone": line.phone,
+        "region": line.region,
+        "status": line.status,
+        "zone": zone,
+        "visited": _date(line.visited),
+        "sampled": _date(line.sampled),
+        "won": _date(line.won),
+        "until": _date(line.protected_until),
+        "owner": entry.owner,
+        "verdict": entry.verdict,
+        "stop": is_stop(entry),
+        "keys": [k for k in dict.fromkeys(entry.keys) if k],
+    }
+
+
+def board_data(board: Board) -> dict[str, object]:
+    """What the blackboard page's script searches: every entry with its keys and verdict."""
+    entries = [
+        *(_entry_data(e, "zone1") for e in board.zone1),
+        *(_entry_data(e, "zone2") for e in board.zone2),
+        *(_entry_data(e, "other") for e in board.others),
+    ]
+    return {
+        "fingerprint": board.fingerprint,
+        "refresh": BOARD_REFRESH_SECONDS,
+        "versionFile": BOARD_VERSION_FILE,
+        "words": search_words(),
+        "entries": entries,
+    }
+
+
+def _js_string(value: str) -> str:
+    # JSON is a JS string literal; escape what could end a script or a line terminator
+    text = json.dumps(value, ensure_ascii=True)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def render_board(board: Board, dest: Path) -> Path:
+    """The blackboard page (one self-contained file) and, beside it, board-version.js.
+
+    The page polls board-version.js and reloads itself when the fingerprint it names is not
+    its own, so the version file is written last: once it changes, the new page is there.
+    """
+    path = _target(dest, "board.html")
+    html = _render("board.html", b=board, data=board_data(board))
+    _write_atomic(path, html)
+    version = f"window.XLSYNC_BOARD_VERSION = {_js_string(board.fingerprint)};\n"
+    _write_atomic(path.parent / BOARD_VERSION_FILE, version)
+    return path
