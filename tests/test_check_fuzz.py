@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from xlsync.check import check_json, run_check
 
+from .conftest import examples
 from .helpers import HEADERS, write_register
 
 cell = st.one_of(
@@ -23,7 +24,9 @@ rows = st.lists(st.lists(cell, max_size=len(HEADERS) + 2), max_size=25)
 
 
 @settings(
-    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=examples(40),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(following=rows, cooperating=rows, shuffle=st.permutations(HEADERS), date1904=st.booleans())
 def test_check_never_raises(

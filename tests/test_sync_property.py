@@ -11,6 +11,7 @@ from python_calamine import CalamineWorkbook
 from xlsync.register.reader import read_register
 from xlsync.sync import sync
 
+from .conftest import examples
 from .helpers import customer, write_register
 
 NAMES = ["深圳市格林电子科技有限公司", "格林电子", "格林电器", "华美涂料", "华美涂料有限公司",
@@ -47,7 +48,9 @@ def values(path: Path) -> Counter[str]:
 
 
 @settings(
-    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=examples(30),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(following=st.lists(row, max_size=12), cooperating=st.lists(row, max_size=4))
 def test_sync_keeps_every_value_and_every_row(

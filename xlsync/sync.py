@@ -119,6 +119,7 @@ def _sync_once(
     restore: str | None = None,
 ) -> SyncOutcome:
     folder = target if target.is_dir() else target.parent
+    _remove_stale_temps(folder)
     files = _register_paths(target)
     stamps = {path: Stamp.of(path) for path in files}
     registers = load_set(target, keep_values=True)
@@ -243,6 +244,17 @@ def _os_message(exc: OSError, what: str) -> str:
     else:
         reason = exc.strerror or str(exc)
     return f"{what}：{reason}；登记表没有改动"
+
+
+def _remove_stale_temps(folder: Path, older_than: float = 600) -> None:
+    """Temp files a killed sync left behind (the register itself was never touched)."""
+    limit = dt.datetime.now().timestamp() - older_than
+    for stale in folder.glob(".~xlsync-*.tmp"):
+        try:
+            if stale.stat().st_mtime < limit:
+                stale.unlink()
+        except OSError:
+            pass
 
 
 def _temp_beside(path: Path) -> Path:
