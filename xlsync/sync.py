@@ -304,8 +304,12 @@ def _backup(path: Path, keep: int, now: dt.datetime) -> Path:
     folder = path.parent / HIDDEN / "backups"
     folder.mkdir(parents=True, exist_ok=True)
     dest = folder / f"{path.stem}.{now:%Y%m%d-%H%M%S-%f}{path.suffix}"
-    shutil.copy2(path, dest)
-    _fsync(dest)
+    for leftover in folder.glob(f".{path.stem}.*.partial"):  # from a sync killed mid-copy
+        leftover.unlink(missing_ok=True)
+    partial = folder / f".{dest.name}.partial"
+    shutil.copy2(path, partial)
+    _fsync(partial)
+    os.replace(partial, dest)  # a backup is whole or absent, even if we are killed here
     old = sorted(folder.glob(f"{path.stem}.*{path.suffix}"))
     for stale in old[: max(len(old) - keep, 0)]:
         stale.unlink(missing_ok=True)
