@@ -31,7 +31,9 @@ def main() -> None:
     result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
     runs = [line.strip() for line in result.stdout.splitlines() if "passing examples" in line]
     total = sum(int(line.split()[1]) for line in runs if line.split()[1].isdigit())
-    summary = [line for line in result.stdout.splitlines() if " passed" in line or " failed" in line]
+    summary = [
+        line for line in result.stdout.splitlines() if " passed" in line or " failed" in line
+    ]
     print(summary[-1] if summary else result.stdout[-2000:] + result.stderr[-2000:])
     print(f"{total} generated examples passed across {len(runs)} property tests")
     sys.exit(result.returncode)
