@@ -68,9 +68,14 @@ def _guard(action: Callable[[], T], target: Path | str) -> T:
 
 
 @app.command()
-def init(path: Annotated[Path, typer.Argument(help="The new register file.")]) -> None:
+def init(
+    path: Annotated[Path, typer.Argument(help="The new register file.")],
+    as_of: AsOf = None,
+) -> None:
     """Write a new empty register (never overwrites an existing file)."""
     from xlsync.register.create import create_register
+
+    _as_of(as_of)  # accepted like everywhere; a new register has no dates to judge
 
     written = _guard(lambda: create_register(path), path)
     Console().print(f"已创建登记表：{written}")
@@ -189,8 +194,10 @@ def history(
     row_id: Annotated[str | None, typer.Argument(metavar="[ID]", help="One row's 编号.")] = None,
     limit: Annotated[int, typer.Option("--limit", help="Show at most this many events.")] = 50,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_of: AsOf = None,
 ) -> None:
     """What happened to rows: new, changed, moved, deleted, restored."""
+    _as_of(as_of)  # accepted like everywhere; the history is what it is
     from xlsync.history import SqliteHistory
     from xlsync.sync import HIDDEN
 
@@ -371,12 +378,14 @@ def report_daily(
     path: Annotated[Path, typer.Argument(help="A register file or a folder of registers.")],
     date: Annotated[str, typer.Option("--date", help="The day, YYYY-MM-DD.")],
     out: OutDir,
+    as_of: AsOf = None,
 ) -> None:
     """The day's new registrations: OUT/<name>-<date>.xlsx and .html."""
     from xlsync.reports.run import daily
 
     day = _as_of(date)
-    paths = _guard(lambda: daily(path, day, out), path)
+    rules_day = _as_of(as_of) if as_of else day
+    paths = _guard(lambda: daily(path, day, out, as_of=rules_day), path)
     for written in paths:
         Console().print(f"已生成：{written}")
 

@@ -65,11 +65,11 @@ def monthly(target: Path, month: str, out: Path, *, today: dt.date | None = None
 
 
 def daily(target: Path, day: dt.date, out: Path, *, now: dt.datetime | None = None,
-          mask: bool = False) -> list[Path]:  # fmt: skip
+          mask: bool = False, as_of: dt.date | None = None) -> list[Path]:  # fmt: skip
     """The day's new registrations: `out/<name>-<date>.xlsx` and `.html`."""
     from xlsync.reports.html import render_daily_html, write_daily_xlsx
 
-    result = run_check(target, day)
+    result = run_check(target, as_of or day)
     history = _history(target)
     try:
         report = build_daily(result, day, company=_company(result), mask=mask,
