@@ -102,3 +102,29 @@ def test_report_commands_write_their_files(register: Path, tmp_path: Path) -> No
     assert (out / "r-看板.html").exists()
     bad = run_cli("report", "monthly", register, "--month", "2026/10", "--out", out)
     assert bad.code == 2 and len(bad.stderr.strip().splitlines()) == 1
+
+
+def test_a_conflict_settled_during_the_month_is_listed_as_settled(tmp_path: Path) -> None:
+    import openpyxl
+
+    from xlsync.history import SqliteHistory
+    from xlsync.sync import sync
+
+    D = dt.date
+    path = write_register(
+        tmp_path / "r.xlsx",
+        [customer(customer="格林电子", rep="张伟", sampled=D(2026, 10, 3), status="送样"),
+         customer(customer="格林电子有限公司", rep="李娜", visited=D(2026, 10, 9), status="拜访")],
+        [],
+    )  # fmt: skip
+    sync(path, D(2026, 10, 10), now=dt.datetime(2026, 10, 10, 9))
+    book = openpyxl.load_workbook(path)
+    book["跟进中"]["B3"] = "华美涂料"  # the manager settles it: it was another customer
+    book.save(path)
+    sync(path, D(2026, 10, 20), now=dt.datetime(2026, 10, 20, 9))
+    result = run_check(path, D(2026, 10, 31))
+    with SqliteHistory(tmp_path / ".xlsync" / "history.sqlite", wal=False) as history:
+        report = build_monthly(result, "2026-10", company="", mask=True, now=NOW, history=history)
+    (line,) = report.conflicts
+    assert (line.customer, line.owner, line.settled) == ("格林电子", "张伟", True)
+    assert "李娜" in line.others

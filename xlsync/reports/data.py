@@ -11,7 +11,7 @@ from functools import lru_cache
 
 from pypinyin import lazy_pinyin
 
-from xlsync.check import CheckResult
+from xlsync.check import CheckResult, DuplicateGroup
 from xlsync.history import SqliteHistory
 from xlsync.matching import analyse
 from xlsync.model import Row
@@ -217,28 +217,35 @@ def _scores(rows: Iterable[Row], first: dt.date, last: dt.date, as_of: dt.date,
     return sorted(reps.values(), key=rank), sorted(by_dept.values(), key=rank)
 
 
+def conflict_line(group: DuplicateGroup):  # type: ignore[no-untyped-def]
+    """A conflict as the reports show it: the owner, why, and what the others must do."""
+    from xlsync.reports.model import ConflictLine
+
+    decision = group.decision
+    owner = decision.owner
+    return ConflictLine(
+        customer=group.key,
+        owner=owner.row.rep if owner else "",
+        reason=owner.protection.reason() if owner else "所有登记都不受保护",
+        others="、".join(f"{c.row.rep}（{VERDICT_LABELS[c.verdict]}）" for c in decision.claims
+                        if c.verdict is not Verdict.OWNER and c.row.rep),
+        settled=False,
+    )  # fmt: skip
+
+
 def _conflicts(result: CheckResult, first: dt.date, last: dt.date,
                history: SqliteHistory | None):  # type: ignore[no-untyped-def]  # fmt: skip
     from xlsync.reports.model import ConflictLine
 
     lines: list[ConflictLine] = []
-    current: set[str] = set()
+    current = {group.key for group in result.conflicts}  # still a conflict at the end
     for group in result.conflicts:
         decision = group.decision
         dates = [d for c in decision.claims for d in (c.row.contacted, c.row.visited,
                  c.row.sampled, c.row.won) if d]  # fmt: skip
         if not any(first <= d <= last for d in dates):
             continue
-        owner = decision.owner
-        current.add(group.key)
-        lines.append(ConflictLine(
-            customer=group.key,
-            owner=owner.row.rep if owner else "",
-            reason=owner.protection.reason() if owner else "所有登记都不受保护",
-            others="、".join(f"{c.row.rep}（{VERDICT_LABELS[c.verdict]}）" for c in decision.claims
-                            if c.verdict is not Verdict.OWNER and c.row.rep),
-            settled=False,
-        ))  # fmt: skip
+        lines.append(conflict_line(group))
     if history is not None:
         since = dt.datetime.combine(first, dt.time())
         until = dt.datetime.combine(last + dt.timedelta(days=1), dt.time())
@@ -277,7 +284,7 @@ def build_daily(result: CheckResult, day: dt.date, *, company: str, mask: bool, 
 
 
 def build_board(result: CheckResult, *, company: str, now: dt.datetime):  # type: ignore[no-untyped-def]
-    from xlsync.reports.model import Board, BoardEntry, ConflictLine
+    from xlsync.reports.model import Board, BoardEntry
 
     days = result.registers.settings.protection_days
     decisions = _decisions(result)
@@ -308,17 +315,7 @@ def build_board(result: CheckResult, *, company: str, now: dt.datetime):  # type
             board.others.append(entry)
     board.zone1.sort(key=lambda e: (pinyin(e.line.rep), pinyin(e.line.customer)))
     board.zone2.sort(key=lambda e: (pinyin(e.line.rep), pinyin(e.line.customer)))
-    for group in result.conflicts:
-        owner = group.decision.owner
-        board.conflicts.append(ConflictLine(
-            customer=group.key,
-            owner=owner.row.rep if owner else "",
-            reason=owner.protection.reason() if owner else "所有登记都不受保护",
-            others="、".join(f"{c.row.rep}（{VERDICT_LABELS[c.verdict]}）"
-                            for c in group.decision.claims
-                            if c.verdict is not Verdict.OWNER and c.row.rep),
-            settled=False,
-        ))  # fmt: skip
+    board.conflicts = [conflict_line(group) for group in result.conflicts]
     payload = json.dumps([[e.line.customer, e.verdict] for e in board.zone1 + board.zone2 +
                           board.others] + [[c.customer, c.owner] for c in board.conflicts],
                          ensure_ascii=False)  # fmt: skip
