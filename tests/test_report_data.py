@@ -65,7 +65,9 @@ def test_the_monthly_handout(register: Path) -> None:
     assert "PU-200" in free["华美涂料"] and "个月前" in free["华美涂料"]
     assert "雅玛西电子" in {c.customer for c in report.ending_soon}  # 08-12 + 90 = 11-10
     due = {c.customer for c in report.follow_ups_due}
-    assert "华美涂料" in due and "格林电子" not in due  # 李娜 must stop: not her follow-up
+    assert "雅玛西电子" in due  # protected, nothing since 08-12
+    assert "华美涂料" not in due  # expired: it is in the hand-over list instead
+    assert "格林电子" not in due  # 李娜 must stop: not her follow-up
     (conflict,) = report.conflicts
     assert conflict.owner == "张伟" and "李娜" in conflict.others and not conflict.settled
 

@@ -161,17 +161,18 @@ def build_monthly(result: CheckResult, month: str, *, company: str, mask: bool,
         owned_by_other = decision is not None and decision.owner is not None and (
             decision.owner.row is not row)  # fmt: skip
         active = _last_activity(row)
-        if (
-            active is not None
-            and (as_of - active).days > settings.follow_up_days
-            and not owned_by_other
-        ):
-            note = f"已 {(as_of - active).days} 天没有跟进（最近 {active.isoformat()}）"
+        quiet = (as_of - active).days if active is not None else 0
+        # due: still this rep's customer (protected, or a recent call) and gone quiet; an
+        # expired customer is in the hand-over list instead, an old call is a dead lead
+        live = p.protected or (not p.ever_protected and active is not None and quiet <= days)
+        if live and quiet > settings.follow_up_days and not owned_by_other:
+            note = f"已 {quiet} 天没有跟进（最近 {active.isoformat()}）"
             report.follow_ups_due.append(line_of(row, p, mask=mask, note=note))
         if p.protected and p.until and (p.until - as_of).days <= ENDING_SOON_DAYS:
             note = f"还剩 {(p.until - as_of).days} 天"
             report.ending_soon.append(line_of(row, p, mask=mask, note=note))
-        if p.ever_protected and not p.protected and not owned_by_other:
+        recently_freed = p.until is not None and (as_of - p.until).days <= days
+        if p.ever_protected and not p.protected and recently_freed and not owned_by_other:
             note = opening_line(row, company, as_of)
             report.free.append(line_of(row, p, mask=mask, note=note))
     report.zone1.sort(key=lambda c: (pinyin(c.rep), c.sampled or c.visited or dt.date.min))
