@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from xml.sax.saxutils import escape
 
+from lxml import etree
 from openpyxl.utils.cell import get_column_letter
 
 from xlsync.model import SheetData
@@ -18,6 +19,8 @@ from xlsync.register.schema import (
     HINT_HEADER,
     SHEET_NAMES,
     SheetKind,
+    match_header,
+    match_sheet,
     norm_label,
 )
 from xlsync.xlsx.package import NS_MAIN, Package, PackageError, q
@@ -137,8 +140,6 @@ def apply_plan(plan: Plan, source: Path, dest: Path) -> None:
 
 
 def _existing_name(names: list[str], kind: SheetKind) -> str | None:
-    from xlsync.register.schema import match_sheet
-
     return next((n for n in names if match_sheet(n) is kind), None)
 
 
@@ -170,8 +171,6 @@ class _Layout:
         for col, text in self.headers.items():
             if norm_label(text) == wanted:
                 return col
-        from xlsync.register.schema import match_header
-
         key = match_header(header)
         if key is not None and key in self.keys:
             return self.keys[key]
@@ -181,8 +180,6 @@ class _Layout:
         return max(self.headers, default=-1) + 1
 
     def ensure_column(self, header: str, key: str | None = None) -> int:
-        from xlsync.register.schema import match_header
-
         key = key or match_header(header)
         if key is not None and key in self.keys:
             return self.keys[key]
@@ -222,14 +219,10 @@ def _colour_hints(package: Package, xml: SheetXml, layout: _Layout) -> None:
 def _set_width(xml: SheetXml, col: int, width: float) -> None:
     cols = xml.root.find(q("cols"))
     if cols is None:
-        from lxml import etree
-
         cols = xml.insert(etree.Element(q("cols")))
     for c in cols:
         if int(c.get("min", "0")) <= col + 1 <= int(c.get("max", "0")):
             return  # the rep already set a width there
-    from lxml import etree
-
     element = etree.Element(q("col"))
     element.set("min", str(col + 1))
     element.set("max", str(col + 1))
