@@ -115,12 +115,13 @@ def build_plans(result: CheckResult, new_ids: list[str]) -> list[Plan]:
         next_row = first_free_row(cooperating) if cooperating else 2
         for row in reg.rows:
             final: Position = (row.kind, row.row)
+            row_id = row.id
+            if not row_id:
+                row_id = plan.new_ids[(row.kind, row.row)] = next(ids)
             if row.is_move:
-                plan.moves.append(Move(row.row, next_row, row.customer, row.rep, row.id))
+                plan.moves.append(Move(row.row, next_row, row.customer, row.rep, row_id))
                 final = (SheetKind.COOPERATING, next_row)
                 next_row += 1
-            if not row.id:
-                plan.new_ids[(row.kind, row.row)] = next(ids)
             position[(reg.name, row.sheet, row.row)] = (_sheet_name(reg, final[0]), final[1])
 
     hints: dict[str, dict[Position, list[str]]] = defaultdict(lambda: defaultdict(list))
