@@ -230,3 +230,17 @@ def test_sync_json_and_exit_code(demo: Path) -> None:
     again = run_cli("sync", demo, "--as-of", "2026-11-01", "--json")
     assert again.json()["files"][0]["written"] is False
     assert os.path.exists(f["backup"])
+
+
+def test_the_same_rep_twice_gets_a_duplicate_hint_but_no_conflict(tmp_path: Path) -> None:
+    path = write_register(
+        tmp_path / "r.xlsx",
+        [customer(customer="格林电子", rep="张伟", visited=dt.date(2026, 10, 1), status="拜访"),
+         customer(customer="深圳市格林电子有限公司", rep="张伟")],
+        [],
+    )  # fmt: skip
+    outcome = sync(path, AS_OF)
+    assert outcome.result.conflicts == []
+    hints = read_register(path).sheets[SheetKind.FOLLOWING].hints
+    assert hints == {2: "【重复】同一客户还登记在 跟进中 第 3 行",
+                     3: "【重复】同一客户还登记在 跟进中 第 2 行"}  # fmt: skip

@@ -181,6 +181,17 @@ def build_plans(result: CheckResult, new_ids: list[str]) -> list[Plan]:
                     line.insert(0, row.file)
                 conflict_rows[file].append(line)
 
+    for group in result.groups:  # one rep registered the same customer twice: say so
+        if group.decision.is_conflict:
+            continue
+        rows = sorted(group.rows, key=order)
+        for row in rows:
+            others = "、".join(where(r, row.file) for r in rows if r is not row)
+            sheet, number = final(row)
+            hints[row.file][(kind_of(row.file, sheet), number)].append(
+                f"【重复】同一客户还登记在 {others}"
+            )
+
     problem_rows: dict[str, list[list[object]]] = defaultdict(list)
     sheet_rank = {SheetKind.FOLLOWING: 0, SheetKind.COOPERATING: 1}
 
