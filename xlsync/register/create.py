@@ -75,6 +75,24 @@ def build_workbook(settings: Settings, roster: tuple[tuple[str, str], ...]) -> W
     return workbook
 
 
+# The dropdown or check each kind of column gets: (validation options, error title, message)
+_VALIDATIONS: dict[str, tuple[dict[str, str], str, str]] = {
+    "date": (
+        {"type": "date", "operator": "greaterThan", "formula1": "DATE(2000,1,1)",
+         "errorStyle": "warning"},
+        "日期格式", "请填写日期，例如 2026-10-03",
+    ),
+    "status": (
+        {"type": "list", "formula1": '"' + ",".join(STATUS_LABELS.values()) + '"'},
+        "状态", "请从下拉列表选择：电话、拜访、送样、已合作",
+    ),
+    "rep": (
+        {"type": "list", "formula1": ROSTER_NAME, "errorStyle": "warning"},
+        "业务员", "业务员不在「设置」的名单中；请先在「设置」中添加",
+    ),
+}  # fmt: skip
+
+
 def _write_data_sheet(sheet: Worksheet) -> None:
     for col, field in enumerate(FIELDS, start=1):
         cell = sheet.cell(row=1, column=col, value=field.header)
@@ -86,39 +104,13 @@ def _write_data_sheet(sheet: Worksheet) -> None:
         sheet.column_dimensions[letter].width = field.width
         if field.kind == "date":
             sheet.column_dimensions[letter].number_format = "yyyy-mm-dd"
+        rule = _VALIDATIONS.get(field.key if field.key == "rep" else field.kind)
+        if rule is not None:
+            options, title, message = rule
             dv = DataValidation(
-                type="date",
-                operator="greaterThan",
-                formula1="DATE(2000,1,1)",
-                allow_blank=True,
-                showErrorMessage=True,
-                errorStyle="warning",
-                errorTitle="日期格式",
-                error="请填写日期，例如 2026-10-03",
-            )
-            dv.add(f"{letter}2:{letter}{FORMAT_ROWS + 1}")
-            sheet.add_data_validation(dv)
-        elif field.kind == "status":
-            dv = DataValidation(
-                type="list",
-                formula1='"' + ",".join(STATUS_LABELS.values()) + '"',
-                allow_blank=True,
-                showErrorMessage=True,
-                errorTitle="状态",
-                error="请从下拉列表选择：电话、拜访、送样、已合作",
-            )
-            dv.add(f"{letter}2:{letter}{FORMAT_ROWS + 1}")
-            sheet.add_data_validation(dv)
-        elif field.key == "rep":
-            dv = DataValidation(
-                type="list",
-                formula1=ROSTER_NAME,
-                allow_blank=True,
-                showErrorMessage=True,
-                errorStyle="warning",
-                errorTitle="业务员",
-                error="业务员不在「设置」的名单中；请先在「设置」中添加",
-            )
+                allow_blank=True, showErrorMessage=True, errorTitle=title, error=message,
+                **options,
+            )  # fmt: skip
             dv.add(f"{letter}2:{letter}{FORMAT_ROWS + 1}")
             sheet.add_data_validation(dv)
     sheet.freeze_panes = "C2"  # header row and the 编号/客户名称 columns stay visible
