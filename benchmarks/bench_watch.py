@@ -47,7 +47,7 @@ def main() -> None:
     parser.add_argument("--sizes", default="1000,10000")
     parser.add_argument("--saves", type=int, default=5)
     args = parser.parse_args()
-    config = WatchConfig(debounce=0.4, settle=0.1, rescan=3600, schedule_check=3600)
+    config = WatchConfig(debounce=0.4, settle=0.1, rescan=3600, scheduled=False)
     print(f"{'rows':>7} {'save->synced':>13} {'minus debounce':>15}")
     for size in (int(s) for s in args.sizes.split(",")):
         work = Path(tempfile.mkdtemp(prefix="xlsync-watch-"))

@@ -22,7 +22,7 @@ from xlsync.watch import WatchConfig, Watcher
 from .helpers import customer, write_register
 
 AS_OF = dt.date(2026, 11, 1)
-FAST = dict(debounce=0.25, settle=0.05, retry=0.3, lock_check=0.2, rescan=3600, schedule_check=3600)
+FAST = dict(debounce=0.25, settle=0.05, retry=0.3, lock_check=0.2, rescan=3600, scheduled=False)
 
 
 def wait_for(condition: Callable[[], bool], timeout: float = 15.0) -> None:
@@ -138,7 +138,7 @@ def test_a_half_written_file_is_retried_then_synced(folder: Path, caplog) -> Non
         data = full.read_bytes()
         full.unlink()
         path.write_bytes(data[: len(data) // 2])  # a save caught half way
-        time.sleep(0.8)
+        wait_for(lambda: "重试" in caplog.text)
         path.write_bytes(data)
         wait_for(lambda: len(read_register(path).rows) == 2 and all(
             r.id for r in read_register(path).rows))  # fmt: skip
