@@ -100,6 +100,7 @@ class Watcher:
         self._state = _State()
         self._lock = threading.Lock()
         self._log_handler: logging.Handler | None = None
+        self._reports: threading.Thread | None = None
         if log_file is not None:
             log_file.parent.mkdir(parents=True, exist_ok=True)
             handler = RotatingFileHandler(
@@ -177,12 +178,14 @@ class Watcher:
                     self._rescan()
                     next_rescan = moment + self.config.rescan
                 if self.config.scheduled and moment >= next_schedule:
-                    self._scheduled()
+                    self._start_scheduled()
                     next_schedule = moment + self.config.schedule_check
                 stop.wait(0.05)
         finally:
             observer.stop()
             observer.join(timeout=5)
+            if self._reports is not None:
+                self._reports.join()  # a report half written is not left behind
             log.info("停止监视 %s", self.target)
             if self._log_handler is not None:
                 log.removeHandler(self._log_handler)
@@ -313,6 +316,20 @@ class Watcher:
             state.known[path] = stamp
 
     # ------------------------------------------------------------------ scheduled reports
+
+    def _start_scheduled(self) -> None:
+        """Reports render in their own thread: a monthly handout takes seconds, and saves
+        must not wait for it. One at a time."""
+        if self._reports is not None and self._reports.is_alive():
+            return
+        self._reports = threading.Thread(target=self._scheduled_safely, name="xlsync-reports")
+        self._reports.start()
+
+    def _scheduled_safely(self) -> None:
+        try:
+            self._scheduled()
+        except Exception as exc:  # a report must never stop the watcher
+            log.error("定时报表出错：%s", exc)
 
     def _scheduled(self) -> None:
         """Last month's handout on the monthly day, the day's list at the daily hour; jobs
