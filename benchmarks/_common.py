@@ -60,3 +60,19 @@ def measure(code: str, repeat: int = 3) -> dict[str, float]:
             best = result
     assert best is not None
     return best
+
+
+def run_sizes(doc: str | None, code: str, value_label: str) -> None:
+    """The command line shared by the per-size benchmarks: `--sizes`, `--repeat`; one line
+    of time, peak memory and the measured code's own result per register size."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=doc)
+    parser.add_argument("--sizes", default="1000,10000,100000")
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    print(f"{'rows':>8} {'seconds':>8} {'peak MB':>8}  {value_label}")
+    for size in (int(s) for s in args.sizes.split(",")):
+        path = register_of(size)
+        result = measure(code.format(path=str(path)), repeat=args.repeat)
+        print(f"{size:>8} {result['seconds']:>8.3f} {result['peak_mb']:>8.0f}  {result['value']}")

@@ -7,9 +7,7 @@ Target: 10,000 rows in well under a second.
 
 from __future__ import annotations
 
-import argparse
-
-from _common import measure, register_of
+from _common import run_sizes
 
 CODE = """
 import datetime as dt
@@ -21,15 +19,7 @@ def run():
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--sizes", default="1000,10000,100000")
-    parser.add_argument("--repeat", type=int, default=3)
-    args = parser.parse_args()
-    print(f"{'rows':>8} {'seconds':>8} {'peak MB':>8}  rows/groups/problems/moves")
-    for size in (int(s) for s in args.sizes.split(",")):
-        path = register_of(size)
-        result = measure(CODE.format(path=str(path)), repeat=args.repeat)
-        print(f"{size:>8} {result['seconds']:>8.3f} {result['peak_mb']:>8.0f}  {result['value']}")
+    run_sizes(__doc__, CODE, "rows/groups/problems/moves")
 
 
 if __name__ == "__main__":
