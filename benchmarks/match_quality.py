@@ -11,12 +11,10 @@ and false negatives with their names, phones and the matcher's reason.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import sys
 import time
 from collections import Counter
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -24,17 +22,7 @@ CORPUS_DIR = ROOT / "tests" / "matching_corpus"
 sys.path.insert(0, str(ROOT))
 
 
-def _load_module(name: str, path: Path) -> ModuleType:
-    # Loaded by path: tests/ is not a package and `evaluate` is a common module name.
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-ev = _load_module("xlsync_match_eval", CORPUS_DIR / "evaluate.py")
+from tests.matching_corpus import evaluate as ev  # noqa: E402
 
 
 def run_matcher(records: list[dict[str, Any]]) -> tuple[list[list[int]], dict[int, str], float]:

@@ -93,14 +93,11 @@ def test_name_key_keeps_trade_name_and_industry_apart() -> None:
 
 def test_matching_quality_on_the_labelled_corpus() -> None:
     """The corpus run is the same as benchmarks/match_quality.py; the bar is the issue's."""
-    import importlib.util
     from pathlib import Path
 
+    from .matching_corpus import evaluate
+
     here = Path(__file__).parent / "matching_corpus"
-    spec = importlib.util.spec_from_file_location("evaluate", here / "evaluate.py")
-    assert spec and spec.loader
-    evaluate = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(evaluate)
     records = evaluate.load_corpus(here / "corpus.jsonl")
     groups = find_groups([(r["name"], [r.get("phone") or ""]) for r in records])
     scores = evaluate.evaluate([list(g.members) for g in groups], records)

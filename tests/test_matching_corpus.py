@@ -2,30 +2,16 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 
+from .matching_corpus import evaluate as ev
+from .matching_corpus import gen_corpus as gen
+
 CORPUS_DIR = Path(__file__).resolve().parent / "matching_corpus"
-
-
-def _load(name: str, path: Path) -> ModuleType:
-    # By path: tests/ is not a package and `evaluate` is a common module name.
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-ev = _load("xlsync_match_eval", CORPUS_DIR / "evaluate.py")
-gen = _load("xlsync_match_gen", CORPUS_DIR / "gen_corpus.py")
 
 
 def rec(entity: str, name: str, phone: str = "") -> dict[str, Any]:

@@ -61,13 +61,6 @@ def _date(value: dt.date | None, fmt: str = "%Y-%m-%d") -> str:
     return value.strftime(fmt) if value is not None else ""
 
 
-def _rate(score: Score) -> str:
-    rate = score.rate
-    if rate is None:
-        return "—"
-    return f"{rate:.0%}（{score.sampled_won}/{score.sampled_total}）"
-
-
 _CSS_PLAIN = re.compile(r"[0-9A-Za-z \u3400-\u9fff\u3000-\u303f\uff01-\uff5e]")
 
 
@@ -97,7 +90,7 @@ def environment() -> Environment:
         keep_trailing_newline=True,
     )
     env.filters["d"] = _date
-    env.filters["rate"] = _rate
+    env.filters["rate"] = Score.rate_text
     env.filters["css_string"] = _css_string
     env.filters["month_label"] = _month_label
     env.policies["json.dumps_kwargs"] = {"ensure_ascii": False, "sort_keys": False}

@@ -49,6 +49,13 @@ class Score:
     def rate(self) -> float | None:
         return self.sampled_won / self.sampled_total if self.sampled_total else None
 
+    def rate_text(self) -> str:
+        """65%（13/20）, or — for a rep who sent no samples."""
+        rate = self.rate
+        if rate is None:
+            return "—"
+        return f"{rate:.0%}（{self.sampled_won}/{self.sampled_total}）"
+
 
 @dataclass(slots=True)
 class ConflictLine:

@@ -125,13 +125,6 @@ def _month_label(month: str) -> str:
         return month
 
 
-def _rate(score: Score) -> str:
-    rate = score.rate
-    if rate is None:
-        return "—"
-    return f"{rate * 100:.0f}%（{score.sampled_won}/{score.sampled_total}）"
-
-
 def _customer_cell(line: CustomerLine, *, bold: bool = False, star: bool = False) -> _Cell:
     text = line.customer
     if star:
@@ -209,7 +202,7 @@ def _score_cells(score: Score) -> list[_Cell]:
         _Cell(str(score.visits)),
         _Cell(str(score.samples)),
         _Cell(str(score.won)),
-        _Cell(_rate(score)),
+        _Cell(score.rate_text()),
     ]
 
 
