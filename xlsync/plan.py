@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from xlsync.check import CheckResult
 from xlsync.model import Problem, Register, Row
-from xlsync.register.schema import FIELD_BY_KEY, FIELDS, HINT_HEADER, SHEET_NAMES, SheetKind
+from xlsync.register.schema import FIELDS, SHEET_NAMES, SheetKind
 from xlsync.rules import VERDICT_LABELS, Claim, Verdict
 
 Position = tuple[SheetKind, int]  # sheet and 1-based Excel row in one register
@@ -274,7 +274,3 @@ def _hint(claim: Claim, owner: Claim | None, claims: tuple[Claim, ...], where) -
             where(c.row) for c in claims if c is not claim and c.row.rep == claim.row.rep
         )
     return ""
-
-
-HINT_COLUMN = HINT_HEADER
-ID_HEADER = FIELD_BY_KEY["id"].header

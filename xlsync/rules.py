@@ -164,3 +164,16 @@ def decide(rows: Sequence[Row], protection_days: int, as_of: dt.date) -> Decisio
         claims.append(Claim(row, prot, verdict))
     owner = claims[owner_index] if owner_index is not None else None
     return Decision(owner, tuple(claims))
+
+
+def call_verdict(owner: Claim | None, rep: str | None = None) -> str:
+    """What a rep about to call this customer is told: 可以联系, or why not."""
+    if owner is None:
+        return "可以联系"
+    if rep is not None and owner.row.rep == rep:
+        return f"可以联系：这是你自己的客户（{owner.protection.reason()}）"
+    p = owner.protection
+    if p.cooperating:
+        return f"请勿联系：{owner.row.rep} 的合作客户（{p.reason()}）"
+    until = p.until.isoformat() if p.until else ""
+    return f"请勿联系：已由 {owner.row.rep} {p.basis}保护至 {until}"

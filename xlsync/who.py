@@ -9,7 +9,7 @@ from rapidfuzz import fuzz, process
 
 from xlsync.matching.group import Item, group_items
 from xlsync.model import Row
-from xlsync.rules import Claim, Decision, decide
+from xlsync.rules import Claim, Decision, call_verdict, decide
 from xlsync.settings import Settings
 
 MAYBE_SCORE = 70  # name similarity (0-100) from which an unmatched row is worth showing
@@ -32,16 +32,7 @@ class WhoAnswer:
         return owner is None or (rep is not None and owner.row.rep == rep)
 
     def verdict(self, rep: str | None = None) -> str:
-        owner = self.owner
-        if owner is None:
-            return "可以联系"
-        if rep is not None and owner.row.rep == rep:
-            return f"可以联系：这是你自己的客户（{owner.protection.reason()}）"
-        p = owner.protection
-        if p.cooperating:
-            return f"请勿联系：{owner.row.rep} 的合作客户（{p.reason()}）"
-        assert p.until is not None
-        return f"请勿联系：已由 {owner.row.rep} {p.basis}保护至 {p.until.isoformat()}"
+        return call_verdict(self.owner, rep)
 
 
 def who(

@@ -15,7 +15,15 @@ from xlsync.check import CheckResult, DuplicateGroup
 from xlsync.history import SqliteHistory
 from xlsync.matching import analyse
 from xlsync.model import Row
-from xlsync.rules import VERDICT_LABELS, Decision, Protection, Verdict, decide, protection
+from xlsync.rules import (
+    VERDICT_LABELS,
+    Decision,
+    Protection,
+    Verdict,
+    call_verdict,
+    decide,
+    protection,
+)
 
 ENDING_SOON_DAYS = 14
 
@@ -297,14 +305,7 @@ def build_board(result: CheckResult, *, company: str, now: dt.datetime):  # type
         p = protection(row, days, result.as_of)
         decision = decisions.get(id(row)) or decide([row], days, result.as_of)
         owner = decision.owner
-        if owner is None:
-            verdict, who = "可以联系", ""
-        elif owner.protection.cooperating:
-            verdict, who = f"请勿联系：{owner.row.rep} 的合作客户", owner.row.rep
-        else:
-            until = owner.protection.until.isoformat() if owner.protection.until else ""
-            verdict = f"请勿联系：已由 {owner.row.rep} {owner.protection.basis}保护至 {until}"
-            who = owner.row.rep
+        verdict, who = call_verdict(owner), owner.row.rep if owner else ""
         key = analyse(row.customer)
         keys = [k for k in dict.fromkeys([key.core, key.trade, key.text]) if len(k) >= 2]
         entry = BoardEntry(line_of(row, p, mask=False), keys + list(row.phones), who, verdict)
