@@ -4,14 +4,13 @@ itself cannot be written now (someone has it open) or at all (a part xlsync cann
 from __future__ import annotations
 
 import datetime as dt
-import os
-import tempfile
+import io
 from pathlib import Path
 
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from xlsync.fileio import shared_mode
+from xlsync.fileio import atomic_write
 from xlsync.plan import Plan
 
 SIDECAR_FOLDER = "xlsync报告"
@@ -43,13 +42,6 @@ def write_sidecar(plan: Plan, now: dt.datetime) -> Path:
     info = workbook.create_sheet("说明")
     info["A1"] = f"{register.name} 的冲突与问题（{now:%Y-%m-%d %H:%M} 生成）。"
     info["A2"] = "登记表暂时无法写入，xlsync 把结果放在这里；登记表可以写入后会自动更新。"
-    fd, tmp = tempfile.mkstemp(prefix=".~xlsync-", suffix=".tmp", dir=folder)
-    os.close(fd)
-    try:
-        workbook.save(tmp)
-        os.chmod(tmp, shared_mode())
-        os.replace(tmp, dest)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return dest
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return atomic_write(dest, buffer.getvalue())
