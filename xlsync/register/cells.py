@@ -10,6 +10,7 @@ import datetime as dt
 import re
 import unicodedata
 from functools import lru_cache
+from typing import NamedTuple
 
 import phonenumbers
 
@@ -112,101 +113,290 @@ def _parse_text_date(text: str) -> dt.date:
 
 
 # ---------------------------------------------------------------- phones
+#
+# A phone cell is read as a sequence of *runs*: digit groups joined only by spaces, `-`,
+# `.`, brackets and a leading `+`. Any other text (labels such as 手机： or Tel, notes such
+# as （微信同号）, the separators / 、 ， ; and line breaks) ends a run. Each run must be
+# read whole as one or more numbers, each optionally followed by an extension; a run that
+# cannot be read whole is reported, never shortened into a partial number.
+#
+# Canonical forms (the matcher and the history compare these strings):
+#   mobile                      13812345678
+#   landline with area code     075523456789 (the trunk 0 kept; the extension dropped)
+#   400/800 service number      4008208820
+#   local number, no area code  23456789
+#   a number outside China      +85223456789 (+, country code, national number)
 
-_SEPARATORS = re.compile(r"[,，;；/／、|\n\r]+|\s{2,}|或|及|和")
-_EXTENSION = re.compile(r"(?:转|ext\.?|x|分机|-|－)\s*\d{1,5}\s*$", re.IGNORECASE)
-_MOBILE = re.compile(r"^1[3-9]\d{9}$")
-_LANDLINE = re.compile(r"^0[1-9]\d{8,10}$")  # area code (3-4 digits incl. the 0) + 7-8 digits
-_SERVICE = re.compile(r"^[48]00\d{7}$")  # 400 / 800 numbers
-_LOCAL = re.compile(r"^[2-8]\d{6,7}$")  # a local number written without its area code
-_MOBILE_RUN = re.compile(r"(?<!\d)1[3-9]\d(?:[\s\-]?\d){8}(?!\d)")
+_MOBILE = re.compile(r"1[3-9]\d{9}")
+# 3-digit area codes are 010 and 02X, every other one has 4 digits; local numbers have
+# 7 or 8 digits and never start with 0 or 1.
+_LANDLINE = re.compile(r"0(?:10|2\d|[3-9]\d\d)[2-9]\d{6,7}")
+_SERVICE = re.compile(r"[48]00\d{7}")
+_LOCAL = re.compile(r"[2-8]\d{6,7}")  # a local number written without its area code
+_PLAIN_NUMBER = re.compile(rf"{_MOBILE.pattern}|{_LANDLINE.pattern}")
+
+_DASHES = dict.fromkeys(
+    map(ord, "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u2500\ufe58\ufe63"), "-"
+)
+_TOKEN = re.compile(
+    r"(?P<digits>[0-9]+)"
+    r"|(?P<plus>\+)"
+    r"|(?P<ext>(?:转|分机号?|内线|(?<![a-z])(?:ext|x)(?![a-z])\.?|\#)[^\S\r\n]*:?)"
+    r"|(?P<sep>(?:[^\S\r\n]|[-.()\[\]])+)"
+    r"|(?P<text>.)",
+    re.IGNORECASE | re.DOTALL,
+)
+_MAX_EXTENSION_AFTER_DASH = 5
+_MAX_EXTENSION = 6
 
 
-def _canonical_digits(digits: str, international: bool) -> str | None:
-    """Map one number's digits to a canonical form, or None if it cannot be a phone.
+class PhoneMatch(NamedTuple):
+    """One number found in a text: where it is written, and its canonical form."""
 
-    Canonical forms: mobile `13812345678`, landline with area code `075523456789`,
-    service number `4008208820`, local number without area code `23456789`.
-    """
-    if digits.startswith("0086"):
-        digits, international = digits[4:], True
-    elif digits.startswith("86") and len(digits) in (12, 13) and international is False:
-        rest = digits[2:]
-        if _MOBILE.match(rest) or _LANDLINE.match("0" + rest):
-            digits, international = rest, True
-    if international and not digits.startswith(("0", "1")):
-        digits = "0" + digits  # +86 755 ... drops the area code's leading zero
-    if _MOBILE.match(digits) or _LANDLINE.match(digits) or _SERVICE.match(digits):
-        return digits
-    if _LOCAL.match(digits) and not international:
+    start: int
+    end: int
+    number: str
+
+
+class _Group(NamedTuple):
+    digits: str  # "" for an extension marker (转, ext., 分机, #)
+    start: int
+    end: int
+    plus: bool  # written right after a `+`
+    dash: bool  # separated from the previous group by a `-`
+
+
+@lru_cache(maxsize=1024)
+def _norm_char(ch: str) -> str:
+    folded = unicodedata.normalize("NFKC", ch).translate(_DASHES)
+    return folded if len(folded) == 1 else ch
+
+
+def _normalise(text: str) -> str:
+    """Full-width digits and signs as ASCII, every dash as `-`; one character per character,
+    so that positions in the result are positions in `text`."""
+    if text.isascii():
+        return text
+    return "".join(map(_norm_char, text))
+
+
+def _domestic(digits: str) -> str | None:
+    if (
+        _MOBILE.fullmatch(digits)
+        or _LANDLINE.fullmatch(digits)
+        or _SERVICE.fullmatch(digits)
+        or _LOCAL.fullmatch(digits)
+    ):
         return digits
     return None
 
 
-def _canonical_one(chunk: str) -> str | None:
-    international = chunk.lstrip().startswith("+")
-    core = _EXTENSION.sub("", chunk) if len(_NON_DIGIT.sub("", chunk)) > 11 else chunk
-    digits = _NON_DIGIT.sub("", core)
-    result = _canonical_digits(digits, international)
-    if result is None and core is not chunk:
-        result = _canonical_digits(_NON_DIGIT.sub("", chunk), international)
-    return result
+def _after_86(rest: str) -> str | None:
+    """The national number written after +86 / 0086 / 86, with or without a landline's
+    trunk 0 (`+86 755 …` and `+86-0755-…` are the same number)."""
+    if _MOBILE.fullmatch(rest) or _SERVICE.fullmatch(rest):
+        return rest
+    landline = rest if rest.startswith("0") else "0" + rest
+    return landline if _LANDLINE.fullmatch(landline) else None
 
 
-_NON_DIGIT = re.compile(r"\D")
-_PLAIN_NUMBER = re.compile(r"1[3-9]\d{9}|0[1-9]\d{8,10}")
+@lru_cache(maxsize=4096)
+def _foreign(digits: str) -> str | None:
+    """A number outside China (country code + national number), if libphonenumber knows
+    it as valid."""
+    try:
+        number = phonenumbers.parse("+" + digits, None)
+    except phonenumbers.NumberParseException:
+        return None
+    if number.country_code == 86 or not phonenumbers.is_valid_number(number):
+        return None
+    return f"+{number.country_code}{number.national_number}"
+
+
+def _number(digits: str, plus: bool) -> str | None:
+    """The canonical number for the digits of consecutive groups, or None."""
+    if len(digits) > 17:
+        return None
+    if plus or digits.startswith("00"):
+        digits = digits if plus else digits[2:]
+        return _after_86(digits[2:]) if digits.startswith("86") else _foreign(digits)
+    found = _domestic(digits)
+    if found is None and digits.startswith("86"):
+        found = _after_86(digits[2:])
+    return found
+
+
+def _takes_extension(number: str, *, dash: bool) -> bool:
+    """An extension follows only a complete landline: after `-` a landline with its area
+    code, after 转 / ext. / 分机 any landline or a 400/800 number. Never a mobile."""
+    if number.startswith("0"):
+        return True
+    return not dash and bool(_LOCAL.fullmatch(number) or _SERVICE.fullmatch(number))
+
+
+def _read_run(groups: list[_Group]) -> list[PhoneMatch] | None:
+    """Read a run whole: the reading with the fewest numbers, then the fewest extensions."""
+    n = len(groups)
+    Reading = tuple[tuple[int, int], list[PhoneMatch]]  # (numbers, extensions), matches
+    memo: dict[int, Reading | None] = {}
+
+    def best(i: int) -> Reading | None:
+        if i == n:
+            return (0, 0), []
+        if i in memo:
+            return memo[i]
+        memo[i] = None
+        result: Reading | None = None
+        first = groups[i]
+        digits = ""
+        for j in range(i, n):
+            group = groups[j]
+            if not group.digits or (j > i and group.plus):
+                break
+            digits += group.digits
+            number = _number(digits, first.plus)
+            if number is None:
+                continue
+            nexts = [(j + 1, 0)]
+            if j + 1 < n:
+                following = groups[j + 1]
+                if (
+                    following.digits
+                    and following.dash
+                    and len(following.digits) <= _MAX_EXTENSION_AFTER_DASH
+                    and _takes_extension(number, dash=True)
+                ):
+                    nexts.append((j + 2, 1))  # 0755-88881234-801
+                if (
+                    not following.digits
+                    and j + 2 < n
+                    and groups[j + 2].digits
+                    and not groups[j + 2].plus
+                    and len(groups[j + 2].digits) <= _MAX_EXTENSION
+                    and _takes_extension(number, dash=False)
+                ):
+                    nexts.append((j + 3, 1))  # 0755-88881234转801
+            local = len(number) <= 8  # a local number only as the whole run: 8888 1234
+            for k, extension in nexts:
+                if local and (i > 0 or k < n):
+                    continue
+                rest = best(k)
+                if rest is None:
+                    continue
+                cost = (rest[0][0] + 1, rest[0][1] + extension)
+                if result is None or cost < result[0]:
+                    result = cost, [PhoneMatch(first.start, group.end, number), *rest[1]]
+        memo[i] = result
+        return result
+
+    found = best(0)
+    return None if found is None else found[1]
+
+
+class _Run(NamedTuple):
+    groups: list[_Group]
+    start: int  # where the run is written, a leading `+` included
+    end: int
+    note_tail: bool  # ends in a short group written against text (3点后打, 5楼)
+
+
+def _runs(text: str) -> list[_Run]:
+    """The runs of digit groups in a (normalised) text; see the comment above."""
+    runs: list[_Run] = []
+    groups: list[_Group] = []
+    plus = -1  # where a `+` was written before the next group
+    dash = False
+    start = -1
+
+    def close(at: int) -> None:
+        nonlocal groups, start
+        while groups and not groups[-1].digits:
+            groups.pop()  # 转 with no number after it: part of a note (转采购)
+        if groups:
+            last = groups[-1]
+            touching = (
+                len(last.digits) <= 4 and at == last.end and at < len(text) and text[at].isalpha()
+            )
+            before = text[start - 1] if start > 0 else ""
+            if len(groups) == 1 and len(last.digits) <= 4 and (touching or before.isalpha()):
+                pass  # 第3次, 5楼: a small number inside a note, not a phone
+            else:
+                runs.append(_Run(groups, start, last.end, touching))
+        groups, start = [], -1
+
+    for m in _TOKEN.finditer(text):
+        kind = m.lastgroup
+        if kind == "digits":
+            if start < 0:
+                start = plus if plus >= 0 else m.start()
+            groups.append(_Group(m.group(), m.start(), m.end(), plus >= 0, dash and bool(groups)))
+            plus, dash = -1, False
+        elif kind == "plus":
+            plus = m.start()
+        elif kind == "sep":
+            dash = dash or "-" in m.group()
+        elif kind == "ext":
+            if groups:
+                groups.append(_Group("", m.start(), m.end(), False, False))
+            dash = False
+        else:
+            close(m.start())
+            plus, dash = -1, False
+    close(len(text))
+    return runs
+
+
+def _find(text: str) -> tuple[list[PhoneMatch], list[str]]:
+    found: list[PhoneMatch] = []
+    bad: list[str] = []
+    for run in _runs(_normalise(text)):
+        numbers = _read_run(run.groups)
+        if numbers is None and run.note_tail:
+            numbers = _read_run(run.groups[:-1])
+        if numbers is None:
+            bad.append(text[run.start : run.end])
+        else:
+            found.extend(numbers)
+    return found, bad
 
 
 @lru_cache(maxsize=65536)
 def _parse_phone_text(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     if _PLAIN_NUMBER.fullmatch(text):
         return (text,), ()  # the common case: one mobile or landline, digits only
-    s = unicodedata.normalize("NFKC", text).strip()
-    good: list[str] = []
-    bad: list[str] = []
-    for chunk in filter(None, (c.strip() for c in _SEPARATORS.split(s))):
-        one = _canonical_one(chunk)
-        if one is not None:
-            good.append(one)
-            continue
-        # Several mobiles separated by single spaces, or numbers inside other words:
-        # take the mobile-shaped runs, then let libphonenumber find what it can.
-        found = [re.sub(r"\D", "", m.group(0)) for m in _MOBILE_RUN.finditer(chunk)]
-        if not found:
-            found = [
-                _from_phonenumber(m.number)
-                for m in phonenumbers.PhoneNumberMatcher(
-                    chunk, "CN", leniency=phonenumbers.Leniency.VALID
-                )
-            ]
-        found = [f for f in found if f]
-        if found:
-            good.extend(found)
-        elif not re.search(r"\d", chunk) and len(good) > 0:
-            continue  # a word such as a name next to a valid number: not a problem
-        else:
-            bad.append(chunk)
-    return tuple(dict.fromkeys(good)), tuple(bad)
-
-
-def _from_phonenumber(number: phonenumbers.PhoneNumber) -> str | None:
-    if number.country_code != 86:
-        return "+" + str(number.country_code) + str(number.national_number)
-    national = str(number.national_number)
-    return _canonical_digits(national, True)
+    found, bad = _find(text)
+    if not found and not bad and text.strip():
+        bad.append(text.strip())  # 电话待补, 暂无: no number at all
+    return tuple(dict.fromkeys(m.number for m in found)), tuple(bad)
 
 
 def parse_phones(value: object) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """Canonical phone numbers in a cell, and the parts that could not be read as one.
+    """The phone numbers in a cell, canonical, and the parts that cannot be read whole.
 
-    Accepts mobiles and landlines with or without area code, +86/0086, spaces, dashes,
-    brackets, extensions (转801), several numbers in one cell, and numbers stored as numbers.
+    This is the one phone reader: the register, the matcher, `who` and the reports all
+    call it. It accepts mobiles, landlines with or without area code, 400/800 numbers,
+    digits grouped with spaces, `-`, `.` or dashes, +86 / 0086 / 86 / (+86) before a
+    mobile or a landline (with or without its trunk 0), full-width digits, labels and notes
+    around the numbers, several numbers in one cell, extensions after a landline
+    (`-801`, `转801`, `ext. 801`, `分机 801`), and numbers stored as numbers.
     """
     if is_blank(value):
         return (), ()
     if isinstance(value, float | int) and not isinstance(value, bool):
         value = cell_text(value)
-    return _parse_phone_text(str(value))
+    return _parse_phone_text(str(value).strip())
+
+
+def find_phones(text: str) -> tuple[PhoneMatch, ...]:
+    """Every number `parse_phones` reads in `text`, with where it is written (for masking)."""
+    return tuple(_find(text)[0])
+
+
+def phone_problem(part: str, cell: str) -> str:
+    """The Chinese message for a part of a phone cell that cannot be read whole."""
+    if part == cell.strip():
+        return "不是有效的电话号码"
+    return f"「{part}」不是完整的电话号码"
 
 
 # ---------------------------------------------------------------- status

@@ -24,6 +24,7 @@ from xlsync.register.cells import (
     parse_phones,
     parse_positive_int,
     parse_status,
+    phone_problem,
 )
 from xlsync.register.schema import (
     DATE_FIELDS,
@@ -277,7 +278,7 @@ def _parse_row(
         good, bad = parse_phones(value)
         row.phones = good
         for part in bad:
-            problem("phone", part, "不是有效的电话号码")
+            problem("phone", value, phone_problem(part, row.phone_text))
     if "status" in columns:
         value = _get(cells, columns["status"])
         try:
