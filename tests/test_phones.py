@@ -180,7 +180,10 @@ def numbers(draw: st.DrawFn) -> tuple[str, str]:
     area = draw(
         st.one_of(
             st.from_regex(r"010|02[0-9]", fullmatch=True),  # 010, 020..029
-            st.from_regex(r"0[3-9][0-9]{2}", fullmatch=True),  # 0755, 0769, ...
+            # 0755, 0769, ...; no area code is 0400 or 0800 (+86 400 … is a service number)
+            st.from_regex(r"0[3-9][0-9]{2}", fullmatch=True).filter(
+                lambda a: a not in ("0400", "0800")
+            ),
         )
     )
     local = draw(st.from_regex(r"[2-9][0-9]{6,7}", fullmatch=True))

@@ -134,6 +134,9 @@ _LANDLINE = re.compile(r"0(?:10|2\d|[3-9]\d\d)[2-9]\d{6,7}")
 _SERVICE = re.compile(r"[48]00\d{7}")
 _LOCAL = re.compile(r"[2-8]\d{6,7}")  # a local number written without its area code
 _PLAIN_NUMBER = re.compile(rf"{_MOBILE.pattern}|{_LANDLINE.pattern}")
+# one run of ASCII digit groups, a `+` only at its start: 138-1234-5678, +86 755 8888 1234
+_SIMPLE = re.compile(r"\(?(\+)?[0-9][0-9(). \-]*")
+_NON_DIGIT = re.compile(r"[^0-9]")
 
 _DASHES = dict.fromkeys(
     map(ord, "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u2500\ufe58\ufe63"), "-"
@@ -364,6 +367,11 @@ def _find(text: str) -> tuple[list[PhoneMatch], list[str]]:
 def _parse_phone_text(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     if _PLAIN_NUMBER.fullmatch(text):
         return (text,), ()  # the common case: one mobile or landline, digits only
+    simple = _SIMPLE.fullmatch(text)
+    if simple:  # one run, no text: when it reads whole as one number, that is the reading
+        number = _number(_NON_DIGIT.sub("", text), simple.group(1) is not None)
+        if number is not None:
+            return (number,), ()
     found, bad = _find(text)
     if not found and not bad and text.strip():
         bad.append(text.strip())  # 电话待补, 暂无: no number at all
