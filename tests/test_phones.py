@@ -4,7 +4,6 @@ the parts that cannot be read whole, reported as problems of the cell."""
 from __future__ import annotations
 
 import datetime as dt
-import unicodedata
 from pathlib import Path
 
 import pytest
@@ -14,7 +13,6 @@ from hypothesis import strategies as st
 from xlsync.check import run_check
 from xlsync.matching.group import Item
 from xlsync.register.cells import find_phones, parse_phones
-from xlsync.reports.data import mask_phone
 
 from .helpers import customer, write_register
 
@@ -356,35 +354,3 @@ def test_every_planted_same_phone_duplicate_shares_a_phone(tmp_path: Path, seed:
     assert planted
     for d in planted:
         assert phones[tuple(d.original)] & phones[tuple(d.duplicate)], d
-
-
-# ---------------------------------------------------------------- masking
-
-
-@pytest.mark.parametrize(
-    ("written", "masked"),
-    [
-        ("13812345678", "138****5678"),
-        ("185-7498-8672", "185-****-8672"),
-        ("185 7498 8672", "185 **** 8672"),
-        ("+86-135-6408-2000", "+86-135-****-2000"),
-        ("0769 5904 3732", "0769 **** 3732"),
-        ("0755-23456789 / 13912345678", "0755-****6789 / 139****5678"),
-        ("0769-8623558", "0769-****558"),
-        ("手机：１３８—１２３４—５６７８", "手机：１３８—****—５６７８"),
-        ("0755-88881234转801", "0755-****1234转801"),
-    ],
-)
-def test_a_masked_phone_hides_the_middle_however_it_is_written(written: str, masked: str) -> None:
-    assert mask_phone(written) == masked
-
-
-@given(st.data())
-def test_no_masked_number_can_be_read_back(data: st.DataObject) -> None:
-    drawn = data.draw(st.lists(numbers(), min_size=1, max_size=3))
-    cell = " / ".join(data.draw(written(n)) for n in drawn)
-    masked = mask_phone(cell)
-    digits = "".join(ch for ch in unicodedata.normalize("NFKC", masked) if ch.isdigit())
-    for canonical, _kind in drawn:
-        assert canonical not in parse_phones(masked)[0], masked
-        assert canonical.lstrip("0") not in digits, masked

@@ -15,7 +15,6 @@ from xlsync.check import CheckResult, DuplicateGroup
 from xlsync.history import SqliteHistory
 from xlsync.matching import analyse
 from xlsync.model import Row
-from xlsync.register.cells import find_phones
 from xlsync.rules import (
     VERDICT_LABELS,
     Decision,
@@ -43,23 +42,8 @@ def month_bounds(month: str) -> tuple[dt.date, dt.date]:
 
 
 def mask_phone(text: str) -> str:
-    """138****5678: in every number the phone reader finds, the four digits before the last
-    four (before the last three for a 7-digit local number) become `*`, however the number
-    is grouped or prefixed (185-****-8672, +86-135-****-2000, 0769 **** 3732); an area code
-    stays, it identifies nobody. Any other run of 7 or more digits is masked as a whole run."""
-    out = list(text)
-    for match in find_phones(text):
-        number = match.number
-        area = 3 if number.startswith(("010", "02")) else 4 if number.startswith("0") else 0
-        tail = 4 if len(number) - area >= 8 else 3
-        digits = [i for i in range(match.start, match.end) if text[i].isdigit()]
-        for i in digits[-(tail + 4) : -tail]:
-            out[i] = "*"
-    return _mask_runs("".join(out))
-
-
-def _mask_runs(text: str) -> str:
-    """Every run of 7 or more digits keeps at most its first three and last four digits."""
+    """138****5678: every run of 7 or more digits keeps at most its first three and last
+    four digits; an area code written apart (0755-) stays, it identifies nobody."""
     out: list[str] = []
     run: list[str] = []
 
