@@ -81,7 +81,7 @@ def test_the_daily_list(register: Path) -> None:
 def test_the_board_knows_who_may_call(register: Path) -> None:
     result = run_check(register, dt.date(2026, 11, 1))
     board = build_board(result, company="", now=NOW)
-    entries = {e.line.customer: e for e in board.zone1 + board.zone2 + board.others}
+    entries = {e.line.customer: e for e in board.zone1 + board.zone2 + board.expired + board.others}
     green = entries["深圳市格林电子科技有限公司"]
     assert "格林电子" in green.keys and "13812345678" in green.keys
     assert green.verdict == "请勿联系：已由 张伟 送样保护至 2027-01-01"
@@ -90,6 +90,29 @@ def test_the_board_knows_who_may_call(register: Path) -> None:
     assert entries["老客户五金"].verdict.startswith("请勿联系：王芳 的合作客户")
     assert board.fingerprint
     assert board.conflicts[0].owner == "张伟"
+    # zone 一 holds only what is protected today: the page never contradicts its search box
+    assert all(e.line.protected_until and e.line.protected_until >= result.as_of
+               for e in board.zone1)  # fmt: skip
+    assert all(not c.stop or "请勿联系" in c.verdict for c in board.customers)
+    for e in board.zone1:
+        assert e.verdict.startswith("请勿联系"), e
+
+
+def test_the_board_shows_groups_nobody_protects_apart(tmp_path: Path) -> None:
+    path = write_register(
+        tmp_path / "n.xlsx",
+        [
+            customer(customer="华美涂料", rep="王芳", visited=dt.date(2026, 1, 5), status="拜访"),
+            customer(customer="华美涂料有限公司", rep="李娜", contacted=dt.date(2026, 10, 5)),
+            customer(customer="格林电子", rep="张伟", sampled=dt.date(2026, 10, 3)),
+            customer(customer="格林电子厂", rep="刘洋", contacted=dt.date(2026, 10, 9)),
+        ],
+    )
+    board = build_board(run_check(path, dt.date(2026, 11, 1)), company="", now=NOW)
+    assert [c.customer for c in board.conflicts] == ["格林电子"]
+    assert [c.customer for c in board.notices] == ["华美涂料有限公司"]
+    assert [e.line.customer for e in board.expired] == ["华美涂料"]
+    assert "华美涂料" not in {e.line.customer for e in board.zone1}
 
 
 def test_report_commands_write_their_files(register: Path, tmp_path: Path) -> None:

@@ -32,6 +32,7 @@ from xlsync.reports.html import (
 )
 from xlsync.reports.model import (
     Board,
+    BoardCustomer,
     BoardEntry,
     ConflictLine,
     CustomerLine,
@@ -136,6 +137,25 @@ def entry(customer: str, keys: list[str], **kw: Any) -> BoardEntry:
     return BoardEntry(line=line(customer, **kw), keys=keys, owner=owner, verdict=verdict)
 
 
+def customers_of(entries: list[BoardEntry]) -> list[BoardCustomer]:
+    """One searchable customer per entry, keyed the way xlsync.lookup keys register rows."""
+    from xlsync.lookup import query_key
+    from xlsync.matching import analyse
+
+    return [
+        BoardCustomer(
+            name=e.line.customer,
+            verdict=e.verdict,
+            stop=not e.verdict.startswith("可以联系"),
+            keys=[k for k in dict.fromkeys([query_key(e.line.customer),
+                                             analyse(e.line.customer).core]) if len(k) >= 2],
+            phones=[k for k in e.keys if k.isdigit()],
+            entries=[i],
+        )
+        for i, e in enumerate(entries)
+    ]  # fmt: skip
+
+
 def board(fingerprint: str = "v1", extra: list[BoardEntry] | None = None) -> Board:
     zone1 = [
         entry(
@@ -190,6 +210,7 @@ def board(fingerprint: str = "v1", extra: list[BoardEntry] | None = None) -> Boa
         zone1=zone1,
         zone2=zone2,
         others=others,
+        customers=customers_of(zone1 + zone2 + others),
         conflicts=[
             ConflictLine(
                 "格林电子",
@@ -329,8 +350,8 @@ def test_board_embeds_entries_safely(tmp_path: Path) -> None:
     names = [e["name"] for e in data["entries"]]
     assert EVIL in names and BREAKOUT in names
     assert data["fingerprint"] == "v1"
-    assert "有限公司" in data["words"]["legal"] and "深圳市" in data["words"]["places"]
-    green = [e for e in data["entries"] if not e["stop"]]
+    assert "有限公司" in data["words"]["tails"] and "深圳市" in data["words"]["places"]
+    green = [c for c in data["customers"] if not c["stop"]]
     assert [e["name"] for e in green] == ["佛山市南海区金达机械厂"]
     version = (tmp_path / BOARD_VERSION_FILE).read_text("utf-8")
     assert version.strip() == 'window.XLSYNC_BOARD_VERSION = "v1";'

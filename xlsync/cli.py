@@ -289,56 +289,23 @@ def who(
     as_of: AsOf = None,
 ) -> None:
     """Before a call: who owns this customer, since when, until when, may I call."""
-    from xlsync.registers import load_set
+    from xlsync.who import answer_json
     from xlsync.who import who as find
 
     day = _as_of(as_of)
-
-    def run():  # type: ignore[no-untyped-def]
-        registers = load_set(path)
-        rows = [r for reg in registers.registers for r in reg.rows]
-        return registers, find(rows, registers.settings, name, phone, day)
-
-    registers, answer = _guard(run, path)
-    for bad in registers.unusable:
+    result, answer = _guard(lambda: find(path, name, phone, day), path)
+    for bad in result.registers.unusable:
         _err(bad.line())
-    may_call = answer.may_call(rep)
+    folder = result.registers.is_folder
     if as_json:
         sys.stdout.write(
-            json.dumps(_who_json(answer, rep, registers.is_folder), ensure_ascii=False, indent=2)
-            + "\n"
+            json.dumps(answer_json(answer, rep, folder), ensure_ascii=False, indent=2) + "\n"
         )
     else:
         from xlsync.console import print_who
 
-        print_who(answer, Console(), rep=rep, folder=registers.is_folder)
-    raise typer.Exit(EXIT_OK if may_call else EXIT_FINDINGS)
-
-
-def _who_json(answer, rep: str | None, folder: bool) -> dict[str, object]:  # type: ignore[no-untyped-def]
-    def ref(row, **extra):  # type: ignore[no-untyped-def]
-        out = {"file": row.file} if folder else {}
-        out.update({"sheet": row.sheet, "row": row.row, "customer": row.customer, "rep": row.rep})
-        out.update(extra)
-        return out
-
-    claims = answer.decision.claims if answer.decision else ()
-    return {
-        "name": answer.name,
-        "phone": answer.phone,
-        "may_call": answer.may_call(rep),
-        "verdict": answer.verdict(rep),
-        "matches": [
-            ref(
-                c.row,
-                verdict=c.verdict.value,
-                protected_until=c.protection.until.isoformat() if c.protection.until else None,
-                reason=c.protection.reason(),
-            )
-            for c in claims
-        ],
-        "maybe": [ref(row, score=round(score, 2)) for row, score in answer.maybe],
-    }
+        print_who(answer, Console(), rep=rep, folder=folder)
+    raise typer.Exit(EXIT_OK if answer.may_call(rep) else EXIT_FINDINGS)
 
 
 report_app = typer.Typer(help="The printed monthly handout, the daily list, the blackboard.")

@@ -19,6 +19,31 @@ PROBLEM_HEADERS = ["工作表", "行", "列", "内容", "问题"]
 _COLUMN_ORDER = {f.header: i for i, f in enumerate(FIELDS)}
 
 
+@dataclass(frozen=True, slots=True)
+class ConflictRecord:
+    """A conflict as the history keeps it (per sync), for the handout's settled conflicts."""
+
+    key: str  # the matcher's key: the same customer from one sync to the next
+    customer: str  # as a rep wrote it
+    owner: str
+    reps: tuple[str, ...]
+
+    def to_json(self) -> dict[str, object]:
+        return {"key": self.key, "customer": self.customer, "owner": self.owner,
+                "reps": list(self.reps)}  # fmt: skip
+
+    @classmethod
+    def parse(cls, raw: object) -> ConflictRecord | None:
+        """Read one back; histories written before 0.2 hold [key, owner, reps...] lists."""
+        if isinstance(raw, dict) and raw.get("key"):
+            return cls(str(raw["key"]), str(raw.get("customer") or raw["key"]),
+                       str(raw.get("owner") or ""), tuple(map(str, raw.get("reps") or ())))  # fmt: skip
+        if isinstance(raw, list) and raw:
+            key = str(raw[0])
+            return cls(key, key, str(raw[1]) if len(raw) > 1 else "", tuple(map(str, raw[2:])))
+        return None
+
+
 @dataclass(slots=True)
 class Move:
     source: int  # row in 跟进中
@@ -52,7 +77,7 @@ class Plan:
     write_conflicts: bool = False
     write_problems: bool = False
     restores: list[Restore] = field(default_factory=list)
-    conflict_keys: list[list[str]] = field(default_factory=list)  # [customer, owner, reps...]
+    conflict_keys: list[ConflictRecord] = field(default_factory=list)  # kept in the history
 
     @property
     def empty(self) -> bool:
@@ -86,7 +111,7 @@ class Plan:
             "write_conflicts": self.write_conflicts,
             "write_problems": self.write_problems,
             "restores": [r.id for r in self.restores],
-            "conflicts": self.conflict_keys,
+            "conflicts": [c.to_json() for c in self.conflict_keys],
         }
 
 
@@ -159,14 +184,18 @@ def build_plans(result: CheckResult, new_ids: list[str]) -> list[Plan]:
         files = {c.row.file for c in claims}
         for file in files:
             plans[file].conflict_keys.append(
-                [group.key, owner.row.rep if owner else "",
-                 *sorted({c.row.rep for c in claims if c.row.rep})]
-            )  # fmt: skip
+                ConflictRecord(
+                    key=group.key,
+                    customer=group.name,
+                    owner=owner.row.rep if owner else "",
+                    reps=tuple(sorted({c.row.rep for c in claims if c.row.rep})),
+                )
+            )
             for claim in claims:
                 row = claim.row
                 sheet, number = final(row)
                 line: list[object] = [
-                    group.key,
+                    group.name,
                     owner.row.rep if owner else "（无人受保护）",
                     owner.protection.reason() if owner else "",
                     row.rep,
@@ -248,11 +277,21 @@ def _as_text(grid: list[list[object]]) -> list[list[str]]:
     return [[str(v) if v is not None else "" for v in row] for row in grid]
 
 
+def _others(claims: list[Claim]) -> str:
+    """Each other rep once, with what is true of their own claim: 杜雪梅（拜访 …，保护已于 … 到期）."""
+    seen: dict[str, str] = {}
+    for c in claims:
+        rep = c.row.rep or "其他业务员"
+        seen.setdefault(rep, f"{rep}（{c.protection.reason()}）")
+    return "、".join(seen.values())
+
+
 def _hint(claim: Claim, owner: Claim | None, claims: tuple[Claim, ...], where) -> str:  # type: ignore[no-untyped-def]
-    """The sentence shown in a claim's own row."""
+    """The sentence shown in a claim's own row: what is true of this row and of the others."""
     others = [c for c in claims if c is not claim and c.row.rep != claim.row.rep]
-    names = "、".join(dict.fromkeys(c.row.rep for c in others if c.row.rep)) or "其他业务员"
     verdict = claim.verdict
+    if not others and verdict is not Verdict.MUST_STOP:
+        verdict = Verdict.SAME_REP  # one rep's own rows, whoever is protected
     if verdict is Verdict.MUST_STOP and owner is not None:
         o = owner.row
         return f"【冲突】与 {o.rep} 冲突：{o.rep} {owner.protection.reason()}（{where(o)}），请停止跟进"
@@ -266,9 +305,12 @@ def _hint(claim: Claim, owner: Claim | None, claims: tuple[Claim, ...], where) -
                 f"【提醒】你的保护已过期（{claim.protection.reason()}）；"
                 f"现归 {owner.row.rep}（{owner.protection.reason()}）"
             )
-        return f"【提醒】与 {names} 重复登记，双方保护均已过期，可继续跟进"
+        return (
+            f"【提醒】你的保护已过期（{claim.protection.reason()}）；"
+            f"{_others(others)} 也登记过，目前无人受保护，可继续跟进"
+        )
     if verdict is Verdict.NOTICE:
-        return f"【提醒】{names} 也联系过这个客户（仅电话，不受保护），请先沟通"
+        return f"【提醒】{_others(others)} 也登记过这个客户，目前无人受保护，请先与对方沟通"
     if verdict is Verdict.SAME_REP:
         return "【重复】同一客户你登记了两次：" + "、".join(
             where(c.row) for c in claims if c is not claim and c.row.rep == claim.row.rep

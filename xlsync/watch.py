@@ -97,6 +97,8 @@ class Watcher:
         self.on_status = on_status or (lambda text: None)
         self.syncs: list[SyncOutcome] = []
         self.events = 0
+        self.last_seen = ""  # the name of the last file event received (for tests and status)
+        self._busy = False  # a sync is under way
         self._state = _State()
         self._lock = threading.Lock()
         self._log_handler: logging.Handler | None = None
@@ -130,8 +132,15 @@ class Watcher:
                     return path
         return None
 
+    @property
+    def idle(self) -> bool:
+        """Nothing to sync and no sync under way: every event received so far is handled."""
+        with self._lock:
+            return not self._busy and not self._state.dirty
+
     def notice(self, path: Path) -> None:
         """A file event: mark the register it concerns as changed."""
+        self.last_seen = path.name
         if path.parent.resolve() != self.folder:
             return  # .xlsync/ (backups, history, log), xlsync报告/, subfolders
         name = path.name
@@ -219,7 +228,18 @@ class Watcher:
         with self._lock:
             handled = set(state.dirty)
             state.dirty.clear()
-        self.on_status(f"同步中：{', '.join(sorted(p.name for p in handled))}")
+            self._busy = True
+        try:
+            self._sync(handled)
+        finally:
+            with self._lock:
+                self._busy = False
+
+    def _sync(self, handled: set[Path]) -> None:
+        state = self._state
+        names = ", ".join(sorted(p.name for p in handled))
+        log.info("同步中：%s", names)
+        self.on_status(f"同步中：{names}")
         try:
             outcome = sync(self.target, self.today(), backups=self.config.backups, now=self.now())
         except IncompleteFile as exc:

@@ -13,15 +13,14 @@ from pypinyin import lazy_pinyin
 
 from xlsync.check import CheckResult, DuplicateGroup
 from xlsync.history import SqliteHistory
-from xlsync.matching import analyse
 from xlsync.model import Row
+from xlsync.plan import ConflictRecord
 from xlsync.rules import (
     VERDICT_LABELS,
     Decision,
     Protection,
     Verdict,
     call_verdict,
-    decide,
     protection,
 )
 
@@ -233,7 +232,7 @@ def conflict_line(group: DuplicateGroup):  # type: ignore[no-untyped-def]
     decision = group.decision
     owner = decision.owner
     return ConflictLine(
-        customer=group.key,
+        customer=group.name,
         owner=owner.row.rep if owner else "",
         reason=owner.protection.reason() if owner else "所有登记都不受保护",
         others="、".join(f"{c.row.rep}（{VERDICT_LABELS[c.verdict]}）" for c in decision.claims
@@ -258,15 +257,16 @@ def _conflicts(result: CheckResult, first: dt.date, last: dt.date,
     if history is not None:
         since = dt.datetime.combine(first, dt.time())
         until = dt.datetime.combine(last + dt.timedelta(days=1), dt.time())
-        seen: dict[str, list[str]] = {}
+        seen: dict[str, ConflictRecord] = {}
         for _at, plan in history.plans(None, since, until):
-            for key in plan.get("conflicts", []) or []:
-                if isinstance(key, list) and key:
-                    seen[str(key[0])] = [str(k) for k in key]
-        for customer, key in seen.items():
-            if customer not in current:
-                lines.append(ConflictLine(customer, key[1] if len(key) > 1 else "", "",
-                                          "、".join(key[2:]), settled=True))  # fmt: skip
+            for raw in plan.get("conflicts", []) or []:
+                record = ConflictRecord.parse(raw)
+                if record is not None:
+                    seen[record.key] = record
+        for key, record in seen.items():
+            if key not in current:
+                lines.append(ConflictLine(record.customer, record.owner, "",
+                                          "、".join(record.reps), settled=True))  # fmt: skip
     return lines
 
 
@@ -293,33 +293,52 @@ def build_daily(result: CheckResult, day: dt.date, *, company: str, mask: bool, 
 
 
 def build_board(result: CheckResult, *, company: str, now: dt.datetime):  # type: ignore[no-untyped-def]
-    from xlsync.reports.model import Board, BoardEntry
+    from xlsync.lookup import LookupIndex
+    from xlsync.reports.model import Board, BoardCustomer, BoardEntry
 
     days = result.registers.settings.protection_days
-    decisions = _decisions(result)
+    index = LookupIndex.from_check(result)
+    customer_of: dict[int, int] = {}  # id(row) -> customer index
+    for c in index.customers:
+        for claim in c.decision.claims:
+            customer_of[id(claim.row)] = c.index
     board = Board(company=company, as_of=result.as_of, generated=now,
                   register=result.registers.target.name)  # fmt: skip
+    entry_row: dict[int, Row] = {}
     for row in result.rows:
-        if not row.customer:
+        if not (row.customer or row.phones):
             continue
         p = protection(row, days, result.as_of)
-        decision = decisions.get(id(row)) or decide([row], days, result.as_of)
-        owner = decision.owner
-        verdict, who = call_verdict(owner), owner.row.rep if owner else ""
-        key = analyse(row.customer)
-        keys = [k for k in dict.fromkeys([key.core, key.trade, key.text]) if len(k) >= 2]
-        entry = BoardEntry(line_of(row, p, mask=False), keys + list(row.phones), who, verdict)
+        c = index.customers[customer_of[id(row)]] if id(row) in customer_of else None
+        owner = c.decision.owner if c else None
+        verdict, who = (c.verdict() if c else call_verdict(None)), owner.row.rep if owner else ""
+        keys = [*(c.keys if c else ()), *row.phones]
+        entry = BoardEntry(line_of(row, p, mask=False), keys, who, verdict)
+        entry_row[id(entry)] = row
         if row.cooperating:
             board.zone2.append(entry)
-        elif p.ever_protected:
+        elif p.protected:
             board.zone1.append(entry)
+        elif p.ever_protected:
+            board.expired.append(entry)
         else:
             board.others.append(entry)
-    board.zone1.sort(key=lambda e: (pinyin(e.line.rep), pinyin(e.line.customer)))
-    board.zone2.sort(key=lambda e: (pinyin(e.line.rep), pinyin(e.line.customer)))
-    board.conflicts = [conflict_line(group) for group in result.conflicts]
-    payload = json.dumps([[e.line.customer, e.verdict] for e in board.zone1 + board.zone2 +
-                          board.others] + [[c.customer, c.owner] for c in board.conflicts],
+    for zone in (board.zone1, board.zone2, board.expired):
+        zone.sort(key=lambda e: (pinyin(e.line.rep), pinyin(e.line.customer)))
+    entries = board.zone1 + board.zone2 + board.expired + board.others
+    at: dict[int, list[int]] = {}
+    for i, entry in enumerate(entries):
+        row = entry_row[id(entry)]
+        if id(row) in customer_of:
+            at.setdefault(customer_of[id(row)], []).append(i)
+    for c in index.customers:
+        board.customers.append(BoardCustomer(c.name, c.verdict(), c.stops(), list(c.keys),
+                                             list(c.phones), at.get(c.index, [])))  # fmt: skip
+    for group in result.conflicts:
+        line = conflict_line(group)
+        (board.conflicts if group.decision.owner else board.notices).append(line)
+    payload = json.dumps([[e.line.customer, e.verdict] for e in entries]
+                         + [[c.customer, c.owner] for c in board.conflicts + board.notices],
                          ensure_ascii=False)  # fmt: skip
     board.fingerprint = hashlib.sha256(payload.encode()).hexdigest()[:16]
     return board

@@ -34,7 +34,6 @@ from xlsync.reports.model import (
 BOARD_VERSION_FILE = "board-version.js"
 # How often the blackboard checks board-version.js (seconds); `?refresh=N` overrides it.
 BOARD_REFRESH_SECONDS = 30
-FREE_VERDICT = "可以联系"
 
 
 # ------------------------------------------------------------------ templates
@@ -210,24 +209,6 @@ def write_daily_xlsx(report: DailyReport, dest: Path) -> Path:
 # ------------------------------------------------------------------ blackboard
 
 
-@cache
-def search_words() -> dict[str, list[str]]:
-    """The word lists the blackboard's search box normalises queries with, taken from the
-    matcher: legal forms (stripped from the end) and province/city names (from the front)."""
-    from xlsync.matching.normalize import LEGAL_FORMS, _divisions
-
-    top, _districts = _divisions()
-    return {
-        "legal": sorted(LEGAL_FORMS, key=lambda w: (-len(w), w)),
-        "places": sorted(top, key=lambda w: (-len(w), w)),
-    }
-
-
-def is_stop(entry: BoardEntry) -> bool:
-    """True when the verdict tells other reps not to call."""
-    return not entry.verdict.startswith(FREE_VERDICT)
-
-
 def _entry_data(entry: BoardEntry, zone: str) -> dict[str, object]:
     line = entry.line
     return {
@@ -242,25 +223,40 @@ def _entry_data(entry: BoardEntry, zone: str) -> dict[str, object]:
         "sampled": _date(line.sampled),
         "won": _date(line.won),
         "until": _date(line.protected_until),
-        "owner": entry.owner,
-        "verdict": entry.verdict,
-        "stop": is_stop(entry),
-        "keys": [k for k in dict.fromkeys(entry.keys) if k],
     }
 
 
 def board_data(board: Board) -> dict[str, object]:
-    """What the blackboard page's script searches: every entry with its keys and verdict."""
+    """What the blackboard page's script searches: the customers of xlsync.lookup (keys,
+    phones, verdicts) and the rows they stand for; the script asks them as `who` does."""
+    from xlsync.lookup import CHECK_FIRST, MAYBE_LIMIT, MAYBE_SCORE, MIN_KEY, MIN_PHONE_DIGITS
+    from xlsync.lookup import search_words as words
+    from xlsync.rules import call_verdict
+
     entries = [
         *(_entry_data(e, "zone1") for e in board.zone1),
         *(_entry_data(e, "zone2") for e in board.zone2),
+        *(_entry_data(e, "expired") for e in board.expired),
         *(_entry_data(e, "other") for e in board.others),
     ]
+    customers = [
+        {"name": c.name, "verdict": c.verdict, "stop": c.stop, "keys": c.keys,
+         "phones": c.phones, "entries": c.entries}
+        for c in board.customers
+    ]  # fmt: skip
     return {
         "fingerprint": board.fingerprint,
         "refresh": BOARD_REFRESH_SECONDS,
         "versionFile": BOARD_VERSION_FILE,
-        "words": search_words(),
+        "words": words(),
+        "limits": {
+            "maybeScore": MAYBE_SCORE,
+            "maybeLimit": MAYBE_LIMIT,
+            "minKey": MIN_KEY,
+            "minPhone": MIN_PHONE_DIGITS,
+        },
+        "texts": {"free": call_verdict(None), "check": CHECK_FIRST},
+        "customers": customers,
         "entries": entries,
     }
 
