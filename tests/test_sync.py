@@ -11,7 +11,7 @@ from python_calamine import CalamineWorkbook
 
 from xlsync.check import run_check
 from xlsync.register.reader import read_register
-from xlsync.register.schema import HINT_HEADER, SheetKind
+from xlsync.register.schema import HINT_HEADER, SheetKind, Status
 from xlsync.sync import sync
 
 from .features import FEATURES, build_feature_register, feature_fingerprint
@@ -74,12 +74,18 @@ def test_second_sync_writes_nothing(demo: Path) -> None:
 
 def test_nothing_a_rep_typed_is_lost(demo: Path) -> None:
     before = all_values(demo)
+    # the one value a sync may change: a won row's 状态 becomes 已合作 when it moves
+    moved = [r for r in run_check(demo, AS_OF).moves if r.status is not Status.COOPERATING]
+    for r in moved:
+        if r.status is not None:
+            before.remove(r.status.label)
     sync(demo, AS_OF)
     after = all_values(demo)
     remaining = list(after)
     for value in before:
         assert value in remaining, value
         remaining.remove(value)
+    assert after.count("已合作") >= before.count("已合作") + len(moved)
 
 
 def test_hints_are_cleared_when_the_cause_is_gone(tmp_path: Path) -> None:
@@ -244,3 +250,19 @@ def test_the_same_rep_twice_gets_a_duplicate_hint_but_no_conflict(tmp_path: Path
     hints = read_register(path).sheets[SheetKind.FOLLOWING].hints
     assert hints == {2: "【重复】同一客户还登记在 跟进中 第 3 行",
                      3: "【重复】同一客户还登记在 跟进中 第 2 行"}  # fmt: skip
+
+
+def test_a_moved_row_lands_above_the_total_row_of_cooperating(tmp_path: Path) -> None:
+    path = write_register(
+        tmp_path / "r.xlsx",
+        [customer(customer="格林电子", rep="张伟", sampled=dt.date(2026, 9, 3), status="送样",
+                  won=dt.date(2026, 10, 20))],
+        [customer(customer="宏达印刷", rep="李娜", status="已合作", won=dt.date(2025, 3, 1)),
+         ["合计", 1]],
+    )  # fmt: skip
+    sync(path, dt.date(2026, 11, 1))
+    book = openpyxl.load_workbook(path)
+    sheet = book["已合作"]
+    assert sheet["B3"].value == "格林电子"
+    assert sheet["N3"].value == "已合作"  # the moved row's 状态 follows its 成交日期
+    assert sheet["A4"].value == "合计"

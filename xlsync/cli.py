@@ -193,6 +193,7 @@ def history(
     path: Annotated[Path, typer.Argument(help="A register file or a folder of registers.")],
     row_id: Annotated[str | None, typer.Argument(metavar="[ID]", help="One row's 编号.")] = None,
     limit: Annotated[int, typer.Option("--limit", help="Show at most this many events.")] = 50,
+    show_all: Annotated[bool, typer.Option("--all", help="Show every event.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     as_of: AsOf = None,
 ) -> None:
@@ -213,9 +214,10 @@ def history(
     def load():  # type: ignore[no-untyped-def]
         with SqliteHistory(store, wal=False) as db:
             file = None if path.is_dir() else path.name
-            return db.events(file=file, id=row_id, limit=limit)
+            shown = db.events(file=file, id=row_id, limit=None if show_all else limit)
+            return shown, db.count_events(file=file, id=row_id)
 
-    events = _guard(load, store)
+    events, total = _guard(load, store)
     if as_json:
         rows = [
             {"at": e.at.isoformat(), "id": e.id, "file": e.file, "kind": e.kind,
@@ -226,7 +228,7 @@ def history(
     else:
         from xlsync.console import print_history
 
-        print_history(events, Console(), folder=path.is_dir())
+        print_history(events, Console(), folder=path.is_dir(), total=total)
 
 
 @app.command()

@@ -174,7 +174,9 @@ EVENT_LABELS = {"new": "新登记", "changed": "修改", "moved": "移动", "del
                 "restored": "恢复"}  # fmt: skip
 
 
-def print_history(events: list, console: Console, *, folder: bool) -> None:  # type: ignore[type-arg]
+def print_history(
+    events: list, console: Console, *, folder: bool, total: int | None = None
+) -> None:  # type: ignore[type-arg]
     if not events:
         console.print("没有相关记录。")
         return
@@ -187,7 +189,7 @@ def print_history(events: list, console: Console, *, folder: bool) -> None:  # t
             text = "；".join(f"{k}：{a or '（空）'} → {b or '（空）'}"
                             for k, (a, b) in detail.get("changed", {}).items())  # fmt: skip
         elif e.kind == "moved":
-            text = f"→ {detail.get('to_sheet', '')} 第{detail.get('to_row', '')}行"
+            text = f"{e.sheet} 第{e.row}行 → {detail.get('to_sheet', '')} 第{detail.get('to_row', '')}行"
         elif e.kind in ("new", "deleted"):
             values = detail.get("values", {})
             text = f"{values.get('客户名称', '')} {values.get('业务员', '')}".strip()
@@ -197,3 +199,8 @@ def print_history(events: list, console: Console, *, folder: bool) -> None:  # t
         table.add_row(f"{e.at:%Y-%m-%d %H:%M}", e.id, EVENT_LABELS.get(e.kind, e.kind),
                       f"{e.file} {place}" if folder else place, text)  # fmt: skip
     console.print(table)
+    if total is not None and total > len(events):
+        console.print(
+            f"共 {total} 条记录，以上是最新的 {len(events)} 条；还有 {total - len(events)} 条更早的"
+            "（加 --all 显示全部，或 --limit N）"
+        )

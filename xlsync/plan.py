@@ -7,8 +7,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from xlsync.check import CheckResult
-from xlsync.model import Problem, Register, Row
-from xlsync.register.schema import FIELDS, SHEET_NAMES, SheetKind
+from xlsync.model import Problem, Register, Row, SheetData
+from xlsync.register.schema import FIELDS, SHEET_NAMES, SheetKind, Status
 from xlsync.rules import VERDICT_LABELS, Claim, Verdict
 
 Position = tuple[SheetKind, int]  # sheet and 1-based Excel row in one register
@@ -51,6 +51,8 @@ class Move:
     customer: str
     rep: str
     id: str
+    # the 状态 column's header when the moved row's status must become 已合作 ("" if not)
+    status_header: str = ""
 
 
 @dataclass(slots=True)
@@ -77,6 +79,8 @@ class Plan:
     write_conflicts: bool = False
     write_problems: bool = False
     restores: list[Restore] = field(default_factory=list)
+    # rows to move down before writing (first row, by): trailing 合计 rows make room above
+    shifts: dict[SheetKind, tuple[int, int]] = field(default_factory=dict)
     conflict_keys: list[ConflictRecord] = field(default_factory=list)  # kept in the history
 
     @property
@@ -144,10 +148,13 @@ def build_plans(result: CheckResult, new_ids: list[str]) -> list[Plan]:
             if not row_id:
                 row_id = plan.new_ids[(row.kind, row.row)] = next(ids)
             if row.is_move:
-                plan.moves.append(Move(row.row, next_row, row.customer, row.rep, row_id))
+                keep = row.status is Status.COOPERATING or "status" in row.unreadable
+                status = "" if keep else _status_header(reg)  # never overwrite what is unread
+                plan.moves.append(Move(row.row, next_row, row.customer, row.rep, row_id, status))
                 final = (SheetKind.COOPERATING, next_row)
                 next_row += 1
             position[(reg.name, row.sheet, row.row)] = (_sheet_name(reg, final[0]), final[1])
+        make_room(plan, SheetKind.COOPERATING)
 
     hints: dict[str, dict[Position, list[str]]] = defaultdict(lambda: defaultdict(list))
 
@@ -266,11 +273,40 @@ def _sheet_name(register: Register, kind: SheetKind) -> str:
     return sheet.name if sheet is not None else SHEET_NAMES[kind]
 
 
-def first_free_row(sheet) -> int:  # type: ignore[no-untyped-def]
+def _status_header(register: Register) -> str:
+    """The header of 跟进中's 状态 column, or "" when the sheet has none."""
+    sheet = register.sheets[SheetKind.FOLLOWING]
+    col = sheet.columns.get("status")
+    return sheet.headers[col] if col is not None and col < len(sheet.headers) else ""
+
+
+def first_free_row(sheet: SheetData) -> int:
+    """Where the next new row of `sheet` goes: right under its last customer row, so above
+    trailing 合计 rows (which `make_room` moves down when the gap is too small)."""
     if sheet.header_row == 0:
         return 2
-    used = max([r.row for r in sheet.rows] + sheet.total_rows + [sheet.header_row])
-    return used + 1
+    return max([r.row for r in sheet.rows] + [sheet.header_row]) + 1
+
+
+def make_room(plan: Plan, kind: SheetKind) -> None:
+    """Decide how far the 合计 rows under the data of `kind` move down for the new rows
+    (moves into 已合作, restores) the plan puts there."""
+    sheet = plan.register.sheets.get(kind)
+    if sheet is None or sheet.header_row == 0:
+        return
+    count = sum(1 for r in plan.restores if r.kind is kind)
+    if kind is SheetKind.COOPERATING:
+        count += len(plan.moves)
+    start = first_free_row(sheet)
+    below = [t for t in sheet.total_rows if t >= start]
+    if not below or count == 0:
+        plan.shifts.pop(kind, None)
+        return
+    needed = count - (min(below) - start)
+    if needed > 0:
+        plan.shifts[kind] = (min(below), needed)
+    else:
+        plan.shifts.pop(kind, None)
 
 
 def _as_text(grid: list[list[object]]) -> list[list[str]]:

@@ -6,6 +6,8 @@ workbook's sheet list are re-serialised; every other part of the package is copi
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
 from pathlib import Path
 from xml.sax.saxutils import escape
 
@@ -14,6 +16,7 @@ from openpyxl.utils.cell import get_column_letter
 
 from xlsync.model import SheetData
 from xlsync.plan import Plan
+from xlsync.register.cells import CellError, cell_text, parse_date
 from xlsync.register.schema import (
     FIELD_BY_KEY,
     HINT_HEADER,
@@ -88,13 +91,17 @@ def apply_plan(plan: Plan, source: Path, dest: Path) -> None:
                 layout_c.ensure_column(header)
         if plan.new_ids:
             layout_c.ensure_column(FIELD_BY_KEY["id"].header, key="id")
+        for kind, (first, by) in plan.shifts.items():
+            (fol if kind is SheetKind.FOLLOWING else coop).shift_rows(first, by)
         for restore in plan.restores:
             xml, layout = (
                 (fol, layout_f) if restore.kind is SheetKind.FOLLOWING else (coop, layout_c)
             )
             for header, text in restore.values.items():
                 if norm_label(header) != norm_label(HINT_HEADER):
-                    xml.set_text(restore.row, layout.ensure_column(header), text)
+                    col = layout.ensure_column(header)
+                    _restore_cell(xml, restore.row, col, header, text, layout.header_row,
+                                  reg.date1904)  # fmt: skip
         if wants_hints:
             layout_f.ensure_hint_column()
             layout_c.ensure_hint_column()
@@ -109,6 +116,8 @@ def apply_plan(plan: Plan, source: Path, dest: Path) -> None:
         )
         for move in plan.moves:
             coop.copy_row_from(fol, move.source, move.target, mapping)
+            if move.status_header:  # won by its 成交日期: the row now says 已合作
+                coop.set_text(move.target, layout_c.column_of_header(move.status_header), "已合作")
             fol.clear_row(move.source)
         if wants_hints:
             for kind, (xml, layout) in sheets.items():
@@ -137,6 +146,31 @@ def apply_plan(plan: Plan, source: Path, dest: Path) -> None:
             else:
                 package.add_sheet(name, data)
         package.write(dest)
+
+
+def _restore_cell(
+    xml: SheetXml, row: int, col: int, header: str, text: str, top: int, date1904: bool
+) -> None:
+    """Put one remembered value back the way its column is written: a date as a real date
+    in the column's date format, a number as a number, text as text (the history keeps the
+    text a rep saw; the cells above say how the column holds it)."""
+    style, numeric = xml.style_above(row, col, top)
+    key = match_header(header)
+    value: str | float = text
+    if key is not None and FIELD_BY_KEY[key].kind == "date":
+        try:
+            day = parse_date(text, date1904=date1904)
+        except CellError:
+            day = None
+        if day is not None:
+            epoch = dt.date(1904, 1, 1) if date1904 else dt.date(1899, 12, 30)
+            value = float((day - epoch).days)
+    elif numeric:
+        with contextlib.suppress(ValueError):
+            number = float(text)
+            if cell_text(number) == text:  # 0755… keeps its 0: such a value stays text
+                value = number
+    xml.set_value(row, col, value, style)
 
 
 def _existing_name(names: list[str], kind: SheetKind) -> str | None:
