@@ -576,15 +576,26 @@ def _draw_row(
     fill: tuple[int, int, int] | None,
     measure: _Measure,
 ) -> None:
+    # The cell boxes go out as one block of PDF operators (what `rect()` writes, without
+    # its per-call bookkeeping): thousands of rows draw noticeably faster.
+    k, page_h = pdf.k, pdf.h
+    op = "B" if fill is not None else "S"
+    if fill is not None:
+        pdf.set_fill_color(*fill)
+    boxes = []
     for cell in cells:
         x, w = xs[cell.col], xs[cell.col + cell.span] - xs[cell.col]
         h = sum(heights[: cell.rowspan])
-        if fill is not None:
-            pdf.set_fill_color(*fill)
-            pdf.rect(x, top, w, h, style="DF")
-        else:
-            pdf.rect(x, top, w, h, style="D")
-        pdf.set_font(_FAMILY, "B" if cell.bold else "", _BODY_PT)
+        boxes.append(f"{x * k:.2f} {(page_h - top) * k:.2f} {w * k:.2f} {-h * k:.2f} re {op}")
+    pdf._out("\n".join(boxes))
+    for cell in cells:
+        if not any(cell.lines):
+            continue
+        x, w = xs[cell.col], xs[cell.col + cell.span] - xs[cell.col]
+        h = sum(heights[: cell.rowspan])
+        style = "B" if cell.bold else ""
+        if pdf.font_style != style:
+            pdf.set_font(_FAMILY, style, _BODY_PT)
         y = top + (h - len(cell.lines) * _LINE_H) / 2 + _LINE_H / 2 + 0.3 * pdf.font_size
         for text in cell.lines:
             if text:
