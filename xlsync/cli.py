@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import os
 import sys
 from collections.abc import Callable
@@ -133,6 +134,16 @@ def sync(
     raise typer.Exit(EXIT_OK)
 
 
+def console_logging(handler: logging.Handler) -> None:
+    """xlsync's own INFO lines on the console; other libraries' only from WARNING (fontTools
+    alone logs some 500 INFO lines for every PDF font subset)."""
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(logging.WARNING)
+    logging.getLogger("xlsync").setLevel(logging.INFO)
+
+
 @app.command()
 def watch(
     path: Annotated[Path, typer.Argument(help="A folder of registers, or one register.")],
@@ -149,7 +160,6 @@ def watch(
     as_of: AsOf = None,
 ) -> None:
     """Run sync after every save, and the scheduled reports, until stopped (Ctrl-C, SIGTERM)."""
-    import logging
     import signal
     import threading
 
@@ -163,11 +173,7 @@ def watch(
         raise typer.Exit(EXIT_UNUSABLE)
     fixed = _as_of(as_of) if as_of else None
     console = Console()
-    logging.basicConfig(
-        level=logging.INFO,
-        format="%(message)s",
-        handlers=[RichHandler(console=console, show_path=False, markup=False)],
-    )
+    console_logging(RichHandler(console=console, show_path=False, markup=False))
     folder = path if path.is_dir() else path.parent
     stop = threading.Event()
 

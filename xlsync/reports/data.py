@@ -6,7 +6,9 @@ import calendar
 import datetime as dt
 import hashlib
 import json
+import re
 from collections.abc import Iterable
+from dataclasses import replace
 from functools import lru_cache
 
 from pypinyin import lazy_pinyin
@@ -15,6 +17,7 @@ from xlsync.check import CheckResult, DuplicateGroup
 from xlsync.history import SqliteHistory
 from xlsync.model import Row
 from xlsync.plan import ConflictRecord
+from xlsync.register.schema import SheetKind, Status
 from xlsync.rules import (
     VERDICT_LABELS,
     Decision,
@@ -40,30 +43,53 @@ def month_bounds(month: str) -> tuple[dt.date, dt.date]:
     return dt.date(year, number, 1), dt.date(year, number, last)
 
 
-def mask_phone(text: str) -> str:
-    """138****5678: every run of 7 or more digits keeps at most its first three and last
-    four digits; an area code written apart (0755-) stays, it identifies nobody."""
-    out: list[str] = []
-    run: list[str] = []
+PHONE_SEPARATOR = " / "  # between the numbers of one cell, where a line may break
+_AREA3 = re.compile(r"^0(?:10|2\d)")  # Beijing and the 02x cities: three-digit area codes
 
-    def flush() -> None:
-        if len(run) >= 7:
-            tail = 4 if len(run) >= 8 else 3
-            hidden = max(4, len(run) - tail - 3)
-            head = len(run) - tail - hidden
-            out.append("".join(run[:head]) + "*" * hidden + "".join(run[-tail:]))
-        else:
-            out.extend(run)
-        run.clear()
 
-    for ch in text:
-        if ch.isdigit():
-            run.append(ch)
-        else:
-            flush()
-            out.append(ch)
-    flush()
-    return "".join(out)
+def mask_number(number: str) -> str:
+    """A canonical phone number (see `register.cells.parse_phones`), masked for print.
+
+    Mobile `13812345678` -> `138****5678`; landline `075523456789` -> `0755-****6789`
+    (the area code stays: it identifies nobody); `01012345678` -> `010-****5678`;
+    a local number or anything else keeps only its last four digits.
+    """
+    digits = "".join(ch for ch in number if ch.isdigit())
+    if len(digits) == 11 and digits[0] == "1":
+        return f"{digits[:3]}****{digits[-4:]}"
+    if digits.startswith("0") and len(digits) >= 10:
+        area = 3 if _AREA3.match(digits) else 4
+        local = digits[area:]
+        return f"{digits[:area]}-{'*' * (len(local) - 4)}{local[-4:]}"
+    prefix = "+" if number.startswith("+") else ""
+    if len(digits) <= 4:
+        return prefix + "*" * len(digits)
+    return prefix + "*" * (len(digits) - 4) + digits[-4:]
+
+
+def masked_phones(phones: Iterable[str], phone_text: str) -> str:
+    """What the handout prints for a phone cell when phones are masked: each parsed number
+    masked, then any part of the cell that did not read as a number with its digits
+    masked. The raw text is never printed, so no way of writing a number leaks it."""
+    from xlsync.register.cells import parse_phones
+
+    parts = [mask_number(p) for p in phones]
+    if phone_text:
+        _good, bad = parse_phones(phone_text)
+        for chunk in bad:
+            digits = sum(ch.isdigit() for ch in chunk)
+            if digits >= 5:  # could identify someone: keep the last four digits only
+                seen = 0
+                chars = []
+                for ch in chunk:
+                    if ch.isdigit():
+                        seen += 1
+                        chars.append(ch if seen > digits - 4 else "*")
+                    else:
+                        chars.append(ch)
+                chunk = "".join(chars)
+            parts.append(chunk)
+    return PHONE_SEPARATOR.join(dict.fromkeys(parts))
 
 
 def line_of(row: Row, prot: Protection, *, mask: bool, note: str = "", marked: bool = False):  # type: ignore[no-untyped-def]
@@ -73,7 +99,7 @@ def line_of(row: Row, prot: Protection, *, mask: bool, note: str = "", marked: b
         customer=row.customer,
         rep=row.rep,
         department=row.department,
-        phone=mask_phone(row.phone_text) if mask else row.phone_text,
+        phone=masked_phones(row.phones, row.phone_text) if mask else row.phone_text,
         region=row.region,
         status=row.status.label if row.status else ("已合作" if row.cooperating else ""),
         contacted=row.contacted,
@@ -91,6 +117,27 @@ def line_of(row: Row, prot: Protection, *, mask: bool, note: str = "", marked: b
         marked=marked,
         note=note,
     )
+
+
+_DATED = ("contacted", "visited", "sampled", "last_follow_up", "won")
+
+
+def as_it_stood(row: Row, cutoff: dt.date) -> Row:
+    """The row as it stood on `cutoff`: every date after it left out, and a customer won
+    after it not yet cooperating. The same row when nothing is dated after `cutoff`."""
+    later = [name for name in _DATED if (d := getattr(row, name)) is not None and d > cutoff]
+    if not later:
+        return row
+    changes: dict[str, object] = {name: None for name in later}
+    if "won" in later and row.cooperating:
+        changes["kind"] = SheetKind.FOLLOWING
+        changes["status"] = (
+            Status.SAMPLED if row.sampled and row.sampled <= cutoff
+            else Status.VISITED if row.visited and row.visited <= cutoff
+            else Status.PHONE if row.contacted and row.contacted <= cutoff
+            else None
+        )  # fmt: skip
+    return replace(row, **changes)  # type: ignore[arg-type]
 
 
 def _in(day: dt.date | None, first: dt.date, last: dt.date) -> bool:
@@ -156,17 +203,19 @@ def build_monthly(result: CheckResult, month: str, *, company: str, mask: bool,
         register=result.registers.target.name, masked_phones=mask,
     )  # fmt: skip
     decisions = _decisions(result)
-    prot = {id(r): protection(r, days, as_of) for r in result.rows}
-    for row in result.rows:
-        p = prot[id(row)]
+    # The month's sections hold the month's events only: a date typed after the month
+    # (or after today, for the current month) is not part of it.
+    rows = [as_it_stood(r, as_of) for r in result.rows]
+    for original, row in zip(result.rows, rows, strict=True):
+        p = protection(row, days, as_of)
         if row.cooperating:
             report.zone2.append(line_of(row, p, mask=mask, marked=_in(row.won, first, last)))
             continue
         if _in(row.visited, first, last) or _in(row.sampled, first, last):
             report.zone1.append(line_of(row, p, mask=mask))
-        decision = decisions.get(id(row))
+        decision = decisions.get(id(original))
         owned_by_other = decision is not None and decision.owner is not None and (
-            decision.owner.row is not row)  # fmt: skip
+            decision.owner.row is not original)  # fmt: skip
         active = _last_activity(row)
         quiet = (as_of - active).days if active is not None else 0
         # due: still this rep's customer (protected, or a recent call) and gone quiet; an
@@ -189,7 +238,7 @@ def build_monthly(result: CheckResult, month: str, *, company: str, mask: bool,
     report.follow_ups_due.sort(key=lambda c: (pinyin(c.rep), c.note))
     report.ending_soon.sort(key=lambda c: c.protected_until or dt.date.max)
     report.free.sort(key=lambda c: (pinyin(c.rep), pinyin(c.customer)))
-    report.reps, report.departments = _scores(result.rows, first, last, as_of, settings.roster)
+    report.reps, report.departments = _scores(rows, first, last, as_of, settings.roster)
     report.conflicts = _conflicts(result, first, last, history)
     return report
 

@@ -23,6 +23,7 @@ from markupsafe import Markup
 
 import xlsync
 from xlsync.fileio import atomic_write
+from xlsync.reports.handout import build_handout, month_label, parts
 from xlsync.reports.model import (
     Board,
     BoardEntry,
@@ -41,10 +42,13 @@ BOARD_REFRESH_SECONDS = 30
 
 def _template_roots() -> list[Traversable]:
     roots: list[Traversable] = []
+    # The source checkout the running code comes from goes first: an editable install of
+    # another checkout maps xlsync.templates there, and its templates would not match.
+    checkout = Path(xlsync.__file__).resolve().parent.parent
+    if (checkout / "pyproject.toml").is_file():
+        roots.append(checkout / "templates")
     with contextlib.suppress(ModuleNotFoundError):
         roots.append(resources.files("xlsync.templates"))
-    # a source checkout whose templates/ folder is not installed as a package
-    roots.append(Path(xlsync.__file__).resolve().parent.parent / "templates")
     return roots
 
 
@@ -70,14 +74,6 @@ def _css_string(value: object) -> Markup:
     return Markup('"' + "".join(out) + '"')
 
 
-def _month_label(month: str) -> str:
-    try:
-        year, mon = month.split("-", 1)
-        return f"{int(year)}年{int(mon)}月"
-    except ValueError:
-        return month
-
-
 @cache
 def environment() -> Environment:
     env = Environment(
@@ -91,7 +87,8 @@ def environment() -> Environment:
     env.filters["d"] = _date
     env.filters["rate"] = Score.rate_text
     env.filters["css_string"] = _css_string
-    env.filters["month_label"] = _month_label
+    env.filters["month_label"] = month_label
+    env.filters["parts"] = parts
     env.policies["json.dumps_kwargs"] = {"ensure_ascii": False, "sort_keys": False}
     return env
 
@@ -121,7 +118,7 @@ def _write_atomic(path: Path, data: str | bytes) -> None:
 def render_monthly_html(report: MonthlyReport, dest: Path) -> Path:
     """The printed handout as one self-contained HTML page with A4 print CSS."""
     path = _target(dest, f"{Path(report.register).stem or 'report'}-{report.month}.html")
-    _write_atomic(path, _render("monthly.html", r=report))
+    _write_atomic(path, _render("monthly.html", r=report, h=build_handout(report)))
     return path
 
 
