@@ -38,6 +38,7 @@ from xlsync.register.schema import (
 )
 from xlsync.register.sniff import sniff
 from xlsync.settings import FALSE_WORDS, SETTING_BY_LABEL, TRUE_WORDS, Settings
+from xlsync.xlsx.package import Package
 
 HEADER_SCAN_ROWS = 30
 _TOTAL_ROW = re.compile(r"^(合计|总计|小计|共计|汇总|total|sum)\b", re.IGNORECASE)
@@ -74,11 +75,15 @@ def _read_workbook(
     path: Path, workbook: CalamineWorkbook, date1904: bool, keep_values: bool
 ) -> Register:
     names = list(workbook.sheet_names)
+    owned = _owned_sheets(path, names)
     by_kind: dict[SheetKind, str] = {}
-    for name in names:
-        kind = match_sheet(name)
-        if kind is not None and kind not in by_kind:
-            by_kind[kind] = name
+    # The register's own sheets are found by name or alias (the exact Chinese name first);
+    # a sheet xlsync created is never one of them.
+    for kind in (SheetKind.FOLLOWING, SheetKind.COOPERATING, SheetKind.SETTINGS):
+        candidates = [n for n in names if n not in owned and match_sheet(n) is kind]
+        exact = [n for n in candidates if n.strip() == SHEET_NAMES[kind]]
+        if exact or candidates:
+            by_kind[kind] = (exact or candidates)[0]
     if SheetKind.FOLLOWING not in by_kind:
         raise UnusableInput(
             path,
@@ -99,11 +104,20 @@ def _read_workbook(
             path, by_kind[kind], kind, grid, date1904, problems, keep_values
         )
     tool_grids: dict[SheetKind, list[list[str]]] = {}
+    tool_sheets: dict[SheetKind, str] = {}
     if keep_values:
         for kind in (SheetKind.CONFLICTS, SheetKind.PROBLEMS):
-            if kind in by_kind:
-                grid = _load_grid(path, workbook, by_kind[kind])
-                tool_grids[kind] = _trim([[cell_text(v) for v in row] for row in grid])
+            name = next((n for n, k in owned.items() if k == kind.value and n in names), None)
+            legacy = SHEET_NAMES[kind]
+            if name is None and legacy in names and legacy not in owned:
+                name = legacy  # written by a version that did not mark its sheets yet
+            if name is None:
+                continue
+            grid = _trim([[cell_text(v) for v in row] for row in _load_grid(path, workbook, name)])
+            if name not in owned and (not grid or grid[0] != _tool_headers(kind)):
+                continue  # the user's own sheet that happens to carry the name: not ours
+            tool_sheets[kind] = name
+            tool_grids[kind] = grid
     return Register(
         path=path,
         sheets=sheets,
@@ -112,7 +126,25 @@ def _read_workbook(
         date1904=date1904,
         sheet_names=names,
         tool_grids=tool_grids,
+        tool_sheets=tool_sheets,
     )
+
+
+def _owned_sheets(path: Path, names: list[str]) -> dict[str, str]:
+    """Sheet name -> kind of the sheets xlsync marked as its own in the workbook."""
+    try:
+        with Package(path) as package:
+            owned = package.owned_sheets()
+    except Exception:  # an unreadable mark is no mark; the package was read by calamine
+        return {}
+    return {name: kind for name, kind in owned.items() if name in names}
+
+
+def _tool_headers(kind: SheetKind) -> list[str]:
+    """The header row xlsync writes on its 冲突 / 问题 sheet (how a legacy one is known)."""
+    from xlsync.plan import CONFLICT_HEADERS, PROBLEM_HEADERS  # plan imports the reader
+
+    return list(CONFLICT_HEADERS if kind is SheetKind.CONFLICTS else PROBLEM_HEADERS)
 
 
 def _trim(grid: list[list[str]]) -> list[list[str]]:
