@@ -7,12 +7,13 @@ rules that need more than one cell live in `validate`.
 
 from __future__ import annotations
 
+import io
 import itertools
 import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from python_calamine import CalamineError, CalamineWorkbook, PasswordError
+from python_calamine import CalamineWorkbook, PasswordError
 
 from xlsync.errors import IncompleteFile, UnusableInput
 from xlsync.model import Problem, Register, Row, SheetData
@@ -38,7 +39,7 @@ from xlsync.register.schema import (
 )
 from xlsync.register.sniff import sniff
 from xlsync.settings import FALSE_WORDS, SETTING_BY_LABEL, TRUE_WORDS, Settings
-from xlsync.xlsx.package import Package
+from xlsync.xlsx.package import NS_R, Package, q
 
 HEADER_SCAN_ROWS = 30
 _TOTAL_ROW = re.compile(r"^(合计|总计|小计|共计|汇总|total|sum)\b", re.IGNORECASE)
@@ -57,14 +58,61 @@ def read_register(path: Path | str, *, keep_values: bool = False) -> Register:
         workbook = CalamineWorkbook.from_path(str(path))
     except PasswordError:
         raise UnusableInput(path, "工作簿设置了密码，无法读取") from None
-    except CalamineError as exc:
-        raise IncompleteFile(path, f"文件已损坏，无法读取：{_short(exc)}") from None
     except Exception as exc:  # calamine raises plain errors for some broken packages
-        raise IncompleteFile(path, f"文件已损坏，无法读取：{_short(exc)}") from None
+        workbook = _open_past_macro_sheets(path, exc)
     try:
         return _read_workbook(path, workbook, date1904, keep_values)
     finally:
         workbook.close()
+
+
+def _open_past_macro_sheets(path: Path, exc: Exception) -> CalamineWorkbook:
+    """calamine refuses a workbook that lists an Excel 4.0 macro sheet (or a dialog sheet)
+    among its sheets: a limit of the reader, not damage. Read a copy made in memory without
+    those sheets in the sheet list; the file itself is patched as it is."""
+    try:
+        data = without_unreadable_sheets(path)
+    except Exception:
+        data = None
+    if data is None:
+        raise IncompleteFile(path, f"文件已损坏，无法读取：{_short(exc)}") from None
+    try:
+        return CalamineWorkbook.from_filelike(io.BytesIO(data))
+    except Exception as again:
+        raise UnusableInput(
+            path,
+            "工作簿含有读取组件（calamine）不支持的工作表（如 Excel 4.0 宏表），"
+            f"这不是文件损坏；请把数据复制到新的 .xlsx 再试（{_short(again)}）",
+        ) from None
+
+
+def without_unreadable_sheets(path: Path) -> bytes | None:
+    """The package at `path` with macro and dialog sheets left out of the workbook's list,
+    or None when it has none."""
+    with Package(path) as package:
+        workbook = package.workbook_part
+        keep = {rid for rid, _ in _worksheet_rel_ids(package, workbook)}
+        root = package.xml(workbook)
+        sheets = root.find(q("sheets"))
+        dropped = [
+            s for s in ([] if sheets is None else sheets) if s.get(q("id", NS_R)) not in keep
+        ]
+        if sheets is None or not dropped:
+            return None
+        for sheet in dropped:
+            sheets.remove(sheet)
+        buffer = io.BytesIO()
+        package.write(buffer)  # type: ignore[arg-type]
+        return buffer.getvalue()
+
+
+def _worksheet_rel_ids(package: Package, workbook: str) -> list[tuple[str, str]]:
+    kinds = ("worksheet", "chartsheet")
+    return [
+        (rel.get("Id", ""), target)
+        for kind in kinds
+        for rel, target in package.related(workbook, kind)
+    ]
 
 
 def _short(exc: BaseException) -> str:

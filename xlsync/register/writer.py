@@ -102,10 +102,14 @@ def apply_plan(plan: Plan, source: Path, dest: Path) -> Written:
         else:
             coop = SheetXml(package.xml(parts[cooperating.name]))
             coop_data = cooperating
-        if coop_data.header_row == 0:  # an empty 已合作: give it the headers of 跟进中
+        empty_coop = coop_data.header_row == 0
+        if empty_coop:  # an empty 已合作: give it the headers of 跟进中
             coop_data = SheetData(coop_data.name, SheetKind.COOPERATING, 1, {}, [])
         layout_f = _Layout(following, fol)
         layout_c = _Layout(coop_data, coop)
+        if empty_coop:  # all of them, so that it reads back as a register sheet
+            for header in layout_f.headers_in_order():
+                layout_c.ensure_column(header)
         wants_hints = (
             bool(plan.hints) or following.hint_col is not None or (coop_data.hint_col is not None)
         )
