@@ -130,6 +130,7 @@ def sync(
     if outcome.deferred:
         raise typer.Exit(EXIT_DEFERRED)
     if outcome.refused:
+        _err_refused(outcome)
         raise typer.Exit(EXIT_UNUSABLE)
     raise typer.Exit(EXIT_OK)
 
@@ -254,12 +255,19 @@ def restore(
     if outcome.deferred:
         raise typer.Exit(EXIT_DEFERRED)
     if outcome.refused:
+        _err_refused(outcome)
         raise typer.Exit(EXIT_UNUSABLE)
     console.print(f"已恢复编号 {row_id}。")
     # the restored row now takes part in the checks: show its conflicts and problems too
     again = _guard(lambda: run_sync(path, day), path)
     if any(f.written for f in again.files):
         print_sync(again, console)
+
+
+def _err_refused(outcome) -> None:  # type: ignore[no-untyped-def]
+    """The reason a register was not written, on stderr (the one-line exit-2 contract)."""
+    for f in outcome.refused:
+        _err(f"xlsync: {f.path}: 不能写入：{f.refused}")
 
 
 def _sync_json(outcome) -> dict[str, object]:  # type: ignore[no-untyped-def]

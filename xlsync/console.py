@@ -147,6 +147,8 @@ def print_sync(outcome: SyncOutcome, console: Console) -> None:
                 f"冲突 {max(len(plan.conflicts) - 1, 0)} 条，问题 {max(len(plan.problems) - 1, 0)} 条"
                 f"（备份：{f.backup}）"
             )
+            for note in f.notes:
+                console.print(f"  [yellow]注意[/]：{note}")
         else:
             console.print(f"{name}：无需改动")
         for r in plan.restores if f.written else []:

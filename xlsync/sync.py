@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import errno
 import hashlib
+import logging
 import os
 import shutil
 import tempfile
@@ -28,7 +29,9 @@ from xlsync.register.schema import SHEET_NAMES, SheetKind
 from xlsync.register.writer import apply_plan
 from xlsync.registers import load_set
 from xlsync.sidecar import write_sidecar
-from xlsync.xlsx.package import PackageError
+from xlsync.xlsx.package import PackageError, verify_written
+
+log = logging.getLogger(__name__)
 
 HIDDEN = ".xlsync"
 DEFAULT_BACKUPS = 20
@@ -71,6 +74,7 @@ class FileOutcome:
     deferred: Lock | None = None
     refused: str | None = None
     sidecar: Path | None = None
+    notes: list[str] = field(default_factory=list)  # e.g. 问题 written under another name
     events: list[Event] = field(default_factory=list)
 
 
@@ -208,15 +212,30 @@ def _apply(outcome: FileOutcome, stamp: Stamp, backups: int, now: dt.datetime) -
         raise UnusableInput(path, _os_message(exc, "无法在登记表所在文件夹写临时文件")) from None
     try:
         try:
-            apply_plan(plan, path, tmp)
+            written = apply_plan(plan, path, tmp)
             _fsync(tmp)
+            _verify(plan, tmp)
+            faults = verify_written(path, tmp, written.changed)
+            if faults:
+                raise PackageError(
+                    "写出的文件未通过检查（" + "；".join(faults[:3]) + "），已放弃写入，"
+                    "这是 xlsync 的缺陷，请把登记表发给维护者"
+                )
         except PackageError as exc:
             outcome.refused = str(exc)
             outcome.sidecar = write_sidecar(plan, now)
             return
         except OSError as exc:
             raise UnusableInput(path, _os_message(exc, "写入失败")) from None
-        _verify(plan, tmp)
+        except Exception as exc:  # a bug in the patcher: never damage, report it as one
+            log.exception("internal error while writing %s", path)
+            outcome.refused = (
+                f"内部错误 {type(exc).__name__}: {exc}（xlsync 的缺陷，登记表没有改动；"
+                "请把登记表发给维护者）"
+            )
+            outcome.sidecar = write_sidecar(plan, now)
+            return
+        outcome.notes = written.notes
         shutil.copymode(path, tmp)
         if Stamp.of(path) != stamp:
             raise ChangedMeanwhile

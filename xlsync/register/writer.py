@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+from dataclasses import dataclass, field
 from pathlib import Path
 from xml.sax.saxutils import escape
 
@@ -23,10 +24,9 @@ from xlsync.register.schema import (
     SHEET_NAMES,
     SheetKind,
     match_header,
-    match_sheet,
     norm_label,
 )
-from xlsync.xlsx.package import NS_MAIN, Package, PackageError, q
+from xlsync.xlsx.package import NS_MAIN, NS_MAIN_STRICT, Package, PackageError, q
 from xlsync.xlsx.sheet import SheetXml, ref
 from xlsync.xlsx.styles import ensure_bold_xf, ensure_fill_dxf
 
@@ -37,11 +37,28 @@ HINT_WIDTH = 48
 CF_ROWS = 5000  # rows below the last data row the hint colouring already covers
 
 
+def format_refusal(package: Package) -> str | None:
+    """Why a package of this format cannot be written back at all, or None."""
+    workbook = package.xml(package.workbook_part)
+    namespace = etree.QName(workbook).namespace
+    if namespace == NS_MAIN_STRICT:
+        return (
+            "工作簿是 Strict Open XML 格式（“严格”），xlsync 暂不支持写回；"
+            "请在 Excel 中另存为“Excel 工作簿 (*.xlsx)”"
+        )
+    if workbook.tag != q("workbook"):
+        return (
+            f"工作簿使用了非标准的命名空间（{namespace}，可能是 Excel 2007 测试版），"
+            "xlsync 无法写回；请在 Excel 中另存为 .xlsx"
+        )
+    return None
+
+
 def refusal(package: Package, data_parts: list[str]) -> str | None:
     """Why this package cannot be written back safely, or None."""
-    workbook = package.xml("xl/workbook.xml")
-    if workbook.tag != q("workbook"):
-        return "工作簿是 Strict Open XML 格式，暂不支持写回；请另存为普通 .xlsx"
+    reason = format_refusal(package)
+    if reason:
+        return reason
     for part in data_parts:
         root = package.xml(part)
         if root.find(q("tableParts")) is not None:
@@ -52,12 +69,24 @@ def refusal(package: Package, data_parts: list[str]) -> str | None:
     return None
 
 
-def apply_plan(plan: Plan, source: Path, dest: Path) -> None:
+@dataclass(slots=True)
+class Written:
+    """What `apply_plan` did: the parts it changed, and what the user should be told."""
+
+    changed: set[str] = field(default_factory=set)
+    notes: list[str] = field(default_factory=list)
+
+
+def apply_plan(plan: Plan, source: Path, dest: Path) -> Written:
     """Write the register `source` with `plan` applied to `dest`. Raises PackageError."""
     reg = plan.register
     following = reg.sheets[SheetKind.FOLLOWING]
     cooperating = reg.sheets.get(SheetKind.COOPERATING)
+    written = Written()
     with Package(source) as package:
+        reason = format_refusal(package)
+        if reason:
+            raise PackageError(reason)
         parts = package.sheet_parts()
         if following.name not in parts:
             raise PackageError(f"找不到工作表「{following.name}」的内容")
@@ -76,10 +105,14 @@ def apply_plan(plan: Plan, source: Path, dest: Path) -> None:
         else:
             coop = SheetXml(package.xml(parts[cooperating.name]))
             coop_data = cooperating
-        if coop_data.header_row == 0:  # an empty 已合作: give it the headers of 跟进中
+        empty_coop = coop_data.header_row == 0
+        if empty_coop:  # an empty 已合作: give it the headers of 跟进中
             coop_data = SheetData(coop_data.name, SheetKind.COOPERATING, 1, {}, [])
         layout_f = _Layout(following, fol)
         layout_c = _Layout(coop_data, coop)
+        if empty_coop:  # all of them, so that it reads back as a register sheet
+            for header in layout_f.headers_in_order():
+                layout_c.ensure_column(header)
         wants_hints = (
             bool(plan.hints) or following.hint_col is not None or (coop_data.hint_col is not None)
         )
@@ -139,13 +172,21 @@ def apply_plan(plan: Plan, source: Path, dest: Path) -> None:
         ):
             if not write:
                 continue
-            name = _existing_name(reg.sheet_names, kind) or SHEET_NAMES[kind]
             data = tool_sheet_xml(grid, bold)
-            if name in parts:
+            name = reg.tool_sheets.get(kind)
+            if name is not None and name in parts:
                 package.put(parts[name], data)
             else:
+                name = free_sheet_name([s.get("name", "") for s in package.sheet_elements()], kind)
+                if name != SHEET_NAMES[kind]:
+                    written.notes.append(
+                        f"工作表「{SHEET_NAMES[kind]}」不是 xlsync 创建的，没有改动它；"
+                        f"{SHEET_NAMES[kind]}写在新工作表「{name}」中"
+                    )
                 package.add_sheet(name, data)
-        package.write(dest)
+            package.mark_owned(name, kind.value)
+        written.changed = package.write(dest)
+    return written
 
 
 def _restore_cell(
@@ -173,8 +214,13 @@ def _restore_cell(
     xml.set_value(row, col, value, style)
 
 
-def _existing_name(names: list[str], kind: SheetKind) -> str | None:
-    return next((n for n in names if match_sheet(n) is kind), None)
+def free_sheet_name(names: list[str], kind: SheetKind) -> str:
+    """The name for a new 冲突 / 问题 sheet: the contract's, unless a sheet xlsync did not
+    create already has it (sheet names compare case-insensitively, like Excel does)."""
+    taken = {n.casefold() for n in names}
+    base = SHEET_NAMES[kind]
+    candidates = [base, f"{base} (xlsync)"] + [f"{base} (xlsync {i})" for i in range(2, 100)]
+    return next(c for c in candidates if c.casefold() not in taken)
 
 
 class _Layout:

@@ -4,15 +4,58 @@ from __future__ import annotations
 
 from lxml import etree
 
-from xlsync.xlsx.package import Package, q
+from xlsync.xlsx.package import NS_MAIN, Package, PackageError, q
 
-STYLES = "xl/styles.xml"
+# Children of <styleSheet> in schema order.
+_ORDER = ["numFmts", "fonts", "fills", "borders", "cellStyleXfs", "cellXfs", "cellStyles",
+          "dxfs", "tableStyles", "colors", "extLst"]  # fmt: skip
+_RANK = {name: i for i, name in enumerate(_ORDER)}
+
+# What a reader needs at least (Excel and openpyxl fail without it): one font, the two
+# fills every workbook has (none and gray125), one border, one cell style format and one
+# cell format, and the Normal cell style.
+_MINIMAL: dict[str, str] = {
+    "fonts": '<font><sz val="11"/><name val="Calibri"/><family val="2"/></font>',
+    "fills": '<fill><patternFill patternType="none"/></fill>'
+    '<fill><patternFill patternType="gray125"/></fill>',
+    "borders": "<border><left/><right/><top/><bottom/><diagonal/></border>",
+    "cellStyleXfs": '<xf numFmtId="0" fontId="0" fillId="0" borderId="0"/>',
+    "cellXfs": '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>',
+    "cellStyles": '<cellStyle name="Normal" xfId="0" builtinId="0"/>',
+}
 
 
 def _styles(package: Package) -> etree._Element:
-    if not package.has(STYLES):
-        raise ValueError("workbook has no styles part")
-    return package.xml(STYLES)
+    """The workbook's styles, created when it has none, with every required element."""
+    part = package.styles_part()
+    if part is None:
+        part = package.add_styles(
+            f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<styleSheet xmlns="{NS_MAIN}"/>'.encode()
+        )
+    root = package.xml(part)
+    if etree.QName(root).namespace != NS_MAIN:
+        raise PackageError("styles.xml 使用了不支持的命名空间，无法写回")
+    for tag, children in _MINIMAL.items():
+        element = root.find(q(tag))
+        if element is not None and len(element):
+            continue
+        if element is None:
+            element = _insert(root, etree.Element(q(tag)))
+        for child in etree.fromstring(f'<x xmlns="{NS_MAIN}">{children}</x>'):
+            element.append(child)
+        element.set("count", str(len(element)))
+    return root
+
+
+def _insert(root: etree._Element, element: etree._Element) -> etree._Element:
+    rank = _RANK[etree.QName(element).localname]
+    for i, child in enumerate(root):
+        name = etree.QName(child).localname if isinstance(child.tag, str) else ""
+        if _RANK.get(name, -1) > rank:
+            root.insert(i, element)
+            return element
+    root.append(element)
+    return element
 
 
 def ensure_fill_dxf(package: Package, rgb: str) -> int:
@@ -20,17 +63,8 @@ def ensure_fill_dxf(package: Package, rgb: str) -> int:
     root = _styles(package)
     dxfs = root.find(q("dxfs"))
     if dxfs is None:
-        dxfs = etree.Element(q("dxfs"))
+        dxfs = _insert(root, etree.Element(q("dxfs")))
         dxfs.set("count", "0")
-        anchor = root.find(q("tableStyles"))
-        if anchor is None:
-            anchor = root.find(q("colors"))
-        if anchor is None:
-            anchor = root.find(q("extLst"))
-        if anchor is not None:
-            anchor.addprevious(dxfs)
-        else:
-            root.append(dxfs)
     for i, dxf in enumerate(dxfs.findall(q("dxf"))):
         colours = [c.get("rgb") for c in dxf.iter(q("bgColor"))]
         if colours == [rgb] and dxf.find(q("font")) is None:
@@ -52,6 +86,11 @@ def ensure_bold_xf(package: Package) -> int:
     xfs = root.find(q("cellXfs"))
     if fonts is None or fills is None or xfs is None:
         return 0
+    while len(fills.findall(q("fill"))) < 2:  # fills 0 and 1 are reserved (none, gray125)
+        kind = "none" if not fills.findall(q("fill")) else "gray125"
+        etree.SubElement(etree.SubElement(fills, q("fill")), q("patternFill")).set(
+            "patternType", kind
+        )
     font_id = _find_or_add(fonts, "font", lambda f: f.find(q("b")) is not None and f.find(q("i")) is None,
                            _bold_font)  # fmt: skip
     fill_id = _find_or_add(
