@@ -43,7 +43,10 @@ def test_help_is_chinese(command: list[str]) -> None:
     [
         (["report", "daily", "x.xlsx", "--out", "o"], "错误：缺少选项 '--date'。"),
         (["check", "x.xlsx", "--bogus"], "错误：没有选项 '--bogus'"),
-        (["sync", "x.xlsx", "--backups", "abc"], "错误：选项 '--backups' 的值 'abc' 无效：应为整数"),
+        (
+            ["sync", "x.xlsx", "--backups", "abc"],
+            "错误：选项 '--backups' 的值 'abc' 无效：应为整数",
+        ),
         (["check"], "错误：缺少参数 'PATH'"),
         (["check", "a.xlsx", "b.xlsx"], "错误：多余的参数：b.xlsx"),
         (["chek", "a.xlsx"], "错误：没有命令 'chek'"),

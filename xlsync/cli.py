@@ -137,7 +137,7 @@ def sync(
     else:
         from xlsync.console import print_sync
 
-        print_sync(outcome, Console(), rerun=f"xlsync sync {path}")
+        print_sync(outcome, Console(soft_wrap=True), rerun=f"xlsync sync {path}")
     if outcome.deferred:
         raise typer.Exit(EXIT_DEFERRED)
     if outcome.refused:
@@ -180,7 +180,7 @@ def watch(
         _err(f"xlsync: {path}: 文件或文件夹不存在")
         raise typer.Exit(EXIT_UNUSABLE)
     fixed = _as_of(as_of) if as_of else None
-    console = Console()
+    console = Console(soft_wrap=True)  # paths stay whole for copying
     handler = RichHandler(console=console, show_path=False, markup=False)
     # other libraries (the PDF's font subsetter, watchdog) stay quiet unless something is wrong
     handler.setLevel(logging.WARNING if once else logging.INFO)
@@ -313,7 +313,7 @@ def restore(
 
     day = _as_of(as_of)
     outcome = _guard(lambda: run_sync(path, day, restore=row_id.strip().upper()), path)
-    console = Console()
+    console = Console(soft_wrap=True)  # paths stay whole for copying
     print_sync(outcome, console, rerun=f"xlsync restore {path} {row_id}")
     if outcome.deferred:
         raise typer.Exit(EXIT_DEFERRED)
@@ -516,7 +516,7 @@ def demo(
     target.mkdir(parents=True, exist_ok=True)
     register = target / "客户登记表.xlsx"
     shutil.copyfile(source, register)
-    console = Console()
+    console = Console(soft_wrap=True)  # paths stay whole for copying
     console.print(
         f"已把演示登记表复制到 {register.resolve()}，"
         f"以 {DEMO_AS_OF.isoformat()} 为“今天”同步一遍（原文件不变）。\n"
