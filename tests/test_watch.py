@@ -163,7 +163,8 @@ def test_two_registers_show_a_cross_file_conflict(folder: Path) -> None:
         hints_one = read_register(one).sheets[SheetKind.FOLLOWING].hints
         assert any(h.startswith("【归属】") for h in hints_one.values())
         book = openpyxl.load_workbook(two)
-        assert book["冲突"]["A1"].value == "文件"
+        sheet_cells = [row[5] for row in book["冲突"].iter_rows(min_row=2, values_only=True)]
+        assert "业务一部.xlsx 跟进中" in sheet_cells  # the other register's row names its file
 
 
 def test_polling_and_the_rescan_find_changes_events_miss(folder: Path) -> None:
@@ -191,11 +192,13 @@ def test_missed_reports_are_caught_up_once(folder: Path, monkeypatch) -> None:
     from xlsync import reports
 
     calls: list[tuple[str, object]] = []
-    monkeypatch.setattr(reports, "run_monthly", lambda t, m, o, log: calls.append(("m", m)) or True)
-    monkeypatch.setattr(reports, "run_daily", lambda t, d, o, log: calls.append(("d", d)) or True)
+    monkeypatch.setattr(
+        reports, "run_monthly", lambda t, m, o, log, today=None: calls.append(("m", m)) or [o]
+    )
+    monkeypatch.setattr(reports, "run_daily", lambda t, d, o, log: calls.append(("d", d)) or [o])
     register(folder)
     clock = dt.datetime(2026, 12, 3, 19, 0)
-    watcher = Watcher(folder, WatchConfig(**FAST), today=lambda: AS_OF, now=lambda: clock)
+    watcher = Watcher(folder, WatchConfig(**FAST), today=lambda: clock.date(), now=lambda: clock)
     watcher._scheduled()
     assert ("m", "2026-11") in calls and ("d", dt.date(2026, 12, 3)) in calls
     calls.clear()

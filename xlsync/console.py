@@ -127,13 +127,16 @@ def print_who(answer: LookupAnswer, console: Console, *, rep: str | None, folder
         console.print(table)
 
 
-def print_sync(outcome: SyncOutcome, console: Console) -> None:
+def print_sync(outcome: SyncOutcome, console: Console, *, rerun: str | None = None) -> None:
+    """What a sync did, file by file. `rerun` is the command that finishes a deferred write
+    (a manual sync does not come back by itself: only `watch` does)."""
     for f in outcome.files:
         plan = f.plan
         name = f.path.name
         if f.deferred is not None:
+            again = f"请关闭后重新运行 {rerun}" if rerun else "请关闭后再同步"
             console.print(
-                f"[bold yellow]暂缓写入 {name}[/]：{f.deferred.describe()}，关闭后会再同步。"
+                f"[bold yellow]暂缓写入 {name}[/]：{f.deferred.describe()}。{again}。"
                 f"冲突和问题已写到 {f.sidecar}"
             )
         elif f.refused is not None:

@@ -134,7 +134,6 @@ def build_plans(result: CheckResult, new_ids: list[str]) -> list[Plan]:
     """One plan per register of the checked set. `new_ids` are fresh ids, enough for every
     row without one (ids are reserved by the caller so they are never reused)."""
     ids = iter(new_ids)
-    folder = result.is_folder
     plans = {reg.name: Plan(reg) for reg in result.registers.registers}
     position: dict[tuple[str, str, int], tuple[str, int]] = {}  # final place of every row
 
@@ -207,14 +206,12 @@ def build_plans(result: CheckResult, new_ids: list[str]) -> list[Plan]:
                     owner.protection.reason() if owner else "",
                     row.rep,
                     row.department,
-                    sheet,
+                    sheet if row.file == file else f"{row.file} {sheet}",
                     number,
                     VERDICT_LABELS[claim.verdict],
                     claim.protection.reason(),
                     group.reason,
                 ]
-                if folder:
-                    line.insert(0, row.file)
                 conflict_rows[file].append(line)
 
     for group in result.groups:  # one rep registered the same customer twice: say so
@@ -246,10 +243,7 @@ def build_plans(result: CheckResult, new_ids: list[str]) -> list[Plan]:
             hints[p.file][(kind_of(p.file, sheet), number)].append(
                 f"【问题】{p.column}{shown}：{p.message}"
             )
-        line = [sheet, number, p.column, p.value, p.message]
-        if folder:
-            line.insert(0, p.file)
-        problem_rows[p.file].append(line)
+        problem_rows[p.file].append([sheet, number, p.column, p.value, p.message])
 
     for name, plan in plans.items():
         reg = plan.register
@@ -259,10 +253,11 @@ def build_plans(result: CheckResult, new_ids: list[str]) -> list[Plan]:
             for number, text in sheet.hints.items():
                 current[(kind, number)] = text
         plan.hints_changed = plan.hints != current
-        c_head = (["文件"] if folder else []) + CONFLICT_HEADERS
-        p_head = (["文件"] if folder else []) + PROBLEM_HEADERS
-        plan.conflicts = [c_head, *conflict_rows[name]]
-        plan.problems = [p_head, *problem_rows[name]]
+        # one layout for a register alone and in a folder: alternating `sync FILE` and
+        # `watch FOLDER` must not rewrite these sheets (a row in another register names
+        # its file in the 工作表 cell; a register's problems are all its own)
+        plan.conflicts = [CONFLICT_HEADERS, *conflict_rows[name]]
+        plan.problems = [PROBLEM_HEADERS, *problem_rows[name]]
         plan.write_conflicts = _as_text(plan.conflicts) != reg.tool_grids.get(SheetKind.CONFLICTS)
         plan.write_problems = _as_text(plan.problems) != reg.tool_grids.get(SheetKind.PROBLEMS)
     return list(plans.values())

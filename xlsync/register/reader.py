@@ -267,12 +267,10 @@ def _read_data_sheet(
             f"工作表「{name}」找不到表头行（需要「客户名称」和「业务员」等列标题）",
         )
     header_index, columns = found
-    for key in REQUIRED_HEADERS:
-        if key not in columns:
-            raise UnusableInput(
-                path,
-                f"工作表「{name}」缺少列「{FIELD_BY_KEY[key].header}」（{key}）",
-            )
+    missing = [FIELD_BY_KEY[key] for key in REQUIRED_HEADERS if key not in columns]
+    if missing:
+        named = "、".join(f"「{f.header}」（也可写作 {f.key}）" for f in missing)
+        raise UnusableInput(path, f"工作表「{name}」缺少列{named}")
     headers = [cell_text(v) for v in head[header_index]]
     hint_col = next(
         (i for i, h in enumerate(headers) if norm_label(h) == norm_label(HINT_HEADER)), None
