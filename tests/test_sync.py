@@ -266,3 +266,33 @@ def test_a_moved_row_lands_above_the_total_row_of_cooperating(tmp_path: Path) ->
     assert sheet["B3"].value == "格林电子"
     assert sheet["N3"].value == "已合作"  # the moved row's 状态 follows its 成交日期
     assert sheet["A4"].value == "合计"
+
+
+def test_the_workbook_looks_right_to_the_rep(tmp_path: Path) -> None:
+    path = write_register(
+        tmp_path / "r.xlsx",
+        [customer(customer="深圳市格林电子科技有限公司", rep="张伟", sampled=dt.date(2026, 10, 3),
+                  status="送样"),
+         customer(customer="格林电子", rep="李娜", visited=dt.date(2026, 10, 9), status="拜访")],
+        [],
+    )  # fmt: skip
+    book = openpyxl.load_workbook(path)
+    for cell in book["跟进中"][1]:
+        cell.font = openpyxl.styles.Font(bold=True, color="FF1F3B64")
+    book.save(path)
+    sync(path, dt.date(2026, 11, 1))
+    book = openpyxl.load_workbook(path)
+    conflicts = book["冲突"]
+    assert conflicts["A2"].value == "深圳市格林电子科技有限公司"  # the owner's spelling, no key
+    assert conflicts["A1"].font.b
+    stop_row = next(r for r in range(2, conflicts.max_row + 1)
+                    if conflicts.cell(r, 8).value == "须停止跟进")  # fmt: skip
+    assert conflicts.cell(stop_row, 1).fill.fgColor.rgb == "FFFFC7CE"
+    assert conflicts.cell(2, 1).border.left.style == "thin"
+    assert conflicts.page_setup.fitToWidth == 1
+    sheet = book["跟进中"]
+    header = [c for c in sheet[1] if c.value == HINT_HEADER][0]
+    assert header.font.b and header.font.color.rgb == "FF1F3B64"  # like the rep's headers
+    hint = sheet.cell(3, header.column)
+    assert hint.value.startswith("【冲突】") and hint.alignment.wrap_text
+    assert sheet.row_dimensions[3].height and sheet.row_dimensions[3].height > 15

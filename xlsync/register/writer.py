@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from xml.sax.saxutils import escape
@@ -26,9 +27,10 @@ from xlsync.register.schema import (
     match_header,
     norm_label,
 )
+from xlsync.rules import VERDICT_LABELS, Verdict
 from xlsync.xlsx.package import NS_MAIN, NS_MAIN_STRICT, Package, PackageError, q
 from xlsync.xlsx.sheet import SheetXml, ref
-from xlsync.xlsx.styles import ensure_bold_xf, ensure_fill_dxf
+from xlsync.xlsx.styles import ensure_bold_xf, ensure_fill_dxf, ensure_xf
 
 # Conditional formatting of the hint column: the marker finds our own rules again.
 HINT_MARKER = '"【'
@@ -153,26 +155,31 @@ def apply_plan(plan: Plan, source: Path, dest: Path) -> Written:
                 coop.set_text(move.target, layout_c.column_of_header(move.status_header), "已合作")
             fol.clear_row(move.source)
         if wants_hints:
+            wrap = str(ensure_xf(package, wrap=True)) if plan.hints else None
             for kind, (xml, layout) in sheets.items():
                 data = following if kind is SheetKind.FOLLOWING else coop_data
                 for row in data.hints:
                     xml.set_text(row, layout.hint, "")
                 for (k, row), text in plan.hints.items():
-                    if k is kind:
-                        xml.set_text(row, layout.hint, text)
+                    if k is kind:  # a long hint wraps inside its column, never across pages
+                        xml.set_value(row, layout.hint, text, wrap)
+                        xml.fit_height(row, _lines(text, HINT_WIDTH))
                 _colour_hints(package, xml, layout)
         for xml in (fol, coop):
             xml.update_dimension()
         if fol.formulas_removed or coop.formulas_removed:
             package.drop_calc_chain()
-        bold = ensure_bold_xf(package)
+        looks: ToolStyles | None = None
         for kind, grid, write in (
             (SheetKind.CONFLICTS, plan.conflicts, plan.write_conflicts),
             (SheetKind.PROBLEMS, plan.problems, plan.write_problems),
         ):
             if not write:
                 continue
-            data = tool_sheet_xml(grid, bold)
+            looks = looks or ToolStyles.of(package)
+            data = tool_sheet_xml(
+                grid, looks, stop=STOP_LABEL if kind is SheetKind.CONFLICTS else None
+            )
             name = reg.tool_sheets.get(kind)
             if name is not None and name in parts:
                 package.put(parts[name], data)
@@ -280,6 +287,11 @@ class _Layout:
         self.hint = self._next_free()
         self.headers[self.hint] = HINT_HEADER
         self.xml.set_text(self.header_row, self.hint, HINT_HEADER)
+        # the header looks like the rep's own headers: the style of the header cell before it
+        before = self.xml.cell(self.header_row, self.hint - 1, create=False)
+        mine = self.xml.cell(self.header_row, self.hint, create=False)
+        if before is not None and mine is not None and before.get("s"):
+            mine.set("s", before.get("s", "0"))
         _set_width(self.xml, self.hint, HINT_WIDTH)
 
 
@@ -322,8 +334,34 @@ def _empty_sheet() -> bytes:
     ).encode()
 
 
-def tool_sheet_xml(grid: list[list[object]], header_style: int) -> bytes:
-    """A whole worksheet for 冲突 / 问题: frozen header, filter, widths, text as text."""
+@dataclass(frozen=True, slots=True)
+class ToolStyles:
+    """The cell formats of the 冲突 / 问题 sheets: a bold header, bordered cells that wrap,
+    and a red fill for the rows of reps who must stop."""
+
+    header: int
+    body: int
+    stop: int
+
+    @classmethod
+    def of(cls, package: Package) -> ToolStyles:
+        return cls(
+            ensure_bold_xf(package),
+            ensure_xf(package, border=True, wrap=True),
+            ensure_xf(package, border=True, wrap=True, fill="FFFFC7CE"),
+        )
+
+
+STOP_LABEL = VERDICT_LABELS[Verdict.MUST_STOP]
+
+
+def tool_sheet_xml(
+    grid: list[list[object]], styles: ToolStyles | int, *, stop: str | None = None
+) -> bytes:
+    """A whole worksheet for 冲突 / 问题: frozen header, filter, widths, text as text,
+    borders; rows holding `stop` (须停止跟进) are filled red."""
+    if isinstance(styles, int):
+        styles = ToolStyles(styles, 0, 0)
     width = max((len(row) for row in grid), default=1)
     last = get_column_letter(width)
     widths = [max((_display_width(row[i]) for row in grid if i < len(row)), default=8)
@@ -331,6 +369,7 @@ def tool_sheet_xml(grid: list[list[object]], header_style: int) -> bytes:
     out = [
         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n',
         f'<worksheet xmlns="{NS_MAIN}">',
+        '<sheetPr><pageSetUpPr fitToPage="1"/></sheetPr>',
         f'<dimension ref="A1:{last}{max(len(grid), 1)}"/>',
         '<sheetViews><sheetView workbookViewId="0">'
         '<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>'
@@ -342,9 +381,14 @@ def tool_sheet_xml(grid: list[list[object]], header_style: int) -> bytes:
     out.append("</cols><sheetData>")
     for r, row in enumerate(grid, start=1):
         out.append(f'<row r="{r}">')
-        for c, value in enumerate(row):
+        if r == 1:
+            index = styles.header
+        else:
+            index = styles.stop if stop is not None and stop in row else styles.body
+        for c in range(width):
+            value = row[c] if c < len(row) else None
             cell = ref(r, c)
-            style = f' s="{header_style}"' if r == 1 and header_style else ""
+            style = f' s="{index}"' if index else ""
             if isinstance(value, int) and not isinstance(value, bool):
                 out.append(f'<c r="{cell}"{style}><v>{value}</v></c>')
             elif value not in (None, ""):
@@ -352,14 +396,23 @@ def tool_sheet_xml(grid: list[list[object]], header_style: int) -> bytes:
                 out.append(
                     f'<c r="{cell}" t="inlineStr"{style}><is><t xml:space="preserve">{text}</t></is></c>'
                 )
+            elif style:
+                out.append(f'<c r="{cell}"{style}/>')  # an empty cell keeps its border
         out.append("</row>")
     out.append("</sheetData>")
     out.append(f'<autoFilter ref="A1:{last}{max(len(grid), 1)}"/>')
     out.append(
-        '<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/>'
+        '<pageMargins left="0.5" right="0.5" top="0.6" bottom="0.6" header="0.3" footer="0.3"/>'
+        # printed landscape, every column on the page width, as many pages down as it takes
+        '<pageSetup paperSize="9" orientation="landscape" fitToWidth="1" fitToHeight="0"/>'
     )
     out.append("</worksheet>")
     return "".join(out).encode("utf-8")
+
+
+def _lines(text: str, width: float) -> int:
+    """How many lines `text` takes in a column `width` characters wide (CJK counts two)."""
+    return max(1, math.ceil(_display_width(text) / max(width - 2, 1)))
 
 
 def _display_width(value: object) -> int:

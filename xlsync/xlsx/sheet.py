@@ -220,6 +220,20 @@ class SheetXml:
         if c is not None and style is not None:
             c.set("s", style)
 
+    def fit_height(self, r: int, lines: int, line_height: float = 15.0) -> None:
+        """Make row `r` tall enough for `lines` lines of text, unless the rep set its height
+        (customHeight) or it is tall enough already; a height is never taken away."""
+        row = self.rows.get(r)
+        if row is None or lines <= 1 or row.get("customHeight") in ("1", "true"):
+            return
+        want = lines * line_height
+        try:
+            have = float(row.get("ht", "0"))
+        except ValueError:
+            have = 0.0
+        if have < want:
+            row.set("ht", f"{want:g}")
+
     def last_used_row(self) -> int:
         return max(
             (r for r, row in self.rows.items() if any(_has_value(c) for c in row)), default=0
