@@ -67,6 +67,7 @@ WHY_LABELS: dict[Why, str] = {
     Why.SIMILAR: "名称相近",
 }
 
+NO_NAME = "（未填客户名称）"  # a row found by its phone only
 CHECK_FIRST = "请先核对：登记表中有名称相近的客户，确认不是同一客户后再联系"
 
 
@@ -260,7 +261,7 @@ class LookupIndex:
             if id(row) in grouped or not (row.customer or row.phones):
                 continue
             decision = decide([row], days, result.as_of)
-            built.append(_customer(len(built), [row], decision, row.customer, analyse))
+            built.append(_customer(len(built), [row], decision, display_name([row]), analyse))
         return cls(built)
 
     def find(self, text: str, phone: str | None = None) -> LookupAnswer:
@@ -323,7 +324,7 @@ def display_name(rows: Iterable, owner_row=None) -> str:  # type: ignore[no-unty
         return str(owner_row.customer)
     names = [r.customer for r in rows if r.customer]
     if not names:
-        return ""
+        return NO_NAME
     return str(max(names, key=lambda n: (len(n), n)))
 
 
