@@ -291,7 +291,7 @@ def test_the_workbook_looks_right_to_the_rep(tmp_path: Path) -> None:
     assert conflicts.cell(2, 1).border.left.style == "thin"
     assert conflicts.page_setup.fitToWidth == 1
     sheet = book["跟进中"]
-    header = [c for c in sheet[1] if c.value == HINT_HEADER][0]
+    header = next(c for c in sheet[1] if c.value == HINT_HEADER)
     assert header.font.b and header.font.color.rgb == "FF1F3B64"  # like the rep's headers
     hint = sheet.cell(3, header.column)
     assert hint.value.startswith("【冲突】") and hint.alignment.wrap_text
