@@ -133,6 +133,13 @@ def readme(info: GeneratedInfo) -> str:
         lines.append(
             f"| {p.sheet} | {p.row} | {p.kind} ({_KIND_TEXT[p.kind]}) | {column} | {_cell(value)} |"
         )
+    lines += [
+        "",
+        f"Besides these, `check` asks for the 成交日期 of the {len(info.won_date_missing)} moves"
+        " marked 已合作 without one (rows "
+        + ", ".join(str(r.row) for r in info.won_date_missing)
+        + ").",
+    ]
     variants = Counter(info.move_variants.values())
     lines += [
         "",

@@ -138,6 +138,8 @@ class GeneratedInfo:
     roster: dict[str, str]  # rep -> department (written to 设置 only when roster=True)
     problems: list[PlantedProblem] = field(default_factory=list)
     problem_cells: dict[RowRef, tuple[str, object]] = field(default_factory=dict)
+    # moves marked 已合作 with no 成交日期: not planted mistakes, but check asks for the date
+    won_date_missing: list[RowRef] = field(default_factory=list)
     # ^ (sheet, row) -> (header of the offending column, value written; None = left empty)
     moves: list[RowRef] = field(default_factory=list)
     move_variants: dict[RowRef, str] = field(default_factory=dict)
@@ -927,6 +929,8 @@ def make_register(
         mv = ""
         if kind == "move":
             mv = rng.choice(MOVE_VARIANTS)
+            if not messy and mv == "status_only":
+                mv = "status_and_date"  # a clean register: every 已合作 has its 成交日期
             latest = sampled or visited or d0
             won_on = min(latest + timedelta(days=rng.randint(1, 30)), as_of)
             if mv != "date_only":
@@ -1041,6 +1045,8 @@ def make_register(
         elif line.kind == "move":
             info.moves.append(ref)
             info.move_variants[ref] = line.move_variant
+            if line.move_variant == "status_only":  # 已合作 with no 成交日期: asked for
+                info.won_date_missing.append(ref)
         elif i in dup_plan:
             src_sheet, src, variant, same_phone, same_rep = dup_plan[i]
             orig_ref = RowRef(src_sheet, row_of[src] if src_sheet == FOLLOWING else src + 2)

@@ -92,7 +92,9 @@ class Run:
         return json.loads(self.stdout)
 
 
-def run_cli(*args: str | Path, cwd: Path | None = None, timeout: float = 120) -> Run:
+def run_cli(
+    *args: str | Path, cwd: Path | None = None, timeout: float = 120, env_columns: int = 160
+) -> Run:
     """Run `python -m xlsync` as a user would, in a subprocess."""
     proc = subprocess.run(
         [sys.executable, "-m", "xlsync", *map(str, args)],
@@ -100,6 +102,6 @@ def run_cli(*args: str | Path, cwd: Path | None = None, timeout: float = 120) ->
         text=True,
         cwd=cwd,
         timeout=timeout,
-        env={**os.environ, "PYTHONIOENCODING": "utf-8", "COLUMNS": "160"},
+        env={**os.environ, "PYTHONIOENCODING": "utf-8", "COLUMNS": str(env_columns)},
     )
     return Run(proc.returncode, proc.stdout, proc.stderr)

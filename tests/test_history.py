@@ -123,10 +123,25 @@ def store(db: Path) -> Iterator[SqliteHistory]:
 # -- opening --------------------------------------------------------------------------
 
 
+def assert_implements(cls: type, protocol: type) -> None:
+    """Every member of the protocol exists on the class with the same parameters (a
+    runtime_checkable isinstance only looks for the names)."""
+    import inspect
+
+    members = [
+        m for m in vars(protocol) if not m.startswith("_") and callable(getattr(protocol, m))
+    ]
+    assert members
+    for name in members:
+        want = inspect.signature(getattr(protocol, name))
+        have = inspect.signature(getattr(cls, name))
+        assert list(have.parameters) == list(want.parameters), name
+
+
 def test_beside_creates_hidden_folder_schema_and_wal(tmp_path: Path) -> None:
     register = tmp_path / "销售部" / FILE
     with SqliteHistory.beside(register) as store:
-        assert isinstance(store, HistoryStore)
+        assert_implements(SqliteHistory, HistoryStore)
         assert store.path == tmp_path / "销售部" / ".xlsync" / "history.sqlite"
         assert store.path.exists()
     conn = sqlite3.connect(tmp_path / "销售部" / ".xlsync" / "history.sqlite")

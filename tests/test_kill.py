@@ -37,7 +37,7 @@ def kill_rounds(folder: Path, rounds: int, seed: int = 1) -> dict[str, int]:
                 sync(register, dt.date(2026, 11, 1))
             finally:
                 os._exit(0)
-        time.sleep(rng.uniform(0, duration * 1.3))
+        time.sleep(rng.uniform(0, duration * 1.3))  # poll: the kill's random moment, not a wait
         os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
         data = register.read_bytes()

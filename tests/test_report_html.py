@@ -32,6 +32,7 @@ from xlsync.reports.html import (
 )
 from xlsync.reports.model import (
     Board,
+    BoardCustomer,
     BoardEntry,
     ConflictLine,
     CustomerLine,
@@ -136,6 +137,25 @@ def entry(customer: str, keys: list[str], **kw: Any) -> BoardEntry:
     return BoardEntry(line=line(customer, **kw), keys=keys, owner=owner, verdict=verdict)
 
 
+def customers_of(entries: list[BoardEntry]) -> list[BoardCustomer]:
+    """One searchable customer per entry, keyed the way xlsync.lookup keys register rows."""
+    from xlsync.lookup import query_key
+    from xlsync.matching import analyse
+
+    return [
+        BoardCustomer(
+            name=e.line.customer,
+            verdict=e.verdict,
+            stop=not e.verdict.startswith("可以联系"),
+            keys=[k for k in dict.fromkeys([query_key(e.line.customer),
+                                             analyse(e.line.customer).core]) if len(k) >= 2],
+            phones=[k for k in e.keys if k.isdigit()],
+            entries=[i],
+        )
+        for i, e in enumerate(entries)
+    ]  # fmt: skip
+
+
 def board(fingerprint: str = "v1", extra: list[BoardEntry] | None = None) -> Board:
     zone1 = [
         entry(
@@ -190,6 +210,7 @@ def board(fingerprint: str = "v1", extra: list[BoardEntry] | None = None) -> Boa
         zone1=zone1,
         zone2=zone2,
         others=others,
+        customers=customers_of(zone1 + zone2 + others),
         conflicts=[
             ConflictLine(
                 "格林电子",
@@ -329,8 +350,8 @@ def test_board_embeds_entries_safely(tmp_path: Path) -> None:
     names = [e["name"] for e in data["entries"]]
     assert EVIL in names and BREAKOUT in names
     assert data["fingerprint"] == "v1"
-    assert "有限公司" in data["words"]["legal"] and "深圳市" in data["words"]["places"]
-    green = [e for e in data["entries"] if not e["stop"]]
+    assert "有限公司" in data["words"]["tails"] and "深圳市" in data["words"]["places"]
+    green = [c for c in data["customers"] if not c["stop"]]
     assert [e["name"] for e in green] == ["佛山市南海区金达机械厂"]
     version = (tmp_path / BOARD_VERSION_FILE).read_text("utf-8")
     assert version.strip() == 'window.XLSYNC_BOARD_VERSION = "v1";'
@@ -482,3 +503,92 @@ def test_monthly_prints_to_a4_pdf(page: Any, tmp_path: Path) -> None:
     short = render_monthly_html(monthly(zone1_size=4), tmp_path / "short.html")
     page.goto(short.as_uri())
     assert pdf_pages(page.pdf(format="A4")) < pdf_pages(data)
+
+
+# ---------------------------------------------------------------- one handout, two formats
+
+
+def _html_sections(text: str) -> list[dict[str, Any]]:
+    """Each section of the HTML handout as a reader sees it: title, tables' headers, and
+    what it says when empty."""
+    import lxml.html
+
+    doc = lxml.html.fromstring(text)
+    out = []
+    for section in doc.iter("section"):
+        h2 = section.find("h2")
+        title = (h2.text or "").strip()
+        headers = [
+            [th.text_content().strip() for th in t.iter("th")] for t in section.iter("table")
+        ]
+        none = [p.text_content().strip() for p in section.find_class("none")]
+        out.append({"title": title, "headers": headers, "empty": none})
+    return out
+
+
+def _pdf_text(path: Path) -> tuple[str, str]:
+    pypdf = pytest.importorskip("pypdf")
+    text = "\n".join(p.extract_text() or "" for p in pypdf.PdfReader(path).pages)
+    return text, re.sub(r"\s+", "", text)
+
+
+def test_html_and_pdf_are_one_handout(tmp_path: Path) -> None:
+    from xlsync.reports.pdf import render_monthly_pdf
+
+    empty = MonthlyReport(
+        company="华南照明器材有限公司",
+        month="2026-03",
+        as_of=dt.date(2026, 3, 31),
+        generated=GENERATED,
+        register="客户登记表.xlsx",
+    )
+    for report in (replace(monthly(), month="2026-03"), empty):
+        html = render_monthly_html(report, tmp_path / "m.html").read_text("utf-8")
+        text, flat = _pdf_text(render_monthly_pdf(report, tmp_path / "m.pdf"))
+        sections = _html_sections(html)
+        assert len(sections) == 7
+        for section in sections:
+            assert section["title"] in text, section["title"]
+            for headers in section["headers"]:
+                assert "".join(headers) in flat, (section["title"], headers)
+            for none in section["empty"]:
+                assert none in text, (section["title"], none)
+        assert "华南照明器材有限公司 2026年3月 客户清单" in text
+        assert "华南照明器材有限公司 2026年3月 客户清单" in html
+        assert "2026年03月" not in text and "2026年03月" not in html
+    # the empty handout says the same thing in both formats, section by section
+    assert all(s["empty"] and not s["headers"] for s in sections)
+
+
+def test_monthly_columns_are_not_squeezed_in_a_browser(page: Any, tmp_path: Path) -> None:
+    """At an ordinary window width and on A4, 客户名称 keeps room and short words stay on
+    one line (部门, 业务员, 地区, dates, phones, models)."""
+    report = monthly(zone1_size=30)
+    for i, c in enumerate(report.zone1):
+        c.region = ("东莞市塘厦镇", "深圳市南山区")[i % 2]
+        c.sample = "EP-526/AC-759"
+        c.phone = "0755-****7546 / 138****1711"
+        c.department = "华南事业部"
+    html = render_monthly_html(report, tmp_path / "wide.html")
+    script = """() => [...document.querySelectorAll('#zone1 tbody tr')].map(tr =>
+        [...tr.cells].map(td => { const r = document.createRange(); r.selectNodeContents(td);
+            return {cls: td.className, h: r.getBoundingClientRect().height,
+                    w: td.getBoundingClientRect().width}; }))"""
+    line_h = 8.8 * 96 / 72 * 1.45  # one line of table text, px
+    for width, media in ((1280, "screen"), (794, "print")):
+        page.set_viewport_size({"width": width, "height": 1000})
+        page.emulate_media(media=media)
+        page.goto(html.as_uri())
+        rows = page.evaluate(script)
+        assert rows
+        for cells in rows:
+            for cell in cells:
+                if cell["cls"].split()[0] in ("short", "date", "index", "code", "phone"):
+                    if cell["cls"].startswith(("code", "phone")) and media == "print":
+                        continue  # two numbers may stack, each whole
+                    assert cell["h"] < 2 * line_h, (width, cell)
+            name = next(c for c in cells if c["cls"].startswith("name"))
+            assert name["w"] >= 8 * 8.8 * 96 / 72, (width, name)  # at least 8 characters wide
+        shot = tmp_path / f"monthly-{width}.png"
+        page.screenshot(path=str(shot), full_page=True)
+        save_shot(shot)

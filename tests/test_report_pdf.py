@@ -14,7 +14,7 @@ import pytest
 from faker import Faker
 
 from xlsync.reports.model import ConflictLine, CustomerLine, MonthlyReport, Score
-from xlsync.reports.pdf import _tokens, render_monthly_pdf
+from xlsync.reports.pdf import _column_widths, _render, _tokens, _wrap, render_monthly_pdf
 
 pypdf = pytest.importorskip("pypdf")
 
@@ -226,7 +226,8 @@ def test_text_extracts_with_headers_customers_and_page_numbers(
     assert f"第 {len(reader.pages)} 页 / 共 {len(reader.pages)} 页" in last
     assert "本月新成交" in flat and "已解决" in flat and "未解决" in flat
     assert "—" in text  # the rep with no samples has no rate
-    assert "138****" in flat or "13" in flat  # masked phones printed as given
+    for line in report.zone1[2:40:7] + report.follow_ups_due[:3]:
+        assert line.phone in flat, line.phone  # masked phones printed as given
     assert _squash("建议开场白：您好，") in flat
     # no replacement characters, no private-use code points from the font
     bad = [ch for ch in text if ch == "\ufffd" or 0xE000 <= ord(ch) <= 0xF8FF or ord(ch) >= 0xF0000]
@@ -242,7 +243,7 @@ def test_headings_repeat_on_every_page_of_a_long_table(
     assert len(pages_with_zone1) >= 3
     for page in pages_with_zone1:
         flat = _squash(page.extract_text())
-        assert "序号客户业务员部门拜访日期送样日期样品最近跟进保护至" in flat or "剩余" in flat
+        assert "序号客户名称地区业务员部门电话拜访日期送样日期样品保护至" in flat or "剩余" in flat
 
 
 def test_every_font_is_an_embedded_subset(rendered: tuple[MonthlyReport, Path]) -> None:
@@ -278,8 +279,11 @@ def test_empty_sections_say_none(tmp_path: Path) -> None:
     reader = pypdf.PdfReader(dest)
     text = _text(reader)
     assert len(reader.pages) == 1
-    assert text.count("（无）") == len(SECTION_TITLES)
-    assert "空白公司 2026年02月 客户清单" in text
+    for empty in ("本月没有新的拜访或送样记录。", "暂无合作客户。", "本月没有业务员记录。",
+                  "没有需要跟进的客户。", "14 天内没有到期的保护。", "本月没有可转交的客户。",
+                  "本月没有冲突。"):  # fmt: skip
+        assert empty in text
+    assert "空白公司 2026年2月 客户清单" in text
     assert "第 1 页 / 共 1 页" in text
 
 
@@ -322,7 +326,7 @@ def test_pages_rasterise(rendered: tuple[MonthlyReport, Path]) -> None:
 
 
 def test_chinese_lines_break_between_characters_not_inside_codes() -> None:
-    tokens = _tokens("送过 BL-466 的样品，不知（试用）效果2026-10-03如何？")
+    tokens = _tokens("送过 BL-466 的样品，不知（试用）效果2026-10-03如何？", "text")
     assert "BL-466" in tokens  # a model number is never split
     assert "品，" in tokens  # no line starts with a comma
     assert "（试" in tokens and "用）" in tokens  # brackets stay with their text
@@ -336,3 +340,127 @@ def test_a_big_month_renders_in_a_few_seconds(tmp_path: Path) -> None:
     elapsed = time.perf_counter() - started
     assert len(pypdf.PdfReader(dest).pages) > 50
     assert elapsed < 20, f"{elapsed:.1f} s"  # about 2 s on a 2-core CI machine
+
+
+def test_numbers_codes_and_places_are_never_broken() -> None:
+    """`东莞市塘厦/镇`, `EP-526/AC-/759`, `0755-****754/6`: the breaks the handout had."""
+    assert _tokens("东莞市塘厦镇", "short") == ("东莞市塘厦镇",)
+    assert _tokens("0755-****7546", "phone") == ("0755-****7546",)
+    assert _tokens("138****1711 / 0769-****3271", "phone") == ("138****1711 / ", "0769-****3271")
+    assert _tokens("EP-526/AC-759", "code") == ("EP-526/", "AC-759")
+    assert _tokens("2026-10-24", "date") == ("2026-10-24",)
+    name = _tokens("东莞市塘厦镇宏达五金制品有限公司", "name")
+    assert name[:2] == ("东莞市", "塘厦镇") and name[-1] == "有限公司"
+    assert "EP-526/" in _tokens("送过 EP-526/AC-759 的样品", "text")
+
+    class Mono:  # every character 1 mm wide
+        def width(self, text: str, bold: bool = False) -> float:
+            return float(len(text))
+
+    m = Mono()
+    assert _wrap("东莞市塘厦镇", 8, m, False, 9, "short") == ["东莞市塘厦镇"]
+    assert _wrap("EP-526/AC-759", 8, m, False, 9, "code") == ["EP-526/", "AC-759"]
+    assert _wrap("138****1711 / 0769-****3271", 15, m, False, 9, "phone") == [
+        "138****1711 /",
+        "0769-****3271",
+    ]
+    wrapped = _wrap("东莞市塘厦镇宏达五金有限公司", 7, m, False, 9, "name")
+    assert wrapped[0].startswith("东莞市塘厦镇") and wrapped[-1].endswith("有限公司")
+    assert _wrap("东莞市塘厦镇宏达五金有限公司", 5, m, False, 9, "name") == [
+        "东莞市",
+        "塘厦镇宏达",
+        "五金",
+        "有限公司",
+    ]
+
+
+def test_columns_are_sized_from_their_content() -> None:
+    kinds = ["index", "name", "short", "phone", "date", "text"]
+    mins = [8.0, 12.0, 14.0, 20.0, 18.0, 12.0]
+    maxs = [8.0, 60.0, 14.0, 40.0, 18.0, 30.0]
+    widths = _column_widths(kinds, mins, maxs, 190.0)
+    assert abs(sum(widths) - 190.0) < 1e-6
+    assert widths[2] == 14.0 and widths[4] == 18.0 and widths[0] == 8.0  # words: as wide as needed
+    assert widths[3] == 40.0  # room for both numbers
+    assert widths[1] > 60.0 - 1e-6 and widths[5] > 30.0 - 1e-6  # the rest to names and notes
+    tight = _column_widths(kinds, mins, maxs, 110.0)
+    assert tight[2] == 14.0 and tight[4] == 18.0  # a word column never shrinks below its word
+    assert all(w >= lo - 1e-9 for w, lo in zip(tight, mins, strict=True))
+
+
+def test_cells_break_only_between_tokens(tmp_path: Path) -> None:
+    report = build_report(n_zone1=60, n_zone2=30)
+    for i, line in enumerate(report.zone1 + report.zone2):
+        line.region = ("东莞市塘厦镇", "深圳市南山区", "广州市番禺区")[i % 3]
+        line.sample = "EP-526/AC-759" if i % 2 else "UV-613/AC-320/BL-466"
+        line.phone = "0755-****7546 / 138****1711" if i % 3 else "0769-****3271"
+    reader = pypdf.PdfReader(render_monthly_pdf(report, tmp_path / "t.pdf"))
+    lines = _text(reader).splitlines()
+    for token in ("东莞市塘厦镇", "深圳市南山区", "EP-526/", "AC-759", "UV-613/", "0755-****7546",
+                  "138****1711", "0769-****3271"):  # fmt: skip
+        inside = sum(token in line for line in lines)
+        assert inside >= 20, (token, inside)
+    for fragment in ("东莞市塘厦", "AC-", "0755-****754", "0769-****327"):
+        for line in lines:
+            stripped = line.rstrip()
+            assert not stripped.endswith(fragment), (fragment, line)
+
+
+def test_no_row_is_split_across_pages(tmp_path: Path) -> None:
+    report = build_report(n_zone1=260, n_zone2=90)
+    for i, line in enumerate(report.zone1[::9]):  # some tall rows: names of five lines
+        line.customer = f"第{i}号" + LONG_NAME[: 60 + i * 3]
+    done = _render(report, tmp_path / "rows.pdf")
+    reader = pypdf.PdfReader(done.dest)
+    assert len(reader.pages) >= 8
+    pages = {page for page, _, _ in done.rows}
+    assert len(pages) >= 6
+    expected = sum(
+        len(s)
+        for s in (
+            report.zone1,
+            report.zone2,
+            report.follow_ups_due,
+            report.ending_soon,
+            report.free,
+            report.conflicts,
+        )
+    )
+    expected += len(report.reps) + len(report.departments) + 1  # and the 合计 row
+    assert len(done.rows) == expected
+    for page, top, bottom in done.rows:
+        assert done.page_top - 1e-6 <= top < bottom <= done.page_bottom + 1e-6, (page, top)
+    # and in the PDF itself: each tall row's name is whole on one page
+    flat_pages = [_squash(p.extract_text() or "") for p in reader.pages]
+    for line in report.zone1[::9]:
+        assert sum(_squash(line.customer) in flat for flat in flat_pages) >= 1, line.customer
+
+
+def test_font_subsetting_stays_quiet_on_the_watch_console(tmp_path: Path) -> None:
+    """`watch` logs its own INFO lines; fontTools' ~500 INFO lines per subset stay out."""
+    import logging
+
+    from xlsync.cli import console_logging
+
+    seen: list[logging.LogRecord] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            seen.append(record)
+
+    root, ours = logging.getLogger(), logging.getLogger("xlsync")
+    saved = (root.level, ours.level)
+    handler = Keep()
+    try:
+        console_logging(handler)
+        render_monthly_pdf(build_report(n_zone1=5, n_zone2=2), tmp_path / "quiet.pdf")
+        logging.getLogger("xlsync.watch").info("已同步 r.xlsx")
+        logging.getLogger("fontTools.subset").warning("a real problem")
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(saved[0])
+        ours.setLevel(saved[1])
+    assert [(r.name, r.getMessage()) for r in seen] == [
+        ("xlsync.watch", "已同步 r.xlsx"),
+        ("fontTools.subset", "a real problem"),
+    ]

@@ -11,7 +11,7 @@ from python_calamine import CalamineWorkbook
 
 from xlsync.check import run_check
 from xlsync.register.reader import read_register
-from xlsync.register.schema import HINT_HEADER, SheetKind
+from xlsync.register.schema import HINT_HEADER, SheetKind, Status
 from xlsync.sync import sync
 
 from .features import FEATURES, build_feature_register, feature_fingerprint
@@ -74,12 +74,18 @@ def test_second_sync_writes_nothing(demo: Path) -> None:
 
 def test_nothing_a_rep_typed_is_lost(demo: Path) -> None:
     before = all_values(demo)
+    # the one value a sync may change: a won row's 状态 becomes 已合作 when it moves
+    moved = [r for r in run_check(demo, AS_OF).moves if r.status is not Status.COOPERATING]
+    for r in moved:
+        if r.status is not None:
+            before.remove(r.status.label)
     sync(demo, AS_OF)
     after = all_values(demo)
     remaining = list(after)
     for value in before:
         assert value in remaining, value
         remaining.remove(value)
+    assert after.count("已合作") >= before.count("已合作") + len(moved)
 
 
 def test_hints_are_cleared_when_the_cause_is_gone(tmp_path: Path) -> None:
@@ -244,3 +250,49 @@ def test_the_same_rep_twice_gets_a_duplicate_hint_but_no_conflict(tmp_path: Path
     hints = read_register(path).sheets[SheetKind.FOLLOWING].hints
     assert hints == {2: "【重复】同一客户还登记在 跟进中 第 3 行",
                      3: "【重复】同一客户还登记在 跟进中 第 2 行"}  # fmt: skip
+
+
+def test_a_moved_row_lands_above_the_total_row_of_cooperating(tmp_path: Path) -> None:
+    path = write_register(
+        tmp_path / "r.xlsx",
+        [customer(customer="格林电子", rep="张伟", sampled=dt.date(2026, 9, 3), status="送样",
+                  won=dt.date(2026, 10, 20))],
+        [customer(customer="宏达印刷", rep="李娜", status="已合作", won=dt.date(2025, 3, 1)),
+         ["合计", 1]],
+    )  # fmt: skip
+    sync(path, dt.date(2026, 11, 1))
+    book = openpyxl.load_workbook(path)
+    sheet = book["已合作"]
+    assert sheet["B3"].value == "格林电子"
+    assert sheet["N3"].value == "已合作"  # the moved row's 状态 follows its 成交日期
+    assert sheet["A4"].value == "合计"
+
+
+def test_the_workbook_looks_right_to_the_rep(tmp_path: Path) -> None:
+    path = write_register(
+        tmp_path / "r.xlsx",
+        [customer(customer="深圳市格林电子科技有限公司", rep="张伟", sampled=dt.date(2026, 10, 3),
+                  status="送样"),
+         customer(customer="格林电子", rep="李娜", visited=dt.date(2026, 10, 9), status="拜访")],
+        [],
+    )  # fmt: skip
+    book = openpyxl.load_workbook(path)
+    for cell in book["跟进中"][1]:
+        cell.font = openpyxl.styles.Font(bold=True, color="FF1F3B64")
+    book.save(path)
+    sync(path, dt.date(2026, 11, 1))
+    book = openpyxl.load_workbook(path)
+    conflicts = book["冲突"]
+    assert conflicts["A2"].value == "深圳市格林电子科技有限公司"  # the owner's spelling, no key
+    assert conflicts["A1"].font.b
+    stop_row = next(r for r in range(2, conflicts.max_row + 1)
+                    if conflicts.cell(r, 8).value == "须停止跟进")  # fmt: skip
+    assert conflicts.cell(stop_row, 1).fill.fgColor.rgb == "FFFFC7CE"
+    assert conflicts.cell(2, 1).border.left.style == "thin"
+    assert conflicts.page_setup.fitToWidth == 1
+    sheet = book["跟进中"]
+    header = next(c for c in sheet[1] if c.value == HINT_HEADER)
+    assert header.font.b and header.font.color.rgb == "FF1F3B64"  # like the rep's headers
+    hint = sheet.cell(3, header.column)
+    assert hint.value.startswith("【冲突】") and hint.alignment.wrap_text
+    assert sheet.row_dimensions[3].height and sheet.row_dimensions[3].height > 15

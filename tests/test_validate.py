@@ -2,6 +2,9 @@ import datetime as dt
 from pathlib import Path
 
 from xlsync.check import run_check
+from xlsync.register.reader import read_register
+from xlsync.register.schema import SheetKind
+from xlsync.sync import sync
 
 from .helpers import ROSTER, customer, write_register
 
@@ -84,3 +87,20 @@ def test_a_clean_register_has_no_problems(tmp_path: Path) -> None:
         roster=ROSTER,
     )
     assert _problems(path) == []
+
+
+def test_a_cooperating_status_without_a_won_date_asks_for_the_date(tmp_path: Path) -> None:
+    path = write_register(
+        tmp_path / "r.xlsx",
+        [customer(customer="格林电子", rep="张伟", sampled=dt.date(2026, 9, 3), status="已合作")],
+        [customer(customer="华美涂料", rep="李娜", status="已合作")],
+        roster=ROSTER,
+    )
+    problems = run_check(path, dt.date(2026, 11, 1)).problems
+    located = {(p.sheet, p.row, p.column, p.message) for p in problems}
+    ask = "状态为已合作，但没有填写成交日期（请补上首单日期）"
+    assert ("跟进中", 2, "成交日期", ask) in located
+    assert ("已合作", 2, "成交日期", ask) in located
+    sync(path, dt.date(2026, 11, 1))
+    hints = read_register(path).sheets[SheetKind.COOPERATING].hints
+    assert any("成交日期" in h and "请补上首单日期" in h for h in hints.values())

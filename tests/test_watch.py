@@ -30,7 +30,7 @@ def wait_for(condition: Callable[[], bool], timeout: float = 15.0) -> None:
     while time.monotonic() < deadline:
         if condition():
             return
-        time.sleep(0.05)
+        time.sleep(0.05)  # poll
     raise AssertionError("timed out waiting")
 
 
@@ -52,6 +52,15 @@ class Running:
     def __exit__(self, *exc: object) -> None:
         self.stop.set()
         self.thread.join(timeout=10)
+
+    def settled(self) -> None:
+        """Wait until the watcher has received every event made so far and handled it: a
+        marker file is written last, and file events arrive in order."""
+        self.marks = getattr(self, "marks", 0) + 1
+        marker = Path(self.watcher.folder) / f"marker-{self.marks}.txt"
+        marker.write_text("x")
+        wait_for(lambda: self.watcher.last_seen == marker.name)
+        wait_for(lambda: self.watcher.idle)
 
 
 def register(folder: Path, name: str = "客户登记表.xlsx", rows: list | None = None) -> Path:
@@ -97,9 +106,8 @@ def test_a_burst_of_saves_gives_one_sync_of_the_last_version(folder: Path) -> No
     with Running(folder, debounce=0.6) as w:
         for i in range(5):
             excel_save(path, add_row(None, f"客户{i}", None, None, None, "王芳"))
-            time.sleep(0.05)
         wait_for(lambda: w.syncs >= 2)
-        time.sleep(1.5)
+        w.settled()
         assert w.syncs == 2
         names = [r.customer for r in read_register(path).rows]
         assert names == ["格林电子", "客户0", "客户1", "客户2", "客户3", "客户4"]
@@ -109,7 +117,7 @@ def test_its_own_write_does_not_start_another_sync(folder: Path) -> None:
     register(folder)
     with Running(folder) as w:
         assert w.watcher.syncs[0].files[0].written
-        time.sleep(1.5)
+        w.settled()
         assert w.syncs == 1
 
 
@@ -155,7 +163,8 @@ def test_two_registers_show_a_cross_file_conflict(folder: Path) -> None:
         hints_one = read_register(one).sheets[SheetKind.FOLLOWING].hints
         assert any(h.startswith("【归属】") for h in hints_one.values())
         book = openpyxl.load_workbook(two)
-        assert book["冲突"]["A1"].value == "文件"
+        sheet_cells = [row[5] for row in book["冲突"].iter_rows(min_row=2, values_only=True)]
+        assert "业务一部.xlsx 跟进中" in sheet_cells  # the other register's row names its file
 
 
 def test_polling_and_the_rescan_find_changes_events_miss(folder: Path) -> None:
@@ -183,11 +192,13 @@ def test_missed_reports_are_caught_up_once(folder: Path, monkeypatch) -> None:
     from xlsync import reports
 
     calls: list[tuple[str, object]] = []
-    monkeypatch.setattr(reports, "run_monthly", lambda t, m, o, log: calls.append(("m", m)) or True)
-    monkeypatch.setattr(reports, "run_daily", lambda t, d, o, log: calls.append(("d", d)) or True)
+    monkeypatch.setattr(
+        reports, "run_monthly", lambda t, m, o, log, today=None: calls.append(("m", m)) or [o]
+    )
+    monkeypatch.setattr(reports, "run_daily", lambda t, d, o, log: calls.append(("d", d)) or [o])
     register(folder)
     clock = dt.datetime(2026, 12, 3, 19, 0)
-    watcher = Watcher(folder, WatchConfig(**FAST), today=lambda: AS_OF, now=lambda: clock)
+    watcher = Watcher(folder, WatchConfig(**FAST), today=lambda: clock.date(), now=lambda: clock)
     watcher._scheduled()
     assert ("m", "2026-11") in calls and ("d", dt.date(2026, 12, 3)) in calls
     calls.clear()
@@ -210,7 +221,9 @@ def test_sigterm_during_a_sync_leaves_the_register_whole(tmp_path: Path) -> None
         [sys.executable, "-m", "xlsync", "watch", str(folder), "--as-of", "2026-11-01"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, "COLUMNS": "120"},
     )  # fmt: skip
-    time.sleep(2.0)  # inside the start-up sync
+    log = folder / ".xlsync" / "watch.log"
+    # the start-up sync has begun (its log line is written when it starts)
+    wait_for(lambda: log.exists() and "同步中" in log.read_text("utf-8"), timeout=120)
     proc.send_signal(signal.SIGTERM)
     _out, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err.decode()

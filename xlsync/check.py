@@ -7,6 +7,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from xlsync.lookup import display_name
 from xlsync.matching import analyse
 from xlsync.matching.group import Group, Item, group_items
 from xlsync.model import Problem, Row
@@ -20,10 +21,16 @@ _COLUMN_ORDER = {f.header: i for i, f in enumerate(FIELDS)}
 
 @dataclass(slots=True)
 class DuplicateGroup:
-    key: str
+    key: str  # the matcher's key (check --json `key`); never shown to people
     reason: str
     rows: list[Row]
     decision: Decision
+
+    @property
+    def name(self) -> str:
+        """The customer's name as a rep wrote it: the owner's spelling, else the fullest."""
+        owner = self.decision.owner
+        return display_name(self.rows, owner.row if owner else None)
 
 
 @dataclass(slots=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import os
 import sys
 from collections.abc import Callable
@@ -13,11 +14,15 @@ from typing import Annotated, TypeVar
 import typer
 from rich.console import Console
 
+from xlsync.cli_zh import ZhCommand, ZhGroup, install, usage_error_line
 from xlsync.errors import UnusableInput
+
+install()
 
 app = typer.Typer(
     name="xlsync",
-    help="Customer-ownership rules for a shared Excel sales register.",
+    help="共享 Excel 客户登记表的客户归属规则：检查、同步、查询、报表。",
+    cls=ZhGroup,
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -29,8 +34,11 @@ T = TypeVar("T")
 
 AsOf = Annotated[
     str | None,
-    typer.Option("--as-of", help="'Today' for every date rule, YYYY-MM-DD (default: today)."),
+    typer.Option(
+        "--as-of", help="把这一天当作“今天”来套用所有日期规则，格式 YYYY-MM-DD（默认：今天）。"
+    ),
 ]
+Register = Annotated[Path, typer.Argument(metavar="PATH", help="登记表文件，或放登记表的文件夹。")]
 
 
 def _err(message: str) -> None:
@@ -38,12 +46,15 @@ def _err(message: str) -> None:
 
 
 def _as_of(value: str | None) -> dt.date:
-    if value is None:
-        return dt.date.today()
+    return dt.date.today() if value is None else _day(value, "--as-of")
+
+
+def _day(value: str, option: str) -> dt.date:
+    """A date option's value; a bad one ends the command naming that option (exit 2)."""
     try:
         return dt.date.fromisoformat(value.strip())
     except ValueError:
-        _err(f"xlsync: --as-of {value!r}: 日期格式应为 YYYY-MM-DD")
+        _err(f"xlsync: {option} {value!r}：不是有效日期，格式应为 YYYY-MM-DD")
         raise typer.Exit(EXIT_UNUSABLE) from None
 
 
@@ -67,12 +78,12 @@ def _guard(action: Callable[[], T], target: Path | str) -> T:
         raise typer.Exit(EXIT_UNUSABLE) from None
 
 
-@app.command()
+@app.command(cls=ZhCommand)
 def init(
-    path: Annotated[Path, typer.Argument(help="The new register file.")],
+    path: Annotated[Path, typer.Argument(help="新登记表的文件名（.xlsx）。")],
     as_of: AsOf = None,
 ) -> None:
-    """Write a new empty register (never overwrites an existing file)."""
+    """新建一个空登记表：表头、下拉列表、冻结窗格和「设置」表（不会覆盖已有文件）。"""
     from xlsync.register.create import create_register
 
     _as_of(as_of)  # accepted like everywhere; a new register has no dates to judge
@@ -81,16 +92,18 @@ def init(
     Console().print(f"已创建登记表：{written}")
 
 
-@app.command()
+@app.command(cls=ZhCommand)
 def check(
-    path: Annotated[Path, typer.Argument(help="A register file or a folder of registers.")],
-    as_json: Annotated[bool, typer.Option("--json", help="Print the contract's JSON.")] = False,
+    path: Register,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="输出 JSON（格式见 docs/check-json.md）。")
+    ] = False,
     show_all: Annotated[
-        bool, typer.Option("--all", help="Show every row, not the first 40.")
+        bool, typer.Option("--all", help="显示全部条目，而不只是前 40 条。")
     ] = False,
     as_of: AsOf = None,
 ) -> None:
-    """Read only: print duplicate groups, conflicts, problems and pending moves."""
+    """只读检查：列出重复登记、冲突、问题和待移到「已合作」的行，不改任何文件。"""
     from xlsync.check import check_json, run_check
 
     day = _as_of(as_of)
@@ -106,14 +119,14 @@ def check(
     raise typer.Exit(EXIT_FINDINGS if result.has_findings else EXIT_OK)
 
 
-@app.command()
+@app.command(cls=ZhCommand)
 def sync(
-    path: Annotated[Path, typer.Argument(help="A register file or a folder of registers.")],
-    backups: Annotated[int, typer.Option("--backups", help="Backups kept per register.")] = 20,
-    as_json: Annotated[bool, typer.Option("--json", help="Print what was done as JSON.")] = False,
+    path: Register,
+    backups: Annotated[int, typer.Option("--backups", help="每个登记表保留的备份份数。")] = 20,
+    as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出做了什么。")] = False,
     as_of: AsOf = None,
 ) -> None:
-    """Apply: ids, moves, hints in the rows, the 冲突/问题 sheets; backup and history."""
+    """同步：编号、移动已成交的行、在行内写提示、更新「冲突」「问题」表；先备份，后记历史。"""
     from xlsync.sync import sync as run_sync
 
     day = _as_of(as_of)
@@ -125,31 +138,50 @@ def sync(
     else:
         from xlsync.console import print_sync
 
-        print_sync(outcome, Console())
+        print_sync(outcome, Console(soft_wrap=True), rerun=f"xlsync sync {path}")
     if outcome.deferred:
         raise typer.Exit(EXIT_DEFERRED)
     if outcome.refused:
+        _err_refused(outcome)
         raise typer.Exit(EXIT_UNUSABLE)
     raise typer.Exit(EXIT_OK)
 
 
-@app.command()
+def console_logging(handler: logging.Handler, *, quiet: bool = False) -> None:
+    """xlsync's own INFO lines on the console (only warnings when `quiet`); other
+    libraries' only from WARNING (fontTools alone logs some 500 INFO lines for every PDF
+    font subset)."""
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    handler.setLevel(logging.WARNING if quiet else logging.INFO)
+    handler.addFilter(_ours_or_warning)
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(logging.WARNING)
+    logging.getLogger("xlsync").setLevel(logging.INFO)
+
+
+@app.command(cls=ZhCommand)
 def watch(
-    path: Annotated[Path, typer.Argument(help="A folder of registers, or one register.")],
+    path: Annotated[Path, typer.Argument(help="放登记表的文件夹，或一个登记表。")],
+    once: Annotated[
+        bool,
+        typer.Option(
+            "--once", help="只做一遍：同步、生成看板和到期的报表，告诉你结果在哪里，然后退出。"
+        ),
+    ] = False,
     poll: Annotated[
-        bool, typer.Option("--poll", help="Poll the folder instead of file events (SMB, cloud).")
+        bool, typer.Option("--poll", help="用轮询代替文件事件（SMB 共享、云盘）。")
     ] = False,
     rescan: Annotated[
-        float, typer.Option("--rescan", help="Seconds between full rescans (size, time, hash).")
+        float, typer.Option("--rescan", help="两次全面复查之间的秒数（大小、时间、哈希）。")
     ] = 30.0,
     debounce: Annotated[
-        float, typer.Option("--debounce", help="Quiet seconds before a sync.")
+        float, typer.Option("--debounce", help="最后一次保存后静候多少秒再同步。")
     ] = 0.4,
-    backups: Annotated[int, typer.Option("--backups", help="Backups kept per register.")] = 20,
+    backups: Annotated[int, typer.Option("--backups", help="每个登记表保留的备份份数。")] = 20,
     as_of: AsOf = None,
 ) -> None:
-    """Run sync after every save, and the scheduled reports, until stopped (Ctrl-C, SIGTERM)."""
-    import logging
+    """每次保存后自动同步，并按时生成报表，直到停止（Ctrl-C 或 SIGTERM）；--once 只做一遍。"""
     import signal
     import threading
 
@@ -162,13 +194,16 @@ def watch(
         _err(f"xlsync: {path}: 文件或文件夹不存在")
         raise typer.Exit(EXIT_UNUSABLE)
     fixed = _as_of(as_of) if as_of else None
-    console = Console()
-    logging.basicConfig(
-        level=logging.INFO,
-        format="%(message)s",
-        handlers=[RichHandler(console=console, show_path=False, markup=False)],
-    )
+    console = Console(soft_wrap=True)  # paths stay whole for copying
+    console_logging(RichHandler(console=console, show_path=False, markup=False), quiet=once)
     folder = path if path.is_dir() else path.parent
+    config = WatchConfig(poll=poll, rescan=rescan, debounce=debounce, backups=backups)
+    today = (lambda: fixed) if fixed else dt.date.today
+    if once:
+        watcher = Watcher(path, config, today=today, log_file=folder / HIDDEN / "watch.log")
+        with console.status("同步中…"):
+            outcome = _guard(watcher.once, path)
+        raise typer.Exit(_print_once(console, path, watcher, outcome))
     stop = threading.Event()
 
     def request_stop(signum: int, frame: object) -> None:
@@ -179,8 +214,8 @@ def watch(
     with console.status("启动中…") as status:
         watcher = Watcher(
             path,
-            WatchConfig(poll=poll, rescan=rescan, debounce=debounce, backups=backups),
-            today=(lambda: fixed) if fixed else __import__("datetime").date.today,
+            config,
+            today=today,
             on_status=lambda text: status.update(text),
             log_file=folder / HIDDEN / "watch.log",
         )
@@ -188,15 +223,62 @@ def watch(
     console.print(f"已停止（共同步 {len(watcher.syncs)} 次）。")
 
 
-@app.command()
+def _ours_or_warning(record: object) -> bool:
+    """Console log filter: xlsync's own lines, and anyone's warnings and errors."""
+    import logging
+
+    assert isinstance(record, logging.LogRecord)
+    return record.name.startswith("xlsync") or record.levelno >= logging.WARNING
+
+
+_REPORT_LABELS = {
+    ("monthly", ".pdf"): "月度清单 PDF",
+    ("monthly", ".html"): "月度清单网页",
+    ("daily", ".xlsx"): "每日新登记清单",
+    ("daily", ".html"): "每日新登记清单网页",
+}
+
+
+def _print_once(console: Console, path: Path, watcher, outcome) -> int:  # type: ignore[no-untyped-def]
+    """What `watch --once` did and where to open each result; the exit code."""
+    from xlsync.console import print_sync
+
+    code = EXIT_OK
+    if outcome is None:
+        console.print("[bold red]没有可同步的登记表。[/]")
+        return EXIT_UNUSABLE
+    for bad in outcome.result.registers.unusable:
+        _err(bad.line())
+        code = EXIT_UNUSABLE
+    print_sync(outcome, console, rerun=f"xlsync watch {path} --once")
+    console.print()
+    console.print("[bold]结果在这里：[/]")
+    for f in outcome.files:
+        label = "登记表（已同步）" if f.written or f.plan.empty else "登记表（未写入）"
+        console.print(f"  {label}：{f.path.resolve()}")
+        if f.sidecar:
+            console.print(f"  冲突和问题：{Path(f.sidecar).resolve()}")
+    if watcher.board is not None:
+        console.print(f"  看板页面：{watcher.board.resolve()}")
+    for job, report in watcher.reports:
+        console.print(f"  {_REPORT_LABELS.get((job, report.suffix), '报表')}：{report.resolve()}")
+    if outcome.deferred:
+        code = EXIT_DEFERRED
+    elif outcome.refused:
+        code = EXIT_UNUSABLE
+    return code
+
+
+@app.command(cls=ZhCommand)
 def history(
-    path: Annotated[Path, typer.Argument(help="A register file or a folder of registers.")],
-    row_id: Annotated[str | None, typer.Argument(metavar="[ID]", help="One row's 编号.")] = None,
-    limit: Annotated[int, typer.Option("--limit", help="Show at most this many events.")] = 50,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    path: Register,
+    row_id: Annotated[str | None, typer.Argument(metavar="[ID]", help="某一行的编号。")] = None,
+    limit: Annotated[int, typer.Option("--limit", help="最多显示多少条记录。")] = 50,
+    show_all: Annotated[bool, typer.Option("--all", help="显示全部记录。")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON。")] = False,
     as_of: AsOf = None,
 ) -> None:
-    """What happened to rows: new, changed, moved, deleted, restored."""
+    """行的历史：新登记、修改、移动、删除、恢复。"""
     _as_of(as_of)  # accepted like everywhere; the history is what it is
     from xlsync.history import SqliteHistory
     from xlsync.sync import HIDDEN
@@ -213,9 +295,10 @@ def history(
     def load():  # type: ignore[no-untyped-def]
         with SqliteHistory(store, wal=False) as db:
             file = None if path.is_dir() else path.name
-            return db.events(file=file, id=row_id, limit=limit)
+            shown = db.events(file=file, id=row_id, limit=None if show_all else limit)
+            return shown, db.count_events(file=file, id=row_id)
 
-    events = _guard(load, store)
+    events, total = _guard(load, store)
     if as_json:
         rows = [
             {"at": e.at.isoformat(), "id": e.id, "file": e.file, "kind": e.kind,
@@ -226,32 +309,39 @@ def history(
     else:
         from xlsync.console import print_history
 
-        print_history(events, Console(), folder=path.is_dir())
+        print_history(events, Console(), folder=path.is_dir(), total=total)
 
 
-@app.command()
+@app.command(cls=ZhCommand)
 def restore(
-    path: Annotated[Path, typer.Argument(help="The register (or its folder).")],
-    row_id: Annotated[str, typer.Argument(metavar="ID", help="The 编号 of the deleted row.")],
+    path: Annotated[Path, typer.Argument(help="登记表（或它所在的文件夹）。")],
+    row_id: Annotated[str, typer.Argument(metavar="ID", help="被删除的行的编号。")],
     as_of: AsOf = None,
 ) -> None:
-    """Put a deleted row back at the end of its sheet (through the same safe write as sync)."""
+    """把被删除的行放回原工作表末尾（与 sync 一样安全写入）。"""
     from xlsync.console import print_sync
     from xlsync.sync import sync as run_sync
 
     day = _as_of(as_of)
     outcome = _guard(lambda: run_sync(path, day, restore=row_id.strip().upper()), path)
-    console = Console()
-    print_sync(outcome, console)
+    console = Console(soft_wrap=True)  # paths stay whole for copying
+    print_sync(outcome, console, rerun=f"xlsync restore {path} {row_id}")
     if outcome.deferred:
         raise typer.Exit(EXIT_DEFERRED)
     if outcome.refused:
+        _err_refused(outcome)
         raise typer.Exit(EXIT_UNUSABLE)
     console.print(f"已恢复编号 {row_id}。")
     # the restored row now takes part in the checks: show its conflicts and problems too
     again = _guard(lambda: run_sync(path, day), path)
     if any(f.written for f in again.files):
-        print_sync(again, console)
+        print_sync(again, console, rerun=f"xlsync sync {path}")
+
+
+def _err_refused(outcome) -> None:  # type: ignore[no-untyped-def]
+    """The reason a register was not written, on stderr (the one-line exit-2 contract)."""
+    for f in outcome.refused:
+        _err(f"xlsync: {f.path}: 不能写入：{f.refused}")
 
 
 def _sync_json(outcome) -> dict[str, object]:  # type: ignore[no-untyped-def]
@@ -275,96 +365,63 @@ def _sync_json(outcome) -> dict[str, object]:  # type: ignore[no-untyped-def]
     }
 
 
-@app.command()
+@app.command(cls=ZhCommand)
 def who(
-    path: Annotated[Path, typer.Argument(help="A register file or a folder of registers.")],
-    name: Annotated[str, typer.Argument(help="The customer's name, as you would write it.")],
-    phone: Annotated[
-        str | None, typer.Option("--phone", help="A phone number of the customer.")
-    ] = None,
+    path: Register,
+    name: Annotated[
+        str, typer.Argument(metavar="NAME", help="客户名称，照平时的写法；也可以直接写电话。")
+    ],
+    phone: Annotated[str | None, typer.Option("--phone", help="客户的电话号码。")] = None,
     rep: Annotated[
-        str | None, typer.Option("--rep", help="Your own name: your own customers are fine.")
+        str | None, typer.Option("--rep", help="你自己的名字：自己的客户总是可以联系。")
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON。")] = False,
     as_of: AsOf = None,
 ) -> None:
-    """Before a call: who owns this customer, since when, until when, may I call."""
-    from xlsync.registers import load_set
+    """打电话前查一查：这个客户归谁、从何时到何时受保护、我能不能联系。"""
+    from xlsync.who import answer_json
     from xlsync.who import who as find
 
     day = _as_of(as_of)
-
-    def run():  # type: ignore[no-untyped-def]
-        registers = load_set(path)
-        rows = [r for reg in registers.registers for r in reg.rows]
-        return registers, find(rows, registers.settings, name, phone, day)
-
-    registers, answer = _guard(run, path)
-    for bad in registers.unusable:
+    result, answer = _guard(lambda: find(path, name, phone, day), path)
+    for bad in result.registers.unusable:
         _err(bad.line())
-    may_call = answer.may_call(rep)
+    folder = result.registers.is_folder
     if as_json:
         sys.stdout.write(
-            json.dumps(_who_json(answer, rep, registers.is_folder), ensure_ascii=False, indent=2)
-            + "\n"
+            json.dumps(answer_json(answer, rep, folder), ensure_ascii=False, indent=2) + "\n"
         )
     else:
         from xlsync.console import print_who
 
-        print_who(answer, Console(), rep=rep, folder=registers.is_folder)
-    raise typer.Exit(EXIT_OK if may_call else EXIT_FINDINGS)
+        print_who(answer, Console(), rep=rep, folder=folder)
+    raise typer.Exit(EXIT_OK if answer.may_call(rep) else EXIT_FINDINGS)
 
 
-def _who_json(answer, rep: str | None, folder: bool) -> dict[str, object]:  # type: ignore[no-untyped-def]
-    def ref(row, **extra):  # type: ignore[no-untyped-def]
-        out = {"file": row.file} if folder else {}
-        out.update({"sheet": row.sheet, "row": row.row, "customer": row.customer, "rep": row.rep})
-        out.update(extra)
-        return out
-
-    claims = answer.decision.claims if answer.decision else ()
-    return {
-        "name": answer.name,
-        "phone": answer.phone,
-        "may_call": answer.may_call(rep),
-        "verdict": answer.verdict(rep),
-        "matches": [
-            ref(
-                c.row,
-                verdict=c.verdict.value,
-                protected_until=c.protection.until.isoformat() if c.protection.until else None,
-                reason=c.protection.reason(),
-            )
-            for c in claims
-        ],
-        "maybe": [ref(row, score=round(score, 2)) for row, score in answer.maybe],
-    }
-
-
-report_app = typer.Typer(help="The printed monthly handout, the daily list, the blackboard.")
+report_app = typer.Typer(help="报表：月度打印清单、每日新登记清单、看板页面。", cls=ZhGroup)
 app.add_typer(report_app, name="report")
 
-OutDir = Annotated[Path, typer.Option("--out", help="Folder the report files are written to.")]
+OutDir = Annotated[Path, typer.Option("--out", help="报表文件写入的文件夹。")]
 
 
-@report_app.command("monthly")
+@report_app.command("monthly", cls=ZhCommand)
 def report_monthly(
-    path: Annotated[Path, typer.Argument(help="A register file or a folder of registers.")],
-    month: Annotated[str, typer.Option("--month", help="The month, YYYY-MM.")],
+    path: Register,
+    month: Annotated[str, typer.Option("--month", help="月份，格式 YYYY-MM。")],
     out: OutDir,
     show_phones: Annotated[
-        bool, typer.Option("--show-phones", help="Print phone numbers in full (default: masked).")
+        bool, typer.Option("--show-phones", help="完整显示电话号码（默认部分隐藏）。")
     ] = False,
     as_of: AsOf = None,
 ) -> None:
-    """The printed handout: OUT/<name>-<month>.html and .pdf."""
+    """月度打印清单：OUT/<名称>-<月份>.html 和 .pdf。"""
     from xlsync.reports.data import month_bounds
     from xlsync.reports.run import monthly
 
     try:
         month_bounds(month)
     except ValueError:
-        _err(f"xlsync: --month {month!r}: 月份格式应为 YYYY-MM")
+        _err(f"xlsync: --month {month!r}：不是有效月份，格式应为 YYYY-MM")
         raise typer.Exit(EXIT_UNUSABLE) from None
     day = _as_of(as_of)
     mask = False if show_phones else None
@@ -373,30 +430,30 @@ def report_monthly(
         Console().print(f"已生成：{written}")
 
 
-@report_app.command("daily")
+@report_app.command("daily", cls=ZhCommand)
 def report_daily(
-    path: Annotated[Path, typer.Argument(help="A register file or a folder of registers.")],
-    date: Annotated[str, typer.Option("--date", help="The day, YYYY-MM-DD.")],
+    path: Register,
+    date: Annotated[str, typer.Option("--date", help="日期，格式 YYYY-MM-DD。")],
     out: OutDir,
     as_of: AsOf = None,
 ) -> None:
-    """The day's new registrations: OUT/<name>-<date>.xlsx and .html."""
+    """当天的新登记客户：OUT/<名称>-<日期>.xlsx 和 .html。"""
     from xlsync.reports.run import daily
 
-    day = _as_of(date)
+    day = _day(date, "--date")
     rules_day = _as_of(as_of) if as_of else day
     paths = _guard(lambda: daily(path, day, out, as_of=rules_day), path)
     for written in paths:
         Console().print(f"已生成：{written}")
 
 
-@report_app.command("board")
+@report_app.command("board", cls=ZhCommand)
 def report_board(
-    path: Annotated[Path, typer.Argument(help="A register file or a folder of registers.")],
+    path: Register,
     out: OutDir,
     as_of: AsOf = None,
 ) -> None:
-    """The live blackboard page (self-contained HTML; it reloads itself when re-rendered)."""
+    """看板页面：一个独立的 HTML 文件，带搜索框；重新生成后打开的页面会自动刷新。"""
     from xlsync.reports.run import board
 
     day = _as_of(as_of)
@@ -404,5 +461,103 @@ def report_board(
     Console().print(f"已生成：{written}")
 
 
+DEMO_AS_OF = dt.date(2026, 11, 1)  # the date sample_registers/demo.xlsx was built for
+DEMO_MONTH = "2026-10"  # its last whole month: the handout a newcomer sees
+
+
+def demo_source() -> Path:
+    """The shipped demo register: package data when installed, the checkout's folder when not."""
+    from importlib import resources
+
+    try:
+        shipped = resources.files("xlsync.sample_registers") / "demo.xlsx"
+        if shipped.is_file():
+            return Path(str(shipped))
+    except ModuleNotFoundError:
+        pass
+    return Path(__file__).resolve().parent.parent / "sample_registers" / "demo.xlsx"
+
+
+@app.command(cls=ZhCommand)
+def demo(
+    folder: Annotated[
+        Path | None,
+        typer.Argument(help="放演示文件的新文件夹（默认：当前目录下的 xlsync-demo）。"),
+    ] = None,
+) -> None:
+    """第一次使用：把演示登记表复制到一个新文件夹，在那里同步一遍，生成看板和月度清单。"""
+    import shutil
+
+    from xlsync.reports.run import monthly
+
+    target = folder if folder is not None else Path("xlsync-demo")
+    if target.exists() and (not target.is_dir() or any(target.iterdir())):
+        _err(f"xlsync: {target}: 已存在且不是空文件夹；请换一个文件夹名，例如 xlsync demo 新文件夹")
+        raise typer.Exit(EXIT_UNUSABLE)
+    source = demo_source()
+    if not source.is_file():
+        _err(f"xlsync: 找不到演示登记表 {source}（安装不完整？）")
+        raise typer.Exit(EXIT_UNUSABLE)
+    target.mkdir(parents=True, exist_ok=True)
+    register = target / "客户登记表.xlsx"
+    shutil.copyfile(source, register)
+    console = Console(soft_wrap=True)  # paths stay whole for copying
+    console.print(
+        f"已把演示登记表复制到 {register.resolve()}，"
+        f"以 {DEMO_AS_OF.isoformat()} 为“今天”同步一遍（原文件不变）。\n"
+    )
+    args = ["watch", str(target), "--once", "--as-of", DEMO_AS_OF.isoformat()]
+    code = _run(args)
+    if code not in (EXIT_OK, EXIT_FINDINGS):
+        raise typer.Exit(code)
+    # the handout of the demo's month, in case the schedule did not make it (already made: kept)
+    out = target / "reports"
+    pdf = next(iter(sorted(out.glob(f"*-{DEMO_MONTH}.pdf"))), None)
+    if pdf is None:
+        paths = _guard(lambda: monthly(target, DEMO_MONTH, out, today=DEMO_AS_OF), target)
+        pdf = next(p for p in paths if p.suffix == ".pdf")
+    board = next(iter(sorted(out.glob("*-看板.html"))), None)
+    console.print()
+    console.print("[bold]先看这三样：[/]")
+    console.print(
+        f"  同步后的登记表（用 Excel/WPS 打开，看「xlsync提示」列和「冲突」「问题」表）：{register.resolve()}"
+    )
+    if board is not None:
+        console.print(f"  看板（用浏览器打开，试试搜索框）：{board.resolve()}")
+    console.print(f"  {DEMO_MONTH} 月度清单（打印用 PDF）：{pdf.resolve()}")
+    console.print(
+        f"\n再试试：xlsync who {register} 格林电子 --as-of {DEMO_AS_OF.isoformat()}；"
+        "所有命令见 xlsync --help。"
+    )
+
+
+def _run(args: list[str]) -> int:
+    """Run one of our own commands in this process; its exit code."""
+    command = typer.main.get_command(app)
+    try:
+        result = command.main(args=args, prog_name="xlsync", standalone_mode=False)
+    except typer.Exit as exc:
+        return int(exc.exit_code)
+    return int(result or 0)
+
+
 def main() -> None:
-    app()
+    """The entry point: click's own usage errors become one Chinese line (exit 2)."""
+    from typer._click import exceptions as click_exc
+
+    command = typer.main.get_command(app)
+    try:
+        result = command.main(standalone_mode=False)
+    except click_exc.NoArgsIsHelpError as exc:
+        exc.show()
+        sys.exit(EXIT_UNUSABLE)
+    except click_exc.UsageError as exc:
+        _err(usage_error_line(exc))
+        sys.exit(EXIT_UNUSABLE)
+    except click_exc.ClickException as exc:
+        _err(f"错误：{exc.format_message()}")
+        sys.exit(EXIT_UNUSABLE)
+    except click_exc.Abort:
+        _err("已中止。")
+        sys.exit(130)
+    sys.exit(int(result or 0))

@@ -6,9 +6,9 @@ from rich.console import Console
 from rich.table import Table
 
 from xlsync.check import CheckResult
+from xlsync.lookup import WHY_LABELS, LookupAnswer
 from xlsync.rules import VERDICT_LABELS, Verdict
 from xlsync.sync import SyncOutcome
-from xlsync.who import WhoAnswer
 
 SHOW_AT_MOST = 40
 
@@ -47,7 +47,7 @@ def print_check(result: CheckResult, console: Console, *, show_all: bool = False
                 if c.verdict is not Verdict.OWNER
             )
             table.add_row(
-                group.key,
+                group.name,
                 owner.row.rep if owner else "无人保护",
                 (owner.protection.reason() if owner else "所有登记都不受保护")
                 + f"\n（{group.reason}）",
@@ -84,50 +84,59 @@ def _date(value: object) -> str:
     return value.isoformat() if value is not None else ""  # type: ignore[attr-defined]
 
 
-def print_who(answer: WhoAnswer, console: Console, *, rep: str | None, folder: bool) -> None:
+def print_who(answer: LookupAnswer, console: Console, *, rep: str | None, folder: bool) -> None:
     verdict = answer.verdict(rep)
-    colour = "green" if answer.may_call(rep) else "bold red"
+    colour = "green" if answer.may_call(rep) and answer.same else "bold red"
+    if not answer.same:
+        colour = "bold yellow" if answer.maybe else "green"
     console.print(f"[{colour}]{verdict}[/]")
-    claims = answer.decision.claims if answer.decision else ()
-    if claims:
-        table = Table(title=f"登记表中的「{answer.name}」", show_lines=True)
+    if answer.same:
+        table = Table(title=f"登记表中的「{answer.query}」", show_lines=True)
         for title in ("客户", "业务员", "状态", "日期", "保护", "位置"):
             table.add_column(title, overflow="fold")
-        for c in claims:
-            r = c.row
-            dates = "\n".join(
-                f"{label} {_date(day)}"
-                for label, day in (("联系", r.contacted), ("拜访", r.visited), ("送样", r.sampled),
-                                   ("成交", r.won))
-                if day is not None
-            )  # fmt: skip
-            table.add_row(
-                r.customer, f"{r.rep}\n{r.department}".strip(), r.status.label if r.status else "",
-                dates, f"{c.protection.reason()}\n{VERDICT_LABELS[c.verdict]}",
-                _where(r.file, r.sheet, r.row, folder),
-            )  # fmt: skip
+        for hit in answer.same:
+            for c in hit.customer.decision.claims:
+                r = c.row
+                dates = "\n".join(
+                    f"{label} {_date(day)}"
+                    for label, day in (("联系", r.contacted), ("拜访", r.visited),
+                                       ("送样", r.sampled), ("成交", r.won))
+                    if day is not None
+                )  # fmt: skip
+                table.add_row(
+                    r.customer, f"{r.rep}\n{r.department}".strip(),
+                    r.status.label if r.status else "", dates,
+                    f"{c.protection.reason()}\n{VERDICT_LABELS[c.verdict]}",
+                    _where(r.file, r.sheet, r.row, folder),
+                )  # fmt: skip
         console.print(table)
     else:
-        console.print(f"登记表中没有「{answer.name}」。")
+        console.print(f"登记表中没有「{answer.query}」。")
     if answer.maybe:
         table = Table(title="可能是同一客户（名称相近，请核对）")
-        for title in ("客户", "业务员", "状态", "相似度", "位置"):
+        for title in ("客户", "业务员", "归属", "相似", "位置"):
             table.add_column(title, overflow="fold")
-        for r, score in answer.maybe:
+        for hit in answer.maybe:
+            c = hit.customer
+            owner = c.decision.owner
+            first = (owner or c.decision.claims[0]).row
             table.add_row(
-                r.customer, r.rep, r.status.label if r.status else "", f"{score:.2f}",
-                _where(r.file, r.sheet, r.row, folder),
+                c.name, first.rep, c.verdict(rep), WHY_LABELS[hit.why],
+                _where(first.file, first.sheet, first.row, folder),
             )  # fmt: skip
         console.print(table)
 
 
-def print_sync(outcome: SyncOutcome, console: Console) -> None:
+def print_sync(outcome: SyncOutcome, console: Console, *, rerun: str | None = None) -> None:
+    """What a sync did, file by file. `rerun` is the command that finishes a deferred write
+    (a manual sync does not come back by itself: only `watch` does)."""
     for f in outcome.files:
         plan = f.plan
         name = f.path.name
         if f.deferred is not None:
+            again = f"请关闭后重新运行 {rerun}" if rerun else "请关闭后再同步"
             console.print(
-                f"[bold yellow]暂缓写入 {name}[/]：{f.deferred.describe()}，关闭后会再同步。"
+                f"[bold yellow]暂缓写入 {name}[/]：{f.deferred.describe()}。{again}。"
                 f"冲突和问题已写到 {f.sidecar}"
             )
         elif f.refused is not None:
@@ -141,6 +150,8 @@ def print_sync(outcome: SyncOutcome, console: Console) -> None:
                 f"冲突 {max(len(plan.conflicts) - 1, 0)} 条，问题 {max(len(plan.problems) - 1, 0)} 条"
                 f"（备份：{f.backup}）"
             )
+            for note in f.notes:
+                console.print(f"  [yellow]注意[/]：{note}")
         else:
             console.print(f"{name}：无需改动")
         for r in plan.restores if f.written else []:
@@ -168,7 +179,9 @@ EVENT_LABELS = {"new": "新登记", "changed": "修改", "moved": "移动", "del
                 "restored": "恢复"}  # fmt: skip
 
 
-def print_history(events: list, console: Console, *, folder: bool) -> None:  # type: ignore[type-arg]
+def print_history(
+    events: list, console: Console, *, folder: bool, total: int | None = None
+) -> None:  # type: ignore[type-arg]
     if not events:
         console.print("没有相关记录。")
         return
@@ -181,7 +194,7 @@ def print_history(events: list, console: Console, *, folder: bool) -> None:  # t
             text = "；".join(f"{k}：{a or '（空）'} → {b or '（空）'}"
                             for k, (a, b) in detail.get("changed", {}).items())  # fmt: skip
         elif e.kind == "moved":
-            text = f"→ {detail.get('to_sheet', '')} 第{detail.get('to_row', '')}行"
+            text = f"{e.sheet} 第{e.row}行 → {detail.get('to_sheet', '')} 第{detail.get('to_row', '')}行"
         elif e.kind in ("new", "deleted"):
             values = detail.get("values", {})
             text = f"{values.get('客户名称', '')} {values.get('业务员', '')}".strip()
@@ -191,3 +204,8 @@ def print_history(events: list, console: Console, *, folder: bool) -> None:  # t
         table.add_row(f"{e.at:%Y-%m-%d %H:%M}", e.id, EVENT_LABELS.get(e.kind, e.kind),
                       f"{e.file} {place}" if folder else place, text)  # fmt: skip
     console.print(table)
+    if total is not None and total > len(events):
+        console.print(
+            f"共 {total} 条记录，以上是最新的 {len(events)} 条；还有 {total - len(events)} 条更早的"
+            "（加 --all 显示全部，或 --limit N）"
+        )

@@ -102,6 +102,7 @@ class HistoryStore(Protocol):
         rows: list[RowSnapshot],
         moved: dict[str, tuple[str, int]] | None = None,
         restored: set[str] | None = None,
+        moved_from: dict[str, tuple[str, int]] | None = None,
     ) -> tuple[int, list[Event]]: ...
 
     def last_values(self, id: str) -> RowSnapshot | None: ...
@@ -111,6 +112,8 @@ class HistoryStore(Protocol):
     def events(
         self, file: str | None = None, id: str | None = None, limit: int | None = None
     ) -> list[Event]: ...
+
+    def count_events(self, file: str | None = None, id: str | None = None) -> int: ...
 
     def deleted(self, file: str) -> list[RowSnapshot]: ...
 
@@ -371,15 +374,19 @@ class SqliteHistory:
         rows: list[RowSnapshot],
         moved: dict[str, tuple[str, int]] | None = None,
         restored: set[str] | None = None,
+        moved_from: dict[str, tuple[str, int]] | None = None,
     ) -> tuple[int, list[Event]]:
         """Store one sync of `file` and the events it made; `rows` become the snapshot.
 
         `rows` are all rows of `file` after the sync (ids unique). `moved` maps the ids the
         sync moved to their destination (sheet, row); for ids also in `rows`, the location
         in `rows` wins. An id in `moved` but not in `rows` left the file: "moved", not
-        "deleted". `restored` lists the ids the sync put back.
+        "deleted". `restored` lists the ids the sync put back. `moved_from` gives where a
+        moved row stood before (sheet, row): a row new in this sync that moved at once is
+        recorded as new where the rep typed it, then moved.
         """
         moved = moved or {}
+        moved_from = moved_from or {}
         restored = restored or set()
         for snap in rows:
             if snap.file != file:
@@ -422,7 +429,13 @@ class SqliteHistory:
                             detail["changed"] = changed
                     emit(snap.id, "restored", snap.sheet, snap.row, detail)
                 elif before is None:
-                    emit(snap.id, "new", snap.sheet, snap.row, {"values": dict(snap.values)})
+                    origin = moved_from.get(snap.id)
+                    if origin is not None and snap.id in moved:
+                        emit(snap.id, "new", origin[0], origin[1], {"values": dict(snap.values)})
+                        emit(snap.id, "moved", origin[0], origin[1],
+                             {"to_sheet": snap.sheet, "to_row": snap.row})  # fmt: skip
+                    else:
+                        emit(snap.id, "new", snap.sheet, snap.row, {"values": dict(snap.values)})
                 else:
                     changed = _changes(before.values, snap.values)
                     if changed:
@@ -547,6 +560,20 @@ class SqliteHistory:
             )
             for sync_id, at, id_, file_, kind, sheet, row, detail in found
         ]
+
+    def count_events(self, file: str | None = None, id: str | None = None) -> int:
+        """How many events there are (of one file and/or one id)."""
+        where: list[str] = []
+        params: list[object] = []
+        if file is not None:
+            where.append("file = ?")
+            params.append(file)
+        if id is not None:
+            where.append("id = ?")
+            params.append(id)
+        sql = "SELECT COUNT(*) FROM events" + (" WHERE " + " AND ".join(where) if where else "")
+        with self._lock:
+            return int(self._conn.execute(sql, params).fetchone()[0])
 
     def plans(
         self, file: str | None, since: dt.datetime, until: dt.datetime

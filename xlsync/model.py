@@ -109,6 +109,8 @@ class Register:
     date1904: bool = False
     sheet_names: list[str] = field(default_factory=list)
     tool_grids: dict[SheetKind, list[list[str]]] = field(default_factory=dict)
+    # the 冲突 / 问题 sheets xlsync created (marked in the workbook, or adopted), by kind
+    tool_sheets: dict[SheetKind, str] = field(default_factory=dict)
 
     @property
     def name(self) -> str:

@@ -7,8 +7,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from xlsync.check import CheckResult
-from xlsync.model import Problem, Register, Row
-from xlsync.register.schema import FIELDS, SHEET_NAMES, SheetKind
+from xlsync.model import Problem, Register, Row, SheetData
+from xlsync.register.schema import FIELDS, SHEET_NAMES, SheetKind, Status
 from xlsync.rules import VERDICT_LABELS, Claim, Verdict
 
 Position = tuple[SheetKind, int]  # sheet and 1-based Excel row in one register
@@ -19,6 +19,31 @@ PROBLEM_HEADERS = ["工作表", "行", "列", "内容", "问题"]
 _COLUMN_ORDER = {f.header: i for i, f in enumerate(FIELDS)}
 
 
+@dataclass(frozen=True, slots=True)
+class ConflictRecord:
+    """A conflict as the history keeps it (per sync), for the handout's settled conflicts."""
+
+    key: str  # the matcher's key: the same customer from one sync to the next
+    customer: str  # as a rep wrote it
+    owner: str
+    reps: tuple[str, ...]
+
+    def to_json(self) -> dict[str, object]:
+        return {"key": self.key, "customer": self.customer, "owner": self.owner,
+                "reps": list(self.reps)}  # fmt: skip
+
+    @classmethod
+    def parse(cls, raw: object) -> ConflictRecord | None:
+        """Read one back; histories written before 0.2 hold [key, owner, reps...] lists."""
+        if isinstance(raw, dict) and raw.get("key"):
+            return cls(str(raw["key"]), str(raw.get("customer") or raw["key"]),
+                       str(raw.get("owner") or ""), tuple(map(str, raw.get("reps") or ())))  # fmt: skip
+        if isinstance(raw, list) and raw:
+            key = str(raw[0])
+            return cls(key, key, str(raw[1]) if len(raw) > 1 else "", tuple(map(str, raw[2:])))
+        return None
+
+
 @dataclass(slots=True)
 class Move:
     source: int  # row in 跟进中
@@ -26,6 +51,8 @@ class Move:
     customer: str
     rep: str
     id: str
+    # the 状态 column's header when the moved row's status must become 已合作 ("" if not)
+    status_header: str = ""
 
 
 @dataclass(slots=True)
@@ -52,7 +79,9 @@ class Plan:
     write_conflicts: bool = False
     write_problems: bool = False
     restores: list[Restore] = field(default_factory=list)
-    conflict_keys: list[list[str]] = field(default_factory=list)  # [customer, owner, reps...]
+    # rows to move down before writing (first row, by): trailing 合计 rows make room above
+    shifts: dict[SheetKind, tuple[int, int]] = field(default_factory=dict)
+    conflict_keys: list[ConflictRecord] = field(default_factory=list)  # kept in the history
 
     @property
     def empty(self) -> bool:
@@ -86,7 +115,7 @@ class Plan:
             "write_conflicts": self.write_conflicts,
             "write_problems": self.write_problems,
             "restores": [r.id for r in self.restores],
-            "conflicts": self.conflict_keys,
+            "conflicts": [c.to_json() for c in self.conflict_keys],
         }
 
 
@@ -105,7 +134,6 @@ def build_plans(result: CheckResult, new_ids: list[str]) -> list[Plan]:
     """One plan per register of the checked set. `new_ids` are fresh ids, enough for every
     row without one (ids are reserved by the caller so they are never reused)."""
     ids = iter(new_ids)
-    folder = result.is_folder
     plans = {reg.name: Plan(reg) for reg in result.registers.registers}
     position: dict[tuple[str, str, int], tuple[str, int]] = {}  # final place of every row
 
@@ -119,10 +147,13 @@ def build_plans(result: CheckResult, new_ids: list[str]) -> list[Plan]:
             if not row_id:
                 row_id = plan.new_ids[(row.kind, row.row)] = next(ids)
             if row.is_move:
-                plan.moves.append(Move(row.row, next_row, row.customer, row.rep, row_id))
+                keep = row.status is Status.COOPERATING or "status" in row.unreadable
+                status = "" if keep else _status_header(reg)  # never overwrite what is unread
+                plan.moves.append(Move(row.row, next_row, row.customer, row.rep, row_id, status))
                 final = (SheetKind.COOPERATING, next_row)
                 next_row += 1
             position[(reg.name, row.sheet, row.row)] = (_sheet_name(reg, final[0]), final[1])
+        make_room(plan, SheetKind.COOPERATING)
 
     hints: dict[str, dict[Position, list[str]]] = defaultdict(lambda: defaultdict(list))
 
@@ -159,26 +190,28 @@ def build_plans(result: CheckResult, new_ids: list[str]) -> list[Plan]:
         files = {c.row.file for c in claims}
         for file in files:
             plans[file].conflict_keys.append(
-                [group.key, owner.row.rep if owner else "",
-                 *sorted({c.row.rep for c in claims if c.row.rep})]
-            )  # fmt: skip
+                ConflictRecord(
+                    key=group.key,
+                    customer=group.name,
+                    owner=owner.row.rep if owner else "",
+                    reps=tuple(sorted({c.row.rep for c in claims if c.row.rep})),
+                )
+            )
             for claim in claims:
                 row = claim.row
                 sheet, number = final(row)
                 line: list[object] = [
-                    group.key,
+                    group.name,
                     owner.row.rep if owner else "（无人受保护）",
                     owner.protection.reason() if owner else "",
                     row.rep,
                     row.department,
-                    sheet,
+                    sheet if row.file == file else f"{row.file} {sheet}",
                     number,
                     VERDICT_LABELS[claim.verdict],
                     claim.protection.reason(),
                     group.reason,
                 ]
-                if folder:
-                    line.insert(0, row.file)
                 conflict_rows[file].append(line)
 
     for group in result.groups:  # one rep registered the same customer twice: say so
@@ -210,10 +243,7 @@ def build_plans(result: CheckResult, new_ids: list[str]) -> list[Plan]:
             hints[p.file][(kind_of(p.file, sheet), number)].append(
                 f"【问题】{p.column}{shown}：{p.message}"
             )
-        line = [sheet, number, p.column, p.value, p.message]
-        if folder:
-            line.insert(0, p.file)
-        problem_rows[p.file].append(line)
+        problem_rows[p.file].append([sheet, number, p.column, p.value, p.message])
 
     for name, plan in plans.items():
         reg = plan.register
@@ -223,10 +253,11 @@ def build_plans(result: CheckResult, new_ids: list[str]) -> list[Plan]:
             for number, text in sheet.hints.items():
                 current[(kind, number)] = text
         plan.hints_changed = plan.hints != current
-        c_head = (["文件"] if folder else []) + CONFLICT_HEADERS
-        p_head = (["文件"] if folder else []) + PROBLEM_HEADERS
-        plan.conflicts = [c_head, *conflict_rows[name]]
-        plan.problems = [p_head, *problem_rows[name]]
+        # one layout for a register alone and in a folder: alternating `sync FILE` and
+        # `watch FOLDER` must not rewrite these sheets (a row in another register names
+        # its file in the 工作表 cell; a register's problems are all its own)
+        plan.conflicts = [CONFLICT_HEADERS, *conflict_rows[name]]
+        plan.problems = [PROBLEM_HEADERS, *problem_rows[name]]
         plan.write_conflicts = _as_text(plan.conflicts) != reg.tool_grids.get(SheetKind.CONFLICTS)
         plan.write_problems = _as_text(plan.problems) != reg.tool_grids.get(SheetKind.PROBLEMS)
     return list(plans.values())
@@ -237,22 +268,61 @@ def _sheet_name(register: Register, kind: SheetKind) -> str:
     return sheet.name if sheet is not None else SHEET_NAMES[kind]
 
 
-def first_free_row(sheet) -> int:  # type: ignore[no-untyped-def]
+def _status_header(register: Register) -> str:
+    """The header of 跟进中's 状态 column, or "" when the sheet has none."""
+    sheet = register.sheets[SheetKind.FOLLOWING]
+    col = sheet.columns.get("status")
+    return sheet.headers[col] if col is not None and col < len(sheet.headers) else ""
+
+
+def first_free_row(sheet: SheetData) -> int:
+    """Where the next new row of `sheet` goes: right under its last customer row, so above
+    trailing 合计 rows (which `make_room` moves down when the gap is too small)."""
     if sheet.header_row == 0:
         return 2
-    used = max([r.row for r in sheet.rows] + sheet.total_rows + [sheet.header_row])
-    return used + 1
+    return max([r.row for r in sheet.rows] + [sheet.header_row]) + 1
+
+
+def make_room(plan: Plan, kind: SheetKind) -> None:
+    """Decide how far the 合计 rows under the data of `kind` move down for the new rows
+    (moves into 已合作, restores) the plan puts there."""
+    sheet = plan.register.sheets.get(kind)
+    if sheet is None or sheet.header_row == 0:
+        return
+    count = sum(1 for r in plan.restores if r.kind is kind)
+    if kind is SheetKind.COOPERATING:
+        count += len(plan.moves)
+    start = first_free_row(sheet)
+    below = [t for t in sheet.total_rows if t >= start]
+    if not below or count == 0:
+        plan.shifts.pop(kind, None)
+        return
+    needed = count - (min(below) - start)
+    if needed > 0:
+        plan.shifts[kind] = (min(below), needed)
+    else:
+        plan.shifts.pop(kind, None)
 
 
 def _as_text(grid: list[list[object]]) -> list[list[str]]:
     return [[str(v) if v is not None else "" for v in row] for row in grid]
 
 
+def _others(claims: list[Claim]) -> str:
+    """Each other rep once, with what is true of their own claim: 杜雪梅（拜访 …，保护已于 … 到期）."""
+    seen: dict[str, str] = {}
+    for c in claims:
+        rep = c.row.rep or "其他业务员"
+        seen.setdefault(rep, f"{rep}（{c.protection.reason()}）")
+    return "、".join(seen.values())
+
+
 def _hint(claim: Claim, owner: Claim | None, claims: tuple[Claim, ...], where) -> str:  # type: ignore[no-untyped-def]
-    """The sentence shown in a claim's own row."""
+    """The sentence shown in a claim's own row: what is true of this row and of the others."""
     others = [c for c in claims if c is not claim and c.row.rep != claim.row.rep]
-    names = "、".join(dict.fromkeys(c.row.rep for c in others if c.row.rep)) or "其他业务员"
     verdict = claim.verdict
+    if not others and verdict is not Verdict.MUST_STOP:
+        verdict = Verdict.SAME_REP  # one rep's own rows, whoever is protected
     if verdict is Verdict.MUST_STOP and owner is not None:
         o = owner.row
         return f"【冲突】与 {o.rep} 冲突：{o.rep} {owner.protection.reason()}（{where(o)}），请停止跟进"
@@ -266,9 +336,12 @@ def _hint(claim: Claim, owner: Claim | None, claims: tuple[Claim, ...], where) -
                 f"【提醒】你的保护已过期（{claim.protection.reason()}）；"
                 f"现归 {owner.row.rep}（{owner.protection.reason()}）"
             )
-        return f"【提醒】与 {names} 重复登记，双方保护均已过期，可继续跟进"
+        return (
+            f"【提醒】你的保护已过期（{claim.protection.reason()}）；"
+            f"{_others(others)} 也登记过，目前无人受保护，可继续跟进"
+        )
     if verdict is Verdict.NOTICE:
-        return f"【提醒】{names} 也联系过这个客户（仅电话，不受保护），请先沟通"
+        return f"【提醒】{_others(others)} 也登记过这个客户，目前无人受保护，请先与对方沟通"
     if verdict is Verdict.SAME_REP:
         return "【重复】同一客户你登记了两次：" + "、".join(
             where(c.row) for c in claims if c is not claim and c.row.rep == claim.row.rep

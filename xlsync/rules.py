@@ -63,7 +63,7 @@ class Protection:
             when = f" {self.basis_date.isoformat()} 成交" if self.basis_date else ""
             return f"已合作{when}，长期保护"
         if self.basis_date is None or self.until is None:
-            return "仅电话联系，不受保护"
+            return "仅电话联系，不受保护" if self.basis == "电话" else "未登记拜访或送样，不受保护"
         word = "保护至" if self.protected else "保护已于"
         tail = "" if self.protected else " 到期"
         return f"{self.basis} {self.basis_date.isoformat()}，{word} {self.until.isoformat()}{tail}"

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import errno
 import hashlib
+import logging
 import os
 import shutil
 import tempfile
@@ -22,13 +23,15 @@ from xlsync.check import CheckResult, check_registers
 from xlsync.errors import UnusableInput
 from xlsync.history import Event, RowSnapshot, SqliteHistory
 from xlsync.locks import Lock, find_lock
-from xlsync.plan import Plan, Restore, build_plans, first_free_row, next_id_number
+from xlsync.plan import Plan, Restore, build_plans, first_free_row, make_room, next_id_number
 from xlsync.register.reader import read_register
 from xlsync.register.schema import SHEET_NAMES, SheetKind
 from xlsync.register.writer import apply_plan
 from xlsync.registers import load_set
 from xlsync.sidecar import write_sidecar
-from xlsync.xlsx.package import PackageError
+from xlsync.xlsx.package import PackageError, verify_written
+
+log = logging.getLogger(__name__)
 
 HIDDEN = ".xlsync"
 DEFAULT_BACKUPS = 20
@@ -71,6 +74,7 @@ class FileOutcome:
     deferred: Lock | None = None
     refused: str | None = None
     sidecar: Path | None = None
+    notes: list[str] = field(default_factory=list)  # e.g. 问题 written under another name
     events: list[Event] = field(default_factory=list)
 
 
@@ -139,7 +143,7 @@ def _sync_once(
         for outcome in outcomes:
             _apply(outcome, stamps[outcome.path], backups, now)
         for outcome in outcomes:
-            snapshot, moved = _snapshot(outcome)
+            snapshot, moved, moved_from = _snapshot(outcome)
             digest = hashlib.sha256(repr(snapshot).encode()).hexdigest()
             key = (str(folder), outcome.path.name)
             if outcome.plan.empty and _recorded.get(key) == digest:
@@ -153,6 +157,7 @@ def _sync_once(
                 snapshot,
                 moved=moved,
                 restored={r.id for r in outcome.plan.restores} if outcome.written else None,
+                moved_from=moved_from,
             )
     return SyncOutcome(result, outcomes, attempt)
 
@@ -180,6 +185,7 @@ def _plan_restore(
     if kind is SheetKind.COOPERATING:
         row = max([row, *(m.target + 1 for m in plan.moves)])
     plan.restores.append(Restore(kind, row, row_id, dict(last.values)))
+    make_room(plan, kind)
 
 
 def _register_paths(target: Path) -> list[Path]:
@@ -206,15 +212,30 @@ def _apply(outcome: FileOutcome, stamp: Stamp, backups: int, now: dt.datetime) -
         raise UnusableInput(path, _os_message(exc, "无法在登记表所在文件夹写临时文件")) from None
     try:
         try:
-            apply_plan(plan, path, tmp)
+            written = apply_plan(plan, path, tmp)
             _fsync(tmp)
+            _verify(plan, tmp)
+            faults = verify_written(path, tmp, written.changed)
+            if faults:
+                raise PackageError(
+                    "写出的文件未通过检查（" + "；".join(faults[:3]) + "），已放弃写入，"
+                    "这是 xlsync 的缺陷，请把登记表发给维护者"
+                )
         except PackageError as exc:
             outcome.refused = str(exc)
             outcome.sidecar = write_sidecar(plan, now)
             return
         except OSError as exc:
             raise UnusableInput(path, _os_message(exc, "写入失败")) from None
-        _verify(plan, tmp)
+        except Exception as exc:  # a bug in the patcher: never damage, report it as one
+            log.exception("internal error while writing %s", path)
+            outcome.refused = (
+                f"内部错误 {type(exc).__name__}: {exc}（xlsync 的缺陷，登记表没有改动；"
+                "请把登记表发给维护者）"
+            )
+            outcome.sidecar = write_sidecar(plan, now)
+            return
+        outcome.notes = written.notes
         shutil.copymode(path, tmp)
         if Stamp.of(path) != stamp:
             raise ChangedMeanwhile
@@ -316,18 +337,23 @@ def _backup(path: Path, keep: int, now: dt.datetime) -> Path:
     return dest
 
 
-def _snapshot(outcome: FileOutcome) -> tuple[list[RowSnapshot], dict[str, tuple[str, int]]]:
+Place = tuple[str, int]  # sheet name, Excel row
+
+
+def _snapshot(outcome: FileOutcome) -> tuple[list[RowSnapshot], dict[str, Place], dict[str, Place]]:
     """The rows of the register as they are after this sync (by 编号), for the history."""
     plan = outcome.plan
     reg = plan.register
-    moved_to = {m.source: m.target for m in plan.moves} if outcome.written else {}
+    moves = {m.source: m for m in plan.moves} if outcome.written else {}
+    moved_to = {source: m.target for source, m in moves.items()}
     coop_name = (
         reg.sheets[SheetKind.COOPERATING].name
         if SheetKind.COOPERATING in reg.sheets
         else SHEET_NAMES[SheetKind.COOPERATING]
     )
     rows: list[RowSnapshot] = []
-    moved: dict[str, tuple[str, int]] = {}
+    moved: dict[str, Place] = {}
+    moved_from: dict[str, Place] = {}
     seen: set[str] = set()
     for restore in plan.restores if outcome.written else []:
         sheet_name = reg.sheets[restore.kind].name
@@ -346,5 +372,8 @@ def _snapshot(outcome: FileOutcome) -> tuple[list[RowSnapshot], dict[str, tuple[
         if row.kind is SheetKind.FOLLOWING and row.row in moved_to:
             sheet, number = coop_name, moved_to[row.row]
             moved[row_id] = (sheet, number)
+            if moves[row.row].status_header:
+                values[moves[row.row].status_header] = "已合作"
+            moved_from[row_id] = (row.sheet, row.row)
         rows.append(RowSnapshot(row_id, reg.name, sheet, number, values))
-    return rows, moved
+    return rows, moved, moved_from

@@ -96,7 +96,11 @@ class Watcher:
         self.now = now
         self.on_status = on_status or (lambda text: None)
         self.syncs: list[SyncOutcome] = []
+        self.board: Path | None = None  # the blackboard page, once rendered
+        self.reports: list[tuple[str, Path]] = []  # ("monthly" | "daily", file) written
         self.events = 0
+        self.last_seen = ""  # the name of the last file event received (for tests and status)
+        self._busy = False  # a sync is under way
         self._state = _State()
         self._lock = threading.Lock()
         self._log_handler: logging.Handler | None = None
@@ -130,8 +134,15 @@ class Watcher:
                     return path
         return None
 
+    @property
+    def idle(self) -> bool:
+        """Nothing to sync and no sync under way: every event received so far is handled."""
+        with self._lock:
+            return not self._busy and not self._state.dirty
+
     def notice(self, path: Path) -> None:
         """A file event: mark the register it concerns as changed."""
+        self.last_seen = path.name
         if path.parent.resolve() != self.folder:
             return  # .xlsync/ (backups, history, log), xlsync报告/, subfolders
         name = path.name
@@ -152,6 +163,26 @@ class Watcher:
             self._state.last_event = time.monotonic()
 
     # ------------------------------------------------------------------ the loop
+
+    def once(self) -> SyncOutcome | None:
+        """One pass: sync every register, render the board and the reports that are due
+        (as of `today`), then return (`xlsync watch --once`). None when nothing could be
+        read at all (the reason is logged)."""
+        log.info("同步一次 %s", self.target)
+        before = len(self.syncs)
+        with self._lock:
+            self._state.dirty.update(self._registers())
+        try:
+            if self._state.dirty:
+                self._sync_now()
+            if self.config.scheduled:
+                self._scheduled()
+        finally:
+            if self._log_handler is not None:
+                log.removeHandler(self._log_handler)
+                self._log_handler.close()
+                self._log_handler = None
+        return self.syncs[-1] if len(self.syncs) > before else None
 
     def run(self, stop: threading.Event) -> None:
         observer = (
@@ -219,7 +250,18 @@ class Watcher:
         with self._lock:
             handled = set(state.dirty)
             state.dirty.clear()
-        self.on_status(f"同步中：{', '.join(sorted(p.name for p in handled))}")
+            self._busy = True
+        try:
+            self._sync(handled)
+        finally:
+            with self._lock:
+                self._busy = False
+
+    def _sync(self, handled: set[Path]) -> None:
+        state = self._state
+        names = ", ".join(sorted(p.name for p in handled))
+        log.info("同步中：%s", names)
+        self.on_status(f"同步中：{names}")
         try:
             outcome = sync(self.target, self.today(), backups=self.config.backups, now=self.now())
         except IncompleteFile as exc:
@@ -270,7 +312,9 @@ class Watcher:
         try:
             from xlsync.reports.run import board_from
 
-            board_from(outcome.result, self.target, self.folder / "reports", self.now())
+            self.board = board_from(
+                outcome.result, self.target, self.folder / "reports", self.now()
+            )
         except Exception as exc:  # the board is a view: never let it stop the watcher
             log.error("看板未更新：%s", exc)
         for copy, original in outcome.result.registers.copies.items():
@@ -333,7 +377,8 @@ class Watcher:
 
     def _scheduled(self) -> None:
         """Last month's handout on the monthly day, the day's list at the daily hour; jobs
-        missed while the watcher was stopped are caught up."""
+        missed while the watcher was stopped are caught up. The date is `today` (the
+        --as-of date when one is given), the hour the clock's."""
         from xlsync import reports
 
         state_file = self.folder / HIDDEN / "schedule.json"
@@ -342,21 +387,26 @@ class Watcher:
         except (OSError, ValueError):
             done = {}
         now = self.now()
-        today = now.date()
+        today = self.today()
         out = self.folder / "reports"
         changed = False
         last_month = (today.replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m")
         due_month = today.day >= self.config.monthly_day and done.get("monthly") != last_month
-        if due_month and reports.run_monthly(self.target, last_month, out, log):
-            done["monthly"] = last_month
-            changed = True
+        if due_month:
+            written = reports.run_monthly(self.target, last_month, out, log, today=today)
+            if written:
+                done["monthly"] = last_month
+                changed = True
+                self.reports.extend(("monthly", p) for p in written)
         due = today if now.hour >= self.config.daily_hour else today - dt.timedelta(days=1)
         last = done.get("daily")
         start = dt.date.fromisoformat(last) + dt.timedelta(days=1) if last else due
         day = max(start, due - dt.timedelta(days=31))
         while day <= due:
-            if not reports.run_daily(self.target, day, out, log):
+            written = reports.run_daily(self.target, day, out, log)
+            if not written:
                 break
+            self.reports.extend(("daily", p) for p in written)
             done["daily"] = day.isoformat()
             changed = True
             day += dt.timedelta(days=1)

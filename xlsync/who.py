@@ -1,64 +1,80 @@
-"""`xlsync who`: the check a rep makes before calling a customer."""
+"""`xlsync who`: the check a rep makes before calling a customer.
+
+The answer comes from :mod:`xlsync.lookup` over a full check of the register set, so it is
+the same answer the blackboard and the web look-up give, with the same owners the 冲突
+sheet shows."""
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from pathlib import Path
 
-from rapidfuzz import fuzz, process
-
-from xlsync.matching.group import Item, group_items
-from xlsync.model import Row
-from xlsync.rules import Claim, Decision, call_verdict, decide
-from xlsync.settings import Settings
-
-MAYBE_SCORE = 70  # name similarity (0-100) from which an unmatched row is worth showing
-MAYBE_LIMIT = 8
-
-
-@dataclass(slots=True)
-class WhoAnswer:
-    name: str
-    phone: str
-    decision: Decision | None  # over the rows that are the same customer
-    maybe: list[tuple[Row, float]] = field(default_factory=list)  # similar, not certain
-
-    @property
-    def owner(self) -> Claim | None:
-        return self.decision.owner if self.decision else None
-
-    def may_call(self, rep: str | None = None) -> bool:
-        owner = self.owner
-        return owner is None or (rep is not None and owner.row.rep == rep)
-
-    def verdict(self, rep: str | None = None) -> str:
-        return call_verdict(self.owner, rep)
+from xlsync.check import CheckResult, run_check
+from xlsync.lookup import WHY_LABELS, Hit, LookupAnswer, LookupIndex
 
 
 def who(
-    rows: list[Row], settings: Settings, name: str, phone: str | None, as_of: dt.date
-) -> WhoAnswer:
-    """Find the rows that are the customer `name` (and `phone`) and who owns it."""
-    items = [Item.of(r.customer, r.phones, canonical=True) for r in rows]
-    query = Item.of(name, [phone] if phone else [])
-    groups = group_items([*items, query])
-    q = len(items)
-    same: list[Row] = []
-    for group in groups:
-        if q in group.members:
-            same = [rows[i] for i in group.members if i != q]
-            break
-    decision = decide(same, settings.protection_days, as_of) if same else None
-    answer = WhoAnswer(name, phone or "", decision)
-    if query.key is not None:
-        taken = {id(r) for r in same}
-        choices = {i: it.key.core for i, it in enumerate(items) if it.key is not None}
-        for _core, score, i in process.extract(
-            query.key.core, choices, scorer=fuzz.ratio, limit=MAYBE_LIMIT * 4
-        ):
-            if score >= MAYBE_SCORE and id(rows[i]) not in taken:
-                answer.maybe.append((rows[i], score / 100))
-                taken.add(id(rows[i]))
-            if len(answer.maybe) >= MAYBE_LIMIT:
-                break
-    return answer
+    target: Path | str, name: str, phone: str | None, as_of: dt.date
+) -> tuple[CheckResult, LookupAnswer]:
+    """Check the register set at `target`, then ask it about `name` (and `phone`)."""
+    result = run_check(target, as_of)
+    return result, ask(result, name, phone)
+
+
+def ask(result: CheckResult, name: str, phone: str | None) -> LookupAnswer:
+    return LookupIndex.from_check(result).find(name, phone)
+
+
+def answer_json(answer: LookupAnswer, rep: str | None, folder: bool) -> dict[str, object]:
+    """What `who --json` prints (and the web look-up returns)."""
+
+    def ref(row, **extra: object) -> dict[str, object]:  # type: ignore[no-untyped-def]
+        out: dict[str, object] = {"file": row.file} if folder else {}
+        out.update({"sheet": row.sheet, "row": row.row, "customer": row.customer, "rep": row.rep})
+        out.update(extra)
+        return out
+
+    def customer(hit: Hit) -> dict[str, object]:
+        c = hit.customer
+        owner = c.decision.owner
+        return {
+            "customer": c.name,
+            "tier": hit.tier.value,
+            "match": hit.why.value,
+            "match_text": WHY_LABELS[hit.why],
+            "score": round(hit.score / 100, 2),
+            "may_call": not c.stops(rep),
+            "verdict": c.verdict(rep),
+            "owner": owner.row.rep if owner else None,
+            "protected_until": owner.protection.until.isoformat()
+            if owner and owner.protection.until
+            else None,
+        }
+
+    matches = [
+        ref(
+            c.row,
+            verdict=c.verdict.value,
+            protected_until=c.protection.until.isoformat() if c.protection.until else None,
+            reason=c.protection.reason(),
+        )
+        for hit in answer.same
+        for c in hit.customer.decision.claims
+    ]
+    maybe = []
+    for hit in answer.maybe:
+        claims = hit.customer.decision.claims
+        owner = hit.customer.decision.owner
+        first = owner or claims[0]
+        maybe.append(ref(first.row, score=round(hit.score / 100, 2), match=hit.why.value))
+    return {
+        "name": answer.query,
+        "phone": answer.phone,
+        "answer": answer.answer(rep).value,
+        "may_call": answer.may_call(rep),
+        "verdict": answer.verdict(rep),
+        "customers": [customer(h) for h in answer.same],
+        "matches": matches,
+        "maybe": maybe,
+        "maybe_customers": [customer(h) for h in answer.maybe],
+    }

@@ -7,12 +7,13 @@ rules that need more than one cell live in `validate`.
 
 from __future__ import annotations
 
+import io
 import itertools
 import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from python_calamine import CalamineError, CalamineWorkbook, PasswordError
+from python_calamine import CalamineWorkbook, PasswordError
 
 from xlsync.errors import IncompleteFile, UnusableInput
 from xlsync.model import Problem, Register, Row, SheetData
@@ -39,6 +40,7 @@ from xlsync.register.schema import (
 )
 from xlsync.register.sniff import sniff
 from xlsync.settings import FALSE_WORDS, SETTING_BY_LABEL, TRUE_WORDS, Settings
+from xlsync.xlsx.package import NS_R, Package, q
 
 HEADER_SCAN_ROWS = 30
 _TOTAL_ROW = re.compile(r"^(合计|总计|小计|共计|汇总|total|sum)\b", re.IGNORECASE)
@@ -57,14 +59,61 @@ def read_register(path: Path | str, *, keep_values: bool = False) -> Register:
         workbook = CalamineWorkbook.from_path(str(path))
     except PasswordError:
         raise UnusableInput(path, "工作簿设置了密码，无法读取") from None
-    except CalamineError as exc:
-        raise IncompleteFile(path, f"文件已损坏，无法读取：{_short(exc)}") from None
     except Exception as exc:  # calamine raises plain errors for some broken packages
-        raise IncompleteFile(path, f"文件已损坏，无法读取：{_short(exc)}") from None
+        workbook = _open_past_macro_sheets(path, exc)
     try:
         return _read_workbook(path, workbook, date1904, keep_values)
     finally:
         workbook.close()
+
+
+def _open_past_macro_sheets(path: Path, exc: Exception) -> CalamineWorkbook:
+    """calamine refuses a workbook that lists an Excel 4.0 macro sheet (or a dialog sheet)
+    among its sheets: a limit of the reader, not damage. Read a copy made in memory without
+    those sheets in the sheet list; the file itself is patched as it is."""
+    try:
+        data = without_unreadable_sheets(path)
+    except Exception:
+        data = None
+    if data is None:
+        raise IncompleteFile(path, f"文件已损坏，无法读取：{_short(exc)}") from None
+    try:
+        return CalamineWorkbook.from_filelike(io.BytesIO(data))
+    except Exception as again:
+        raise UnusableInput(
+            path,
+            "工作簿含有读取组件（calamine）不支持的工作表（如 Excel 4.0 宏表），"
+            f"这不是文件损坏；请把数据复制到新的 .xlsx 再试（{_short(again)}）",
+        ) from None
+
+
+def without_unreadable_sheets(path: Path) -> bytes | None:
+    """The package at `path` with macro and dialog sheets left out of the workbook's list,
+    or None when it has none."""
+    with Package(path) as package:
+        workbook = package.workbook_part
+        keep = {rid for rid, _ in _worksheet_rel_ids(package, workbook)}
+        root = package.xml(workbook)
+        sheets = root.find(q("sheets"))
+        dropped = [
+            s for s in ([] if sheets is None else sheets) if s.get(q("id", NS_R)) not in keep
+        ]
+        if sheets is None or not dropped:
+            return None
+        for sheet in dropped:
+            sheets.remove(sheet)
+        buffer = io.BytesIO()
+        package.write(buffer)  # type: ignore[arg-type]
+        return buffer.getvalue()
+
+
+def _worksheet_rel_ids(package: Package, workbook: str) -> list[tuple[str, str]]:
+    kinds = ("worksheet", "chartsheet")
+    return [
+        (rel.get("Id", ""), target)
+        for kind in kinds
+        for rel, target in package.related(workbook, kind)
+    ]
 
 
 def _short(exc: BaseException) -> str:
@@ -75,11 +124,15 @@ def _read_workbook(
     path: Path, workbook: CalamineWorkbook, date1904: bool, keep_values: bool
 ) -> Register:
     names = list(workbook.sheet_names)
+    owned = _owned_sheets(path, names)
     by_kind: dict[SheetKind, str] = {}
-    for name in names:
-        kind = match_sheet(name)
-        if kind is not None and kind not in by_kind:
-            by_kind[kind] = name
+    # The register's own sheets are found by name or alias (the exact Chinese name first);
+    # a sheet xlsync created is never one of them.
+    for kind in (SheetKind.FOLLOWING, SheetKind.COOPERATING, SheetKind.SETTINGS):
+        candidates = [n for n in names if n not in owned and match_sheet(n) is kind]
+        exact = [n for n in candidates if n.strip() == SHEET_NAMES[kind]]
+        if exact or candidates:
+            by_kind[kind] = (exact or candidates)[0]
     if SheetKind.FOLLOWING not in by_kind:
         raise UnusableInput(
             path,
@@ -100,11 +153,20 @@ def _read_workbook(
             path, by_kind[kind], kind, grid, date1904, problems, keep_values
         )
     tool_grids: dict[SheetKind, list[list[str]]] = {}
+    tool_sheets: dict[SheetKind, str] = {}
     if keep_values:
         for kind in (SheetKind.CONFLICTS, SheetKind.PROBLEMS):
-            if kind in by_kind:
-                grid = _load_grid(path, workbook, by_kind[kind])
-                tool_grids[kind] = _trim([[cell_text(v) for v in row] for row in grid])
+            name = next((n for n, k in owned.items() if k == kind.value and n in names), None)
+            legacy = SHEET_NAMES[kind]
+            if name is None and legacy in names and legacy not in owned:
+                name = legacy  # written by a version that did not mark its sheets yet
+            if name is None:
+                continue
+            grid = _trim([[cell_text(v) for v in row] for row in _load_grid(path, workbook, name)])
+            if name not in owned and (not grid or grid[0] != _tool_headers(kind)):
+                continue  # the user's own sheet that happens to carry the name: not ours
+            tool_sheets[kind] = name
+            tool_grids[kind] = grid
     return Register(
         path=path,
         sheets=sheets,
@@ -113,7 +175,25 @@ def _read_workbook(
         date1904=date1904,
         sheet_names=names,
         tool_grids=tool_grids,
+        tool_sheets=tool_sheets,
     )
+
+
+def _owned_sheets(path: Path, names: list[str]) -> dict[str, str]:
+    """Sheet name -> kind of the sheets xlsync marked as its own in the workbook."""
+    try:
+        with Package(path) as package:
+            owned = package.owned_sheets()
+    except Exception:  # an unreadable mark is no mark; the package was read by calamine
+        return {}
+    return {name: kind for name, kind in owned.items() if name in names}
+
+
+def _tool_headers(kind: SheetKind) -> list[str]:
+    """The header row xlsync writes on its 冲突 / 问题 sheet (how a legacy one is known)."""
+    from xlsync.plan import CONFLICT_HEADERS, PROBLEM_HEADERS  # plan imports the reader
+
+    return list(CONFLICT_HEADERS if kind is SheetKind.CONFLICTS else PROBLEM_HEADERS)
 
 
 def _trim(grid: list[list[str]]) -> list[list[str]]:
@@ -188,12 +268,10 @@ def _read_data_sheet(
             f"工作表「{name}」找不到表头行（需要「客户名称」和「业务员」等列标题）",
         )
     header_index, columns = found
-    for key in REQUIRED_HEADERS:
-        if key not in columns:
-            raise UnusableInput(
-                path,
-                f"工作表「{name}」缺少列「{FIELD_BY_KEY[key].header}」（{key}）",
-            )
+    missing = [FIELD_BY_KEY[key] for key in REQUIRED_HEADERS if key not in columns]
+    if missing:
+        named = "、".join(f"「{f.header}」（也可写作 {f.key}）" for f in missing)
+        raise UnusableInput(path, f"工作表「{name}」缺少列{named}")
     headers = [cell_text(v) for v in head[header_index]]
     hint_col = next(
         (i for i, h in enumerate(headers) if norm_label(h) == norm_label(HINT_HEADER)), None

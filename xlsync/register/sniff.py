@@ -12,6 +12,7 @@ import zipfile
 from pathlib import Path
 
 from xlsync.errors import IncompleteFile, UnusableInput
+from xlsync.xlsx.package import NS_MAIN, NS_MAIN_BETA, NS_MAIN_STRICT, part_key, resolve
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
@@ -54,10 +55,9 @@ def sniff(path: Path, *, limit: int | None = None) -> bool:
         with zipfile.ZipFile(path) as zf:
             infos = zf.infolist()
             names = {i.filename for i in infos}
-            if "xl/workbook.xml" not in names:
-                raise UnusableInput(
-                    path, "是 zip 压缩包但不是 Excel 工作簿（缺少 xl/workbook.xml）"
-                )
+            workbook = _workbook_part(zf, names)
+            if workbook is None:
+                raise UnusableInput(path, _describe_zip(zf, names))
             total = sum(i.file_size for i in infos)
             packed = sum(i.compress_size for i in infos) or 1
             if total > limit or (total > 50_000_000 and total / packed > MAX_RATIO):
@@ -66,13 +66,72 @@ def sniff(path: Path, *, limit: int | None = None) -> bool:
                     f"解压后过大（{total / 1e6:.0f} MB，压缩比 {total / packed:.0f}:1），"
                     "疑似压缩炸弹，已拒绝读取",
                 )
-            with zf.open("xl/workbook.xml") as fh:
+            with zf.open(workbook) as fh:
                 workbook_head = fh.read(8192)
+            _check_namespace(path, workbook_head)
     except zipfile.BadZipFile:
         raise IncompleteFile(path, "文件不完整或已损坏（可能正在保存，或复制时被截断）") from None
     except (OSError, EOFError, zipfile.LargeZipFile) as exc:
         raise IncompleteFile(path, f"文件不完整或已损坏：{exc}") from None
     return bool(re.search(rb"date1904\s*=\s*[\"'](?:1|true)[\"']", workbook_head))
+
+
+_REL = re.compile(rb"<(?:\w+:)?Relationship\b[^>]*>")
+_ATTR = re.compile(rb'(\w+)\s*=\s*["\']([^"\']*)["\']')
+
+
+def _workbook_part(zf: zipfile.ZipFile, names: set[str]) -> str | None:
+    """The workbook part through `_rels/.rels` (officeDocument), as the standard says."""
+    by_key = {part_key(n): n for n in names}
+    rels = by_key.get(part_key("_rels/.rels"))
+    if rels is not None:
+        for match in _REL.finditer(zf.read(rels)[: 1 << 20]):
+            attrs = {
+                k.decode(): v.decode("utf-8", "replace") for k, v in _ATTR.findall(match.group(0))
+            }
+            if attrs.get("Type", "").endswith("/officeDocument"):
+                found = by_key.get(part_key(resolve("", attrs.get("Target", ""))))
+                if found is not None and found.lower().endswith(".xml"):
+                    return found
+    return by_key.get("xl/workbook.xml")
+
+
+def _describe_zip(zf: zipfile.ZipFile, names: set[str]) -> str:
+    """What a zip that holds no workbook part really is."""
+    keys = {part_key(n) for n in names}
+    if "mimetype" in keys:
+        mimetype = zf.read(next(n for n in names if part_key(n) == "mimetype"))[:100]
+        if b"opendocument.spreadsheet" in mimetype:
+            return (
+                "这是 OpenDocument 表格（.ods），只是扩展名改成了 .xlsx；"
+                "请用 LibreOffice、WPS 或 Excel 打开后另存为 .xlsx"
+            )
+        return "这是 OpenDocument 文件（不是表格），只是扩展名改成了 .xlsx"
+    if any(k.endswith(".bin") and k.startswith("xl/workbook") for k in keys):
+        return (
+            "这是 Excel 二进制工作簿（.xlsb），只是扩展名改成了 .xlsx；"
+            "请在 Excel 中另存为“Excel 工作簿 (*.xlsx)”"
+        )
+    if "word/document.xml" in keys:
+        return "这是 Word 文档（.docx），不是 Excel 工作簿"
+    if "ppt/presentation.xml" in keys:
+        return "这是 PowerPoint 演示文稿（.pptx），不是 Excel 工作簿"
+    return "是 zip 压缩包但不是 Excel 工作簿（找不到工作簿部件）"
+
+
+def _check_namespace(path: Path, head: bytes) -> None:
+    """Refuse workbooks in a namespace no reader here understands, with the true reason."""
+    if NS_MAIN_STRICT.encode() in head and NS_MAIN.encode() not in head:
+        raise UnusableInput(
+            path,
+            "工作簿是 Strict Open XML 格式（“严格”），xlsync 暂不支持；"
+            "请在 Excel 中另存为“Excel 工作簿 (*.xlsx)”",
+        )
+    if any(ns.encode() in head for ns in NS_MAIN_BETA) and NS_MAIN.encode() not in head:
+        raise UnusableInput(
+            path,
+            "工作簿是 Excel 2007 测试版的格式，xlsync 无法读取；请在 Excel 中另存为 .xlsx",
+        )
 
 
 def _ole_is_encrypted(path: Path) -> bool:

@@ -49,6 +49,8 @@ def _check_status(row: Row, add) -> None:  # type: ignore[no-untyped-def]
     if status is None or "status" in row.unreadable:
         return
     label = status.label
+    if row.is_move and status is not Status.COOPERATING:
+        return  # won by its 成交日期: the sync sets 已合作 as it moves the row
     if status is Status.SAMPLED and row.sampled is None and "sampled" not in row.unreadable:
         add("status", label, "状态为送样，但没有填写送样日期")
     elif (
@@ -61,5 +63,7 @@ def _check_status(row: Row, add) -> None:  # type: ignore[no-untyped-def]
     elif status is Status.PHONE and (row.visited or row.sampled):
         done = "送样" if row.sampled else "拜访"
         add("status", label, f"状态为电话，但已填写{done}日期（请把状态改为{done}）")
+    if status is Status.COOPERATING and row.won is None and "won" not in row.unreadable:
+        add("won", "", "状态为已合作，但没有填写成交日期（请补上首单日期）")
     if row.kind is SheetKind.COOPERATING and status is not Status.COOPERATING and row.won is None:
         add("status", label, "在「已合作」表中，但状态不是已合作")

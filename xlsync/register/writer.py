@@ -6,6 +6,10 @@ workbook's sheet list are re-serialised; every other part of the package is copi
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
+import math
+from dataclasses import dataclass, field
 from pathlib import Path
 from xml.sax.saxutils import escape
 
@@ -14,18 +18,19 @@ from openpyxl.utils.cell import get_column_letter
 
 from xlsync.model import SheetData
 from xlsync.plan import Plan
+from xlsync.register.cells import CellError, cell_text, parse_date
 from xlsync.register.schema import (
     FIELD_BY_KEY,
     HINT_HEADER,
     SHEET_NAMES,
     SheetKind,
     match_header,
-    match_sheet,
     norm_label,
 )
-from xlsync.xlsx.package import NS_MAIN, Package, PackageError, q
+from xlsync.rules import VERDICT_LABELS, Verdict
+from xlsync.xlsx.package import NS_MAIN, NS_MAIN_STRICT, Package, PackageError, q
 from xlsync.xlsx.sheet import SheetXml, ref
-from xlsync.xlsx.styles import ensure_bold_xf, ensure_fill_dxf
+from xlsync.xlsx.styles import ensure_bold_xf, ensure_fill_dxf, ensure_xf
 
 # Conditional formatting of the hint column: the marker finds our own rules again.
 HINT_MARKER = '"【'
@@ -34,11 +39,28 @@ HINT_WIDTH = 48
 CF_ROWS = 5000  # rows below the last data row the hint colouring already covers
 
 
+def format_refusal(package: Package) -> str | None:
+    """Why a package of this format cannot be written back at all, or None."""
+    workbook = package.xml(package.workbook_part)
+    namespace = etree.QName(workbook).namespace
+    if namespace == NS_MAIN_STRICT:
+        return (
+            "工作簿是 Strict Open XML 格式（“严格”），xlsync 暂不支持写回；"
+            "请在 Excel 中另存为“Excel 工作簿 (*.xlsx)”"
+        )
+    if workbook.tag != q("workbook"):
+        return (
+            f"工作簿使用了非标准的命名空间（{namespace}，可能是 Excel 2007 测试版），"
+            "xlsync 无法写回；请在 Excel 中另存为 .xlsx"
+        )
+    return None
+
+
 def refusal(package: Package, data_parts: list[str]) -> str | None:
     """Why this package cannot be written back safely, or None."""
-    workbook = package.xml("xl/workbook.xml")
-    if workbook.tag != q("workbook"):
-        return "工作簿是 Strict Open XML 格式，暂不支持写回；请另存为普通 .xlsx"
+    reason = format_refusal(package)
+    if reason:
+        return reason
     for part in data_parts:
         root = package.xml(part)
         if root.find(q("tableParts")) is not None:
@@ -49,12 +71,24 @@ def refusal(package: Package, data_parts: list[str]) -> str | None:
     return None
 
 
-def apply_plan(plan: Plan, source: Path, dest: Path) -> None:
+@dataclass(slots=True)
+class Written:
+    """What `apply_plan` did: the parts it changed, and what the user should be told."""
+
+    changed: set[str] = field(default_factory=set)
+    notes: list[str] = field(default_factory=list)
+
+
+def apply_plan(plan: Plan, source: Path, dest: Path) -> Written:
     """Write the register `source` with `plan` applied to `dest`. Raises PackageError."""
     reg = plan.register
     following = reg.sheets[SheetKind.FOLLOWING]
     cooperating = reg.sheets.get(SheetKind.COOPERATING)
+    written = Written()
     with Package(source) as package:
+        reason = format_refusal(package)
+        if reason:
+            raise PackageError(reason)
         parts = package.sheet_parts()
         if following.name not in parts:
             raise PackageError(f"找不到工作表「{following.name}」的内容")
@@ -73,10 +107,14 @@ def apply_plan(plan: Plan, source: Path, dest: Path) -> None:
         else:
             coop = SheetXml(package.xml(parts[cooperating.name]))
             coop_data = cooperating
-        if coop_data.header_row == 0:  # an empty 已合作: give it the headers of 跟进中
+        empty_coop = coop_data.header_row == 0
+        if empty_coop:  # an empty 已合作: give it the headers of 跟进中
             coop_data = SheetData(coop_data.name, SheetKind.COOPERATING, 1, {}, [])
         layout_f = _Layout(following, fol)
         layout_c = _Layout(coop_data, coop)
+        if empty_coop:  # all of them, so that it reads back as a register sheet
+            for header in layout_f.headers_in_order():
+                layout_c.ensure_column(header)
         wants_hints = (
             bool(plan.hints) or following.hint_col is not None or (coop_data.hint_col is not None)
         )
@@ -88,13 +126,17 @@ def apply_plan(plan: Plan, source: Path, dest: Path) -> None:
                 layout_c.ensure_column(header)
         if plan.new_ids:
             layout_c.ensure_column(FIELD_BY_KEY["id"].header, key="id")
+        for kind, (first, by) in plan.shifts.items():
+            (fol if kind is SheetKind.FOLLOWING else coop).shift_rows(first, by)
         for restore in plan.restores:
             xml, layout = (
                 (fol, layout_f) if restore.kind is SheetKind.FOLLOWING else (coop, layout_c)
             )
             for header, text in restore.values.items():
                 if norm_label(header) != norm_label(HINT_HEADER):
-                    xml.set_text(restore.row, layout.ensure_column(header), text)
+                    col = layout.ensure_column(header)
+                    _restore_cell(xml, restore.row, col, header, text, layout.header_row,
+                                  reg.date1904)  # fmt: skip
         if wants_hints:
             layout_f.ensure_hint_column()
             layout_c.ensure_hint_column()
@@ -109,38 +151,83 @@ def apply_plan(plan: Plan, source: Path, dest: Path) -> None:
         )
         for move in plan.moves:
             coop.copy_row_from(fol, move.source, move.target, mapping)
+            if move.status_header:  # won by its 成交日期: the row now says 已合作
+                coop.set_text(move.target, layout_c.column_of_header(move.status_header), "已合作")
             fol.clear_row(move.source)
         if wants_hints:
+            wrap = str(ensure_xf(package, wrap=True)) if plan.hints else None
             for kind, (xml, layout) in sheets.items():
                 data = following if kind is SheetKind.FOLLOWING else coop_data
                 for row in data.hints:
                     xml.set_text(row, layout.hint, "")
                 for (k, row), text in plan.hints.items():
-                    if k is kind:
-                        xml.set_text(row, layout.hint, text)
+                    if k is kind:  # a long hint wraps inside its column, never across pages
+                        xml.set_value(row, layout.hint, text, wrap)
+                        xml.fit_height(row, _lines(text, HINT_WIDTH))
                 _colour_hints(package, xml, layout)
         for xml in (fol, coop):
             xml.update_dimension()
         if fol.formulas_removed or coop.formulas_removed:
             package.drop_calc_chain()
-        bold = ensure_bold_xf(package)
+        looks: ToolStyles | None = None
         for kind, grid, write in (
             (SheetKind.CONFLICTS, plan.conflicts, plan.write_conflicts),
             (SheetKind.PROBLEMS, plan.problems, plan.write_problems),
         ):
             if not write:
                 continue
-            name = _existing_name(reg.sheet_names, kind) or SHEET_NAMES[kind]
-            data = tool_sheet_xml(grid, bold)
-            if name in parts:
+            looks = looks or ToolStyles.of(package)
+            data = tool_sheet_xml(
+                grid, looks, stop=STOP_LABEL if kind is SheetKind.CONFLICTS else None
+            )
+            name = reg.tool_sheets.get(kind)
+            if name is not None and name in parts:
                 package.put(parts[name], data)
             else:
+                name = free_sheet_name([s.get("name", "") for s in package.sheet_elements()], kind)
+                if name != SHEET_NAMES[kind]:
+                    written.notes.append(
+                        f"工作表「{SHEET_NAMES[kind]}」不是 xlsync 创建的，没有改动它；"
+                        f"{SHEET_NAMES[kind]}写在新工作表「{name}」中"
+                    )
                 package.add_sheet(name, data)
-        package.write(dest)
+            package.mark_owned(name, kind.value)
+        written.changed = package.write(dest)
+    return written
 
 
-def _existing_name(names: list[str], kind: SheetKind) -> str | None:
-    return next((n for n in names if match_sheet(n) is kind), None)
+def _restore_cell(
+    xml: SheetXml, row: int, col: int, header: str, text: str, top: int, date1904: bool
+) -> None:
+    """Put one remembered value back the way its column is written: a date as a real date
+    in the column's date format, a number as a number, text as text (the history keeps the
+    text a rep saw; the cells above say how the column holds it)."""
+    style, numeric = xml.style_above(row, col, top)
+    key = match_header(header)
+    value: str | float = text
+    if key is not None and FIELD_BY_KEY[key].kind == "date":
+        try:
+            day = parse_date(text, date1904=date1904)
+        except CellError:
+            day = None
+        if day is not None:
+            epoch = dt.date(1904, 1, 1) if date1904 else dt.date(1899, 12, 30)
+            value = float((day - epoch).days)
+    elif numeric:
+        with contextlib.suppress(ValueError):
+            number = float(text)
+            if cell_text(number) == text:  # 0755… keeps its 0: such a value stays text
+                value = number
+    xml.set_value(row, col, value, style)
+
+
+def free_sheet_name(names: list[str], kind: SheetKind) -> str:
+    """The name for a new 冲突 / 问题 sheet: the contract's, unless a sheet xlsync did not
+    create already has it (sheet names compare case-insensitively, like Excel does)."""
+    taken = {n.casefold() for n in names}
+    base = SHEET_NAMES[kind]
+    candidates = [base, f"{base} (xlsync)"] + [f"{base} (xlsync {i})" for i in range(2, 100)]
+    return next(c for c in candidates if c.casefold() not in taken)
 
 
 class _Layout:
@@ -200,6 +287,11 @@ class _Layout:
         self.hint = self._next_free()
         self.headers[self.hint] = HINT_HEADER
         self.xml.set_text(self.header_row, self.hint, HINT_HEADER)
+        # the header looks like the rep's own headers: the style of the header cell before it
+        before = self.xml.cell(self.header_row, self.hint - 1, create=False)
+        mine = self.xml.cell(self.header_row, self.hint, create=False)
+        if before is not None and mine is not None and before.get("s"):
+            mine.set("s", before.get("s", "0"))
         _set_width(self.xml, self.hint, HINT_WIDTH)
 
 
@@ -242,8 +334,34 @@ def _empty_sheet() -> bytes:
     ).encode()
 
 
-def tool_sheet_xml(grid: list[list[object]], header_style: int) -> bytes:
-    """A whole worksheet for 冲突 / 问题: frozen header, filter, widths, text as text."""
+@dataclass(frozen=True, slots=True)
+class ToolStyles:
+    """The cell formats of the 冲突 / 问题 sheets: a bold header, bordered cells that wrap,
+    and a red fill for the rows of reps who must stop."""
+
+    header: int
+    body: int
+    stop: int
+
+    @classmethod
+    def of(cls, package: Package) -> ToolStyles:
+        return cls(
+            ensure_bold_xf(package),
+            ensure_xf(package, border=True, wrap=True),
+            ensure_xf(package, border=True, wrap=True, fill="FFFFC7CE"),
+        )
+
+
+STOP_LABEL = VERDICT_LABELS[Verdict.MUST_STOP]
+
+
+def tool_sheet_xml(
+    grid: list[list[object]], styles: ToolStyles | int, *, stop: str | None = None
+) -> bytes:
+    """A whole worksheet for 冲突 / 问题: frozen header, filter, widths, text as text,
+    borders; rows holding `stop` (须停止跟进) are filled red."""
+    if isinstance(styles, int):
+        styles = ToolStyles(styles, 0, 0)
     width = max((len(row) for row in grid), default=1)
     last = get_column_letter(width)
     widths = [max((_display_width(row[i]) for row in grid if i < len(row)), default=8)
@@ -251,6 +369,7 @@ def tool_sheet_xml(grid: list[list[object]], header_style: int) -> bytes:
     out = [
         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n',
         f'<worksheet xmlns="{NS_MAIN}">',
+        '<sheetPr><pageSetUpPr fitToPage="1"/></sheetPr>',
         f'<dimension ref="A1:{last}{max(len(grid), 1)}"/>',
         '<sheetViews><sheetView workbookViewId="0">'
         '<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>'
@@ -262,9 +381,14 @@ def tool_sheet_xml(grid: list[list[object]], header_style: int) -> bytes:
     out.append("</cols><sheetData>")
     for r, row in enumerate(grid, start=1):
         out.append(f'<row r="{r}">')
-        for c, value in enumerate(row):
+        if r == 1:
+            index = styles.header
+        else:
+            index = styles.stop if stop is not None and stop in row else styles.body
+        for c in range(width):
+            value = row[c] if c < len(row) else None
             cell = ref(r, c)
-            style = f' s="{header_style}"' if r == 1 and header_style else ""
+            style = f' s="{index}"' if index else ""
             if isinstance(value, int) and not isinstance(value, bool):
                 out.append(f'<c r="{cell}"{style}><v>{value}</v></c>')
             elif value not in (None, ""):
@@ -272,14 +396,23 @@ def tool_sheet_xml(grid: list[list[object]], header_style: int) -> bytes:
                 out.append(
                     f'<c r="{cell}" t="inlineStr"{style}><is><t xml:space="preserve">{text}</t></is></c>'
                 )
+            elif style:
+                out.append(f'<c r="{cell}"{style}/>')  # an empty cell keeps its border
         out.append("</row>")
     out.append("</sheetData>")
     out.append(f'<autoFilter ref="A1:{last}{max(len(grid), 1)}"/>')
     out.append(
-        '<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/>'
+        '<pageMargins left="0.5" right="0.5" top="0.6" bottom="0.6" header="0.3" footer="0.3"/>'
+        # printed landscape, every column on the page width, as many pages down as it takes
+        '<pageSetup paperSize="9" orientation="landscape" fitToWidth="1" fitToHeight="0"/>'
     )
     out.append("</worksheet>")
     return "".join(out).encode("utf-8")
+
+
+def _lines(text: str, width: float) -> int:
+    """How many lines `text` takes in a column `width` characters wide (CJK counts two)."""
+    return max(1, math.ceil(_display_width(text) / max(width - 2, 1)))
 
 
 def _display_width(value: object) -> int:

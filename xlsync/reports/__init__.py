@@ -1,7 +1,7 @@
 """Reports: the monthly handout, the daily list and the blackboard page.
 
-`run_monthly` / `run_daily` are what the watcher's schedule calls. They return True when
-the report was written; False leaves the job due, so it is caught up on a later run.
+`run_monthly` / `run_daily` are what the watcher's schedule calls. They return the files
+written; an empty list leaves the job due, so it is caught up on a later run.
 """
 
 from __future__ import annotations
@@ -11,21 +11,23 @@ import logging
 from pathlib import Path
 
 
-def run_monthly(target: Path, month: str, out: Path, log: logging.Logger) -> bool:
-    """Render the printed handout of `month` (YYYY-MM) into `out`."""
+def run_monthly(
+    target: Path, month: str, out: Path, log: logging.Logger, *, today: dt.date | None = None
+) -> list[Path]:
+    """Render the printed handout of `month` (YYYY-MM) into `out`, as of `today`."""
     from xlsync.errors import UnusableInput
     from xlsync.reports.run import monthly
 
     try:
-        paths = monthly(target, month, out)
+        paths = monthly(target, month, out, today=today)
     except (UnusableInput, OSError) as exc:
         log.error("月度清单 %s 未生成：%s", month, exc)
-        return False
+        return []
     log.info("已生成 %s 月度清单：%s", month, "、".join(p.name for p in paths))
-    return True
+    return paths
 
 
-def run_daily(target: Path, day: dt.date, out: Path, log: logging.Logger) -> bool:
+def run_daily(target: Path, day: dt.date, out: Path, log: logging.Logger) -> list[Path]:
     """Write the list of customers newly registered on `day` into `out`."""
     from xlsync.errors import UnusableInput
     from xlsync.reports.run import daily
@@ -34,6 +36,6 @@ def run_daily(target: Path, day: dt.date, out: Path, log: logging.Logger) -> boo
         paths = daily(target, day, out)
     except (UnusableInput, OSError) as exc:
         log.error("每日清单 %s 未生成：%s", day.isoformat(), exc)
-        return False
+        return []
     log.info("已生成 %s 每日新登记清单：%s", day.isoformat(), "、".join(p.name for p in paths))
-    return True
+    return paths

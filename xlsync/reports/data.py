@@ -6,22 +6,24 @@ import calendar
 import datetime as dt
 import hashlib
 import json
+import re
 from collections.abc import Iterable
+from dataclasses import replace
 from functools import lru_cache
 
 from pypinyin import lazy_pinyin
 
 from xlsync.check import CheckResult, DuplicateGroup
 from xlsync.history import SqliteHistory
-from xlsync.matching import analyse
 from xlsync.model import Row
+from xlsync.plan import ConflictRecord
+from xlsync.register.schema import SheetKind, Status
 from xlsync.rules import (
     VERDICT_LABELS,
     Decision,
     Protection,
     Verdict,
     call_verdict,
-    decide,
     protection,
 )
 
@@ -41,30 +43,53 @@ def month_bounds(month: str) -> tuple[dt.date, dt.date]:
     return dt.date(year, number, 1), dt.date(year, number, last)
 
 
-def mask_phone(text: str) -> str:
-    """138****5678: every run of 7 or more digits keeps at most its first three and last
-    four digits; an area code written apart (0755-) stays, it identifies nobody."""
-    out: list[str] = []
-    run: list[str] = []
+PHONE_SEPARATOR = " / "  # between the numbers of one cell, where a line may break
+_AREA3 = re.compile(r"^0(?:10|2\d)")  # Beijing and the 02x cities: three-digit area codes
 
-    def flush() -> None:
-        if len(run) >= 7:
-            tail = 4 if len(run) >= 8 else 3
-            hidden = max(4, len(run) - tail - 3)
-            head = len(run) - tail - hidden
-            out.append("".join(run[:head]) + "*" * hidden + "".join(run[-tail:]))
-        else:
-            out.extend(run)
-        run.clear()
 
-    for ch in text:
-        if ch.isdigit():
-            run.append(ch)
-        else:
-            flush()
-            out.append(ch)
-    flush()
-    return "".join(out)
+def mask_number(number: str) -> str:
+    """A canonical phone number (see `register.cells.parse_phones`), masked for print.
+
+    Mobile `13812345678` -> `138****5678`; landline `075523456789` -> `0755-****6789`
+    (the area code stays: it identifies nobody); `01012345678` -> `010-****5678`;
+    a local number or anything else keeps only its last four digits.
+    """
+    digits = "".join(ch for ch in number if ch.isdigit())
+    if len(digits) == 11 and digits[0] == "1":
+        return f"{digits[:3]}****{digits[-4:]}"
+    if digits.startswith("0") and len(digits) >= 10:
+        area = 3 if _AREA3.match(digits) else 4
+        local = digits[area:]
+        return f"{digits[:area]}-{'*' * (len(local) - 4)}{local[-4:]}"
+    prefix = "+" if number.startswith("+") else ""
+    if len(digits) <= 4:
+        return prefix + "*" * len(digits)
+    return prefix + "*" * (len(digits) - 4) + digits[-4:]
+
+
+def masked_phones(phones: Iterable[str], phone_text: str) -> str:
+    """What the handout prints for a phone cell when phones are masked: each parsed number
+    masked, then any part of the cell that did not read as a number with its digits
+    masked. The raw text is never printed, so no way of writing a number leaks it."""
+    from xlsync.register.cells import parse_phones
+
+    parts = [mask_number(p) for p in phones]
+    if phone_text:
+        _good, bad = parse_phones(phone_text)
+        for chunk in bad:
+            digits = sum(ch.isdigit() for ch in chunk)
+            if digits >= 5:  # could identify someone: keep the last four digits only
+                seen = 0
+                chars = []
+                for ch in chunk:
+                    if ch.isdigit():
+                        seen += 1
+                        chars.append(ch if seen > digits - 4 else "*")
+                    else:
+                        chars.append(ch)
+                chunk = "".join(chars)
+            parts.append(chunk)
+    return PHONE_SEPARATOR.join(dict.fromkeys(parts))
 
 
 def line_of(row: Row, prot: Protection, *, mask: bool, note: str = "", marked: bool = False):  # type: ignore[no-untyped-def]
@@ -74,7 +99,7 @@ def line_of(row: Row, prot: Protection, *, mask: bool, note: str = "", marked: b
         customer=row.customer,
         rep=row.rep,
         department=row.department,
-        phone=mask_phone(row.phone_text) if mask else row.phone_text,
+        phone=masked_phones(row.phones, row.phone_text) if mask else row.phone_text,
         region=row.region,
         status=row.status.label if row.status else ("已合作" if row.cooperating else ""),
         contacted=row.contacted,
@@ -92,6 +117,27 @@ def line_of(row: Row, prot: Protection, *, mask: bool, note: str = "", marked: b
         marked=marked,
         note=note,
     )
+
+
+_DATED = ("contacted", "visited", "sampled", "last_follow_up", "won")
+
+
+def as_it_stood(row: Row, cutoff: dt.date) -> Row:
+    """The row as it stood on `cutoff`: every date after it left out, and a customer won
+    after it not yet cooperating. The same row when nothing is dated after `cutoff`."""
+    later = [name for name in _DATED if (d := getattr(row, name)) is not None and d > cutoff]
+    if not later:
+        return row
+    changes: dict[str, object] = {name: None for name in later}
+    if "won" in later and row.cooperating:
+        changes["kind"] = SheetKind.FOLLOWING
+        changes["status"] = (
+            Status.SAMPLED if row.sampled and row.sampled <= cutoff
+            else Status.VISITED if row.visited and row.visited <= cutoff
+            else Status.PHONE if row.contacted and row.contacted <= cutoff
+            else None
+        )  # fmt: skip
+    return replace(row, **changes)  # type: ignore[arg-type]
 
 
 def _in(day: dt.date | None, first: dt.date, last: dt.date) -> bool:
@@ -157,17 +203,19 @@ def build_monthly(result: CheckResult, month: str, *, company: str, mask: bool,
         register=result.registers.target.name, masked_phones=mask,
     )  # fmt: skip
     decisions = _decisions(result)
-    prot = {id(r): protection(r, days, as_of) for r in result.rows}
-    for row in result.rows:
-        p = prot[id(row)]
+    # The month's sections hold the month's events only: a date typed after the month
+    # (or after today, for the current month) is not part of it.
+    rows = [as_it_stood(r, as_of) for r in result.rows]
+    for original, row in zip(result.rows, rows, strict=True):
+        p = protection(row, days, as_of)
         if row.cooperating:
             report.zone2.append(line_of(row, p, mask=mask, marked=_in(row.won, first, last)))
             continue
         if _in(row.visited, first, last) or _in(row.sampled, first, last):
             report.zone1.append(line_of(row, p, mask=mask))
-        decision = decisions.get(id(row))
+        decision = decisions.get(id(original))
         owned_by_other = decision is not None and decision.owner is not None and (
-            decision.owner.row is not row)  # fmt: skip
+            decision.owner.row is not original)  # fmt: skip
         active = _last_activity(row)
         quiet = (as_of - active).days if active is not None else 0
         # due: still this rep's customer (protected, or a recent call) and gone quiet; an
@@ -190,7 +238,7 @@ def build_monthly(result: CheckResult, month: str, *, company: str, mask: bool,
     report.follow_ups_due.sort(key=lambda c: (pinyin(c.rep), c.note))
     report.ending_soon.sort(key=lambda c: c.protected_until or dt.date.max)
     report.free.sort(key=lambda c: (pinyin(c.rep), pinyin(c.customer)))
-    report.reps, report.departments = _scores(result.rows, first, last, as_of, settings.roster)
+    report.reps, report.departments = _scores(rows, first, last, as_of, settings.roster)
     report.conflicts = _conflicts(result, first, last, history)
     return report
 
@@ -233,7 +281,7 @@ def conflict_line(group: DuplicateGroup):  # type: ignore[no-untyped-def]
     decision = group.decision
     owner = decision.owner
     return ConflictLine(
-        customer=group.key,
+        customer=group.name,
         owner=owner.row.rep if owner else "",
         reason=owner.protection.reason() if owner else "所有登记都不受保护",
         others="、".join(f"{c.row.rep}（{VERDICT_LABELS[c.verdict]}）" for c in decision.claims
@@ -258,15 +306,16 @@ def _conflicts(result: CheckResult, first: dt.date, last: dt.date,
     if history is not None:
         since = dt.datetime.combine(first, dt.time())
         until = dt.datetime.combine(last + dt.timedelta(days=1), dt.time())
-        seen: dict[str, list[str]] = {}
+        seen: dict[str, ConflictRecord] = {}
         for _at, plan in history.plans(None, since, until):
-            for key in plan.get("conflicts", []) or []:
-                if isinstance(key, list) and key:
-                    seen[str(key[0])] = [str(k) for k in key]
-        for customer, key in seen.items():
-            if customer not in current:
-                lines.append(ConflictLine(customer, key[1] if len(key) > 1 else "", "",
-                                          "、".join(key[2:]), settled=True))  # fmt: skip
+            for raw in plan.get("conflicts", []) or []:
+                record = ConflictRecord.parse(raw)
+                if record is not None:
+                    seen[record.key] = record
+        for key, record in seen.items():
+            if key not in current:
+                lines.append(ConflictLine(record.customer, record.owner, "",
+                                          "、".join(record.reps), settled=True))  # fmt: skip
     return lines
 
 
@@ -293,33 +342,52 @@ def build_daily(result: CheckResult, day: dt.date, *, company: str, mask: bool, 
 
 
 def build_board(result: CheckResult, *, company: str, now: dt.datetime):  # type: ignore[no-untyped-def]
-    from xlsync.reports.model import Board, BoardEntry
+    from xlsync.lookup import LookupIndex
+    from xlsync.reports.model import Board, BoardCustomer, BoardEntry
 
     days = result.registers.settings.protection_days
-    decisions = _decisions(result)
+    index = LookupIndex.from_check(result)
+    customer_of: dict[int, int] = {}  # id(row) -> customer index
+    for c in index.customers:
+        for claim in c.decision.claims:
+            customer_of[id(claim.row)] = c.index
     board = Board(company=company, as_of=result.as_of, generated=now,
                   register=result.registers.target.name)  # fmt: skip
+    entry_row: dict[int, Row] = {}
     for row in result.rows:
-        if not row.customer:
+        if not (row.customer or row.phones):
             continue
         p = protection(row, days, result.as_of)
-        decision = decisions.get(id(row)) or decide([row], days, result.as_of)
-        owner = decision.owner
-        verdict, who = call_verdict(owner), owner.row.rep if owner else ""
-        key = analyse(row.customer)
-        keys = [k for k in dict.fromkeys([key.core, key.trade, key.text]) if len(k) >= 2]
-        entry = BoardEntry(line_of(row, p, mask=False), keys + list(row.phones), who, verdict)
+        c = index.customers[customer_of[id(row)]] if id(row) in customer_of else None
+        owner = c.decision.owner if c else None
+        verdict, who = (c.verdict() if c else call_verdict(None)), owner.row.rep if owner else ""
+        keys = [*(c.keys if c else ()), *row.phones]
+        entry = BoardEntry(line_of(row, p, mask=False), keys, who, verdict)
+        entry_row[id(entry)] = row
         if row.cooperating:
             board.zone2.append(entry)
-        elif p.ever_protected:
+        elif p.protected:
             board.zone1.append(entry)
+        elif p.ever_protected:
+            board.expired.append(entry)
         else:
             board.others.append(entry)
-    board.zone1.sort(key=lambda e: (pinyin(e.line.rep), pinyin(e.line.customer)))
-    board.zone2.sort(key=lambda e: (pinyin(e.line.rep), pinyin(e.line.customer)))
-    board.conflicts = [conflict_line(group) for group in result.conflicts]
-    payload = json.dumps([[e.line.customer, e.verdict] for e in board.zone1 + board.zone2 +
-                          board.others] + [[c.customer, c.owner] for c in board.conflicts],
+    for zone in (board.zone1, board.zone2, board.expired):
+        zone.sort(key=lambda e: (pinyin(e.line.rep), pinyin(e.line.customer)))
+    entries = board.zone1 + board.zone2 + board.expired + board.others
+    at: dict[int, list[int]] = {}
+    for i, entry in enumerate(entries):
+        row = entry_row[id(entry)]
+        if id(row) in customer_of:
+            at.setdefault(customer_of[id(row)], []).append(i)
+    for c in index.customers:
+        board.customers.append(BoardCustomer(c.name, c.verdict(), c.stops(), list(c.keys),
+                                             list(c.phones), at.get(c.index, [])))  # fmt: skip
+    for group in result.conflicts:
+        line = conflict_line(group)
+        (board.conflicts if group.decision.owner else board.notices).append(line)
+    payload = json.dumps([[e.line.customer, e.verdict] for e in entries]
+                         + [[c.customer, c.owner] for c in board.conflicts + board.notices],
                          ensure_ascii=False)  # fmt: skip
     board.fingerprint = hashlib.sha256(payload.encode()).hexdigest()[:16]
     return board

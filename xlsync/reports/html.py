@@ -23,6 +23,7 @@ from markupsafe import Markup
 
 import xlsync
 from xlsync.fileio import atomic_write
+from xlsync.reports.handout import build_handout, month_label, parts
 from xlsync.reports.model import (
     Board,
     BoardEntry,
@@ -34,7 +35,6 @@ from xlsync.reports.model import (
 BOARD_VERSION_FILE = "board-version.js"
 # How often the blackboard checks board-version.js (seconds); `?refresh=N` overrides it.
 BOARD_REFRESH_SECONDS = 30
-FREE_VERDICT = "可以联系"
 
 
 # ------------------------------------------------------------------ templates
@@ -42,10 +42,13 @@ FREE_VERDICT = "可以联系"
 
 def _template_roots() -> list[Traversable]:
     roots: list[Traversable] = []
+    # The source checkout the running code comes from goes first: an editable install of
+    # another checkout maps xlsync.templates there, and its templates would not match.
+    checkout = Path(xlsync.__file__).resolve().parent.parent
+    if (checkout / "pyproject.toml").is_file():
+        roots.append(checkout / "templates")
     with contextlib.suppress(ModuleNotFoundError):
         roots.append(resources.files("xlsync.templates"))
-    # a source checkout whose templates/ folder is not installed as a package
-    roots.append(Path(xlsync.__file__).resolve().parent.parent / "templates")
     return roots
 
 
@@ -71,14 +74,6 @@ def _css_string(value: object) -> Markup:
     return Markup('"' + "".join(out) + '"')
 
 
-def _month_label(month: str) -> str:
-    try:
-        year, mon = month.split("-", 1)
-        return f"{int(year)}年{int(mon)}月"
-    except ValueError:
-        return month
-
-
 @cache
 def environment() -> Environment:
     env = Environment(
@@ -92,7 +87,8 @@ def environment() -> Environment:
     env.filters["d"] = _date
     env.filters["rate"] = Score.rate_text
     env.filters["css_string"] = _css_string
-    env.filters["month_label"] = _month_label
+    env.filters["month_label"] = month_label
+    env.filters["parts"] = parts
     env.policies["json.dumps_kwargs"] = {"ensure_ascii": False, "sort_keys": False}
     return env
 
@@ -122,7 +118,7 @@ def _write_atomic(path: Path, data: str | bytes) -> None:
 def render_monthly_html(report: MonthlyReport, dest: Path) -> Path:
     """The printed handout as one self-contained HTML page with A4 print CSS."""
     path = _target(dest, f"{Path(report.register).stem or 'report'}-{report.month}.html")
-    _write_atomic(path, _render("monthly.html", r=report))
+    _write_atomic(path, _render("monthly.html", r=report, h=build_handout(report)))
     return path
 
 
@@ -210,24 +206,6 @@ def write_daily_xlsx(report: DailyReport, dest: Path) -> Path:
 # ------------------------------------------------------------------ blackboard
 
 
-@cache
-def search_words() -> dict[str, list[str]]:
-    """The word lists the blackboard's search box normalises queries with, taken from the
-    matcher: legal forms (stripped from the end) and province/city names (from the front)."""
-    from xlsync.matching.normalize import LEGAL_FORMS, _divisions
-
-    top, _districts = _divisions()
-    return {
-        "legal": sorted(LEGAL_FORMS, key=lambda w: (-len(w), w)),
-        "places": sorted(top, key=lambda w: (-len(w), w)),
-    }
-
-
-def is_stop(entry: BoardEntry) -> bool:
-    """True when the verdict tells other reps not to call."""
-    return not entry.verdict.startswith(FREE_VERDICT)
-
-
 def _entry_data(entry: BoardEntry, zone: str) -> dict[str, object]:
     line = entry.line
     return {
@@ -242,25 +220,40 @@ def _entry_data(entry: BoardEntry, zone: str) -> dict[str, object]:
         "sampled": _date(line.sampled),
         "won": _date(line.won),
         "until": _date(line.protected_until),
-        "owner": entry.owner,
-        "verdict": entry.verdict,
-        "stop": is_stop(entry),
-        "keys": [k for k in dict.fromkeys(entry.keys) if k],
     }
 
 
 def board_data(board: Board) -> dict[str, object]:
-    """What the blackboard page's script searches: every entry with its keys and verdict."""
+    """What the blackboard page's script searches: the customers of xlsync.lookup (keys,
+    phones, verdicts) and the rows they stand for; the script asks them as `who` does."""
+    from xlsync.lookup import CHECK_FIRST, MAYBE_LIMIT, MAYBE_SCORE, MIN_KEY, MIN_PHONE_DIGITS
+    from xlsync.lookup import search_words as words
+    from xlsync.rules import call_verdict
+
     entries = [
         *(_entry_data(e, "zone1") for e in board.zone1),
         *(_entry_data(e, "zone2") for e in board.zone2),
+        *(_entry_data(e, "expired") for e in board.expired),
         *(_entry_data(e, "other") for e in board.others),
     ]
+    customers = [
+        {"name": c.name, "verdict": c.verdict, "stop": c.stop, "keys": c.keys,
+         "phones": c.phones, "entries": c.entries}
+        for c in board.customers
+    ]  # fmt: skip
     return {
         "fingerprint": board.fingerprint,
         "refresh": BOARD_REFRESH_SECONDS,
         "versionFile": BOARD_VERSION_FILE,
-        "words": search_words(),
+        "words": words(),
+        "limits": {
+            "maybeScore": MAYBE_SCORE,
+            "maybeLimit": MAYBE_LIMIT,
+            "minKey": MIN_KEY,
+            "minPhone": MIN_PHONE_DIGITS,
+        },
+        "texts": {"free": call_verdict(None), "check": CHECK_FIRST},
+        "customers": customers,
         "entries": entries,
     }
 

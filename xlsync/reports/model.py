@@ -104,13 +104,28 @@ class BoardEntry:
 
 
 @dataclass(slots=True)
+class BoardCustomer:
+    """One customer as the search box finds it (see xlsync.lookup): same keys, same verdict."""
+
+    name: str
+    verdict: str
+    stop: bool
+    keys: list[str]
+    phones: list[str]
+    entries: list[int]  # indexes into the board's entries (zone1 + zone2 + expired + others)
+
+
+@dataclass(slots=True)
 class Board:
     company: str
     as_of: dt.date
     generated: dt.datetime
     register: str
-    zone1: list[BoardEntry] = field(default_factory=list)  # visited or sampled, not won
+    zone1: list[BoardEntry] = field(default_factory=list)  # protected now (visit/sample), not won
     zone2: list[BoardEntry] = field(default_factory=list)  # cooperating
-    others: list[BoardEntry] = field(default_factory=list)  # phone-only / expired (searchable)
-    conflicts: list[ConflictLine] = field(default_factory=list)
+    expired: list[BoardEntry] = field(default_factory=list)  # protection ended, not won
+    others: list[BoardEntry] = field(default_factory=list)  # phone-only (searchable)
+    conflicts: list[ConflictLine] = field(default_factory=list)  # someone owns, others stop
+    notices: list[ConflictLine] = field(default_factory=list)  # several reps, nobody protected
+    customers: list[BoardCustomer] = field(default_factory=list)  # what the search box asks
     fingerprint: str = ""  # changes whenever the register changes: the page reloads itself

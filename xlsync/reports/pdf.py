@@ -28,6 +28,7 @@ import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import lru_cache
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
@@ -38,7 +39,8 @@ from fontTools.varLib import instancer
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
-from xlsync.reports.model import CustomerLine, MonthlyReport, Score
+from xlsync.reports.handout import Handout, Table, build_handout, parts
+from xlsync.reports.model import MonthlyReport
 
 __all__ = ["FONT_PACKAGE", "FONT_RESOURCE", "font_path", "render_monthly_pdf"]
 
@@ -73,7 +75,7 @@ _REPLACEMENT = "?"
 
 
 # --------------------------------------------------------------------------------------
-# The page content as plain strings, built before any font work.
+# The page content: the handout's sections (handout.py) as tables of plain strings.
 
 
 @dataclass(slots=True)
@@ -94,11 +96,12 @@ class _Row:
 @dataclass(slots=True)
 class _Table:
     headers: list[str]
-    widths: list[float]  # mm, adding up to the text width
+    kinds: list[str]  # the column kinds of handout.py: how cells break, how wide they are
     aligns: list[str]  # L / C / R per column
     rows: list[_Row]
     caption: str = ""
     zebra: bool = True  # shade every other row group
+    empty: str = "（无）"
 
 
 @dataclass(slots=True)
@@ -106,306 +109,46 @@ class _Section:
     title: str
     count: str  # right-aligned beside the title, e.g. 共 12 家
     note: str  # one grey line under the title explaining the list
+    empty: str  # said instead of the tables when all are empty
     tables: list[_Table] = field(default_factory=list)
 
     @property
-    def empty(self) -> bool:
+    def empty_section(self) -> bool:
         return not any(t.rows for t in self.tables)
 
 
-def _date(value: dt.date | None, empty: str = "") -> str:
-    return value.isoformat() if value else empty
+_FILLS = {"marked": _MARK_FILL, "open": _OPEN_FILL, "total": _HEAD_FILL}
 
 
-def _month_label(month: str) -> str:
-    try:
-        year, mon = month.split("-", 1)
-        return f"{int(year)}年{int(mon):02d}月"
-    except ValueError:
-        return month
-
-
-def _customer_cell(line: CustomerLine, *, bold: bool = False, star: bool = False) -> _Cell:
-    text = line.customer
-    if star:
-        text = "★ " + text
-    return _Cell(text, bold=bold)
-
-
-def _zone1(report: MonthlyReport) -> _Section:
-    rows = [
-        _Row(
-            [
-                _Cell(str(i)),
-                _customer_cell(line),
-                _Cell(line.rep),
-                _Cell(line.department),
-                _Cell(_date(line.visited)),
-                _Cell(_date(line.sampled)),
-                _Cell(line.sample),
-                _Cell(_date(line.last_follow_up)),
-                _Cell(_date(line.protected_until, "—")),
-            ]
-        )
-        for i, line in enumerate(report.zone1, 1)
-    ]
-    table = _Table(
-        ["序号", "客户", "业务员", "部门", "拜访日期", "送样日期", "样品", "最近跟进", "保护至"],
-        [11, 53, 15, 18, 18.5, 18.5, 19, 18.5, 18.5],
-        ["C", "L", "L", "L", "C", "C", "L", "C", "C"],
-        rows,
-    )
-    return _Section(
-        "一、本月拜访/送样客户（未合作）",
-        f"共 {len(rows)} 家",
-        "本月有拜访或送样记录、尚未合作的客户。保护期内的客户，其他业务员请勿跟进。",
-        [table],
-    )
-
-
-def _zone2(report: MonthlyReport) -> _Section:
+def _table(table: Table) -> _Table:
     rows: list[_Row] = []
-    for i, line in enumerate(report.zone2, 1):
-        rows.append(
-            _Row(
-                [
-                    _Cell(str(i)),
-                    _customer_cell(line, bold=line.marked, star=line.marked),
-                    _Cell(line.rep),
-                    _Cell(line.department),
-                    _Cell(line.region),
-                    _Cell(_date(line.won)),
-                    _Cell(line.sample),
-                    _Cell("本月新成交" if line.marked else "", bold=line.marked),
-                ],
-                fill=_MARK_FILL if line.marked else None,
-            )
-        )
-    table = _Table(
-        ["序号", "客户", "业务员", "部门", "地区", "成交日期", "样品", "备注"],
-        [11, 70.5, 15, 18, 20, 18.5, 19, 18],
-        ["C", "L", "L", "L", "L", "C", "L", "C"],
+    width = len(table.columns)
+    for line in table.lines:
+        fill = _FILLS.get(line.style)
+        cells = [_Cell(c.text, bold=c.bold) for c in line.cells]
+        if line.detail:
+            # The first cell spans both rows: a row group is never split across pages,
+            # so a customer and its opening line always stay together.
+            cells[0].rowspan = 2
+            rows.append(_Row(cells, fill))
+            rows.append(_Row([_Cell(_clip(line.detail, _MAX_NOTE), colspan=width - 1)], fill))
+        else:
+            rows.append(_Row(cells, fill))
+    return _Table(
+        [c.header for c in table.columns],
+        [c.kind for c in table.columns],
+        [c.align for c in table.columns],
         rows,
-    )
-    won = sum(1 for line in report.zone2 if line.marked)
-    return _Section(
-        "二、合作客户",
-        f"共 {len(rows)} 家，本月新成交 {won} 家",
-        "已下单的客户及成交业务员。★ 标记并加底色的为本月新成交。",
-        [table],
+        caption=table.caption,
+        zebra=table.zebra,
+        empty=table.empty,
     )
 
 
-def _score_cells(score: Score) -> list[_Cell]:
+def _sections(handout: Handout) -> list[_Section]:
     return [
-        _Cell(str(score.calls)),
-        _Cell(str(score.visits)),
-        _Cell(str(score.samples)),
-        _Cell(str(score.won)),
-        _Cell(score.rate_text()),
-    ]
-
-
-def _leaderboard(report: MonthlyReport) -> _Section:
-    counts = ["R", "R", "R", "R", "R"]
-    reps = _Table(
-        ["名次", "业务员", "部门", "电话", "拜访", "送样", "新合作", "送样成交率"],
-        [12, 30, 34, 20, 20, 20, 20, 34],
-        ["C", "L", "L", *counts],
-        [
-            _Row([_Cell(str(i)), _Cell(s.name), _Cell(s.department), *_score_cells(s)])
-            for i, s in enumerate(report.reps, 1)
-        ],
-        caption="按业务员",
-    )
-    dept_rows = [
-        _Row([_Cell(str(i)), _Cell(s.name), *_score_cells(s)])
-        for i, s in enumerate(report.departments, 1)
-    ]
-    if report.departments:
-        total = Score(
-            name="合计",
-            department="",
-            calls=sum(s.calls for s in report.departments),
-            visits=sum(s.visits for s in report.departments),
-            samples=sum(s.samples for s in report.departments),
-            won=sum(s.won for s in report.departments),
-            sampled_total=sum(s.sampled_total for s in report.departments),
-            sampled_won=sum(s.sampled_won for s in report.departments),
-        )
-        cells = [_Cell("", bold=True), _Cell("合计", bold=True), *_score_cells(total)]
-        for cell in cells:
-            cell.bold = True
-        dept_rows.append(_Row(cells, fill=_HEAD_FILL))
-    depts = _Table(
-        ["名次", "部门", "电话", "拜访", "送样", "新合作", "送样成交率"],
-        [12, 64, 20, 20, 20, 20, 34],
-        ["C", "L", *counts],
-        dept_rows,
-        caption="按部门",
-    )
-    return _Section(
-        "三、业绩排行",
-        f"{len(report.reps)} 名业务员，{len(report.departments)} 个部门",
-        "电话、拜访、送样、新合作为本月数量；送样成交率 = 送过样的客户中已合作的比例（累计）。",
-        [reps, depts],
-    )
-
-
-def _follow_ups(report: MonthlyReport) -> _Section:
-    rows = [
-        _Row(
-            [
-                _Cell(str(i)),
-                _customer_cell(line),
-                _Cell(line.rep),
-                _Cell(line.department),
-                _Cell(line.phone),
-                _Cell(_date(line.last_follow_up, "—")),
-                _Cell(_clip(line.note, _MAX_NOTE)),
-            ]
-        )
-        for i, line in enumerate(report.follow_ups_due, 1)
-    ]
-    table = _Table(
-        ["序号", "客户", "业务员", "部门", "电话", "最近跟进", "说明"],
-        [11, 44, 15, 18, 21, 18.5, 62.5],
-        ["C", "L", "L", "L", "L", "C", "L"],
-        rows,
-    )
-    return _Section(
-        "四、待跟进",
-        f"共 {len(rows)} 家",
-        "较长时间没有跟进记录的客户，请负责的业务员尽快联系。",
-        [table],
-    )
-
-
-def _ending_soon(report: MonthlyReport) -> _Section:
-    rows: list[_Row] = []
-    for i, line in enumerate(report.ending_soon, 1):
-        left = ""
-        if line.protected_until is not None:
-            days = (line.protected_until - report.as_of).days
-            left = f"{days} 天" if days >= 0 else "已到期"
-        rows.append(
-            _Row(
-                [
-                    _Cell(str(i)),
-                    _customer_cell(line),
-                    _Cell(line.rep),
-                    _Cell(line.department),
-                    _Cell(line.phone),
-                    _Cell(_date(line.visited)),
-                    _Cell(_date(line.sampled)),
-                    _Cell(_date(line.protected_until, "—")),
-                    _Cell(left),
-                ]
-            )
-        )
-    table = _Table(
-        ["序号", "客户", "业务员", "部门", "电话", "拜访日期", "送样日期", "保护至", "剩余"],
-        [11, 57.5, 15, 18, 21, 18.5, 18.5, 18.5, 12],
-        ["C", "L", "L", "L", "L", "C", "C", "C", "C"],
-        rows,
-    )
-    return _Section(
-        "五、保护即将到期（14天内）",
-        f"共 {len(rows)} 家",
-        "保护期将在 14 天内结束。如需继续保护，请在到期前再次拜访或送样。",
-        [table],
-    )
-
-
-def _free(report: MonthlyReport) -> _Section:
-    rows: list[_Row] = []
-    for i, line in enumerate(report.free, 1):
-        rows.append(
-            _Row(
-                [
-                    # The number spans both rows: fpdf2 never breaks a page inside a rowspan,
-                    # so a customer and its opening line always stay together.
-                    _Cell(str(i), rowspan=2),
-                    _customer_cell(line, bold=True),
-                    _Cell(line.rep),
-                    _Cell(line.department),
-                    _Cell(line.phone),
-                    _Cell(line.region),
-                    _Cell(line.sample),
-                    _Cell(_date(line.protected_until, "—")),
-                ]
-            )
-        )
-        opening = _clip(line.note, _MAX_NOTE) or "（无建议）"
-        rows.append(_Row([_Cell("建议开场白：" + opening, colspan=7)]))
-    table = _Table(
-        ["序号", "客户", "原业务员", "部门", "电话", "地区", "样品", "保护至"],
-        [11, 67.5, 15, 18, 21, 20, 19, 18.5],
-        ["C", "L", "L", "L", "L", "L", "L", "C"],
-        rows,
-    )
-    return _Section(
-        "六、可转交客户",
-        f"共 {len(report.free)} 家",
-        "保护已过期且未成交的客户，可转交其他业务员跟进；每家附一句建议开场白。",
-        [table],
-    )
-
-
-def _conflicts(report: MonthlyReport) -> _Section:
-    rows: list[_Row] = []
-    for i, c in enumerate(report.conflicts, 1):
-        rows.append(
-            _Row(
-                [
-                    _Cell(str(i)),
-                    _Cell(c.customer),
-                    _Cell(c.owner or "无人保护"),
-                    _Cell(c.reason),
-                    _Cell(c.others),
-                    _Cell("已解决" if c.settled else "未解决", bold=not c.settled),
-                ],
-                fill=None if c.settled else _OPEN_FILL,
-            )
-        )
-    table = _Table(
-        ["序号", "客户", "归属业务员", "依据", "其他业务员", "状态"],
-        [11, 38, 18, 53, 56, 14],
-        ["C", "L", "L", "L", "L", "C"],
-        rows,
-        zebra=False,
-    )
-    settled = sum(1 for c in report.conflicts if c.settled)
-    return _Section(
-        "七、本月冲突",
-        f"共 {len(rows)} 起，已解决 {settled} 起",
-        "本月出现的重复登记冲突。未解决的加底色标出，请相关业务员按归属处理。",
-        [table],
-    )
-
-
-def _sections(report: MonthlyReport) -> list[_Section]:
-    return [
-        _zone1(report),
-        _zone2(report),
-        _leaderboard(report),
-        _follow_ups(report),
-        _ending_soon(report),
-        _free(report),
-        _conflicts(report),
-    ]
-
-
-def _summary(report: MonthlyReport) -> list[tuple[str, str]]:
-    open_conflicts = sum(1 for c in report.conflicts if not c.settled)
-    return [
-        ("本月拜访/送样", f"{len(report.zone1)} 家"),
-        ("合作客户", f"{len(report.zone2)} 家"),
-        ("本月新成交", f"{sum(1 for c in report.zone2 if c.marked)} 家"),
-        ("待跟进", f"{len(report.follow_ups_due)} 家"),
-        ("14天内到期", f"{len(report.ending_soon)} 家"),
-        ("可转交", f"{len(report.free)} 家"),
-        ("本月冲突", f"{len(report.conflicts)} 起（未解决 {open_conflicts}）"),
+        _Section(s.title, s.count, s.note, s.empty, [_table(t) for t in s.tables])
+        for s in handout.sections
     ]
 
 
@@ -523,15 +266,17 @@ def _cmap(source: Path) -> dict[int, str]:
 
 
 class _Handout(FPDF):
-    def __init__(self, report: MonthlyReport, clean: _Cleaner) -> None:
+    def __init__(self, report: MonthlyReport, handout: Handout, clean: _Cleaner) -> None:
         super().__init__(orientation="portrait", unit="mm", format="A4")
         self.company = clean(report.company) or "客户清单"
-        self.month_label = _month_label(report.month)
+        self.month_label = handout.month_label
+        self.handout_title = clean(handout.title)
+        self.rows_drawn: list[tuple[int, float, float]] = []  # (page, top, bottom) per group
         self.generated = report.generated.strftime("%Y-%m-%d %H:%M")
         self.set_margins(_MARGIN, 16, _MARGIN)
         self.set_auto_page_break(True, margin=14)
         self.alias_nb_pages("{nb}")
-        self.set_title(f"{self.company} {self.month_label} 客户清单")
+        self.set_title(self.handout_title)
         self.set_author(self.company)
         self.set_subject("月度客户清单")
         self.set_creator("xlsync")
@@ -574,20 +319,12 @@ class _Handout(FPDF):
         self.set_text_color(*_INK)
 
 
-def _meta(report: MonthlyReport) -> str:
-    meta = f"统计截至 {report.as_of.isoformat()}　　登记表：{report.register}"
-    meta += f"　　生成于 {report.generated:%Y-%m-%d %H:%M}"
-    if report.masked_phones:
-        meta += "　　电话号码已部分隐藏"
-    return meta
-
-
-def _title_block(pdf: _Handout, report: MonthlyReport, clean: _Cleaner) -> None:
+def _title_block(pdf: _Handout, handout: Handout, clean: _Cleaner) -> None:
     pdf.set_font(_FAMILY, "B", 18)
     pdf.multi_cell(
         _TEXT_WIDTH,
         9,
-        f"{pdf.company} {pdf.month_label} 客户清单",
+        pdf.handout_title,
         align="C",
         new_x=XPos.LMARGIN,
         new_y=YPos.NEXT,
@@ -595,11 +332,11 @@ def _title_block(pdf: _Handout, report: MonthlyReport, clean: _Cleaner) -> None:
     pdf.set_font(_FAMILY, "", 8.5)
     pdf.set_text_color(*_GREY)
     pdf.multi_cell(
-        _TEXT_WIDTH, 5, clean(_meta(report)), align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT
+        _TEXT_WIDTH, 5, clean(handout.meta), align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT
     )
     pdf.set_text_color(*_INK)
     pdf.ln(3)
-    summary = _summary(report)
+    summary = handout.summary
     width = _TEXT_WIDTH / len(summary)
     x0, y0 = pdf.l_margin, pdf.get_y()
     pdf.set_fill_color(*_ZEBRA)
@@ -661,18 +398,43 @@ class _Measure:
         return total
 
 
-# Line breaking for Chinese: a break may fall between any two Chinese characters, but not
-# inside a run of Latin letters and digits (a date, a phone, a model number such as BL-466),
-# not before closing punctuation and not after opening punctuation.
+# Line breaking. A line breaks between words or at separators, never inside a phone
+# number, a date, a model code (BL-466) or a short name (a rep, a department, a place such
+# as 东莞市塘厦镇): those are single tokens, and a column is made at least as wide as its
+# widest token. Between Chinese characters of a longer name or sentence a line may break,
+# except inside a leading place name (东莞市 / 塘厦镇) or a legal form (有限公司); never
+# before closing punctuation or after opening punctuation.
 _TOKENS = re.compile(r"\n| +|[!-~]+|.", re.S)
+_LATIN_PART = re.compile(r"[^/,;]+[/,;]*|[/,;]+")
 _NO_START = frozenset("，。、；：！？）》」』】〕〉…—%·,.;:!?)]}")
 _NO_END = frozenset("（《「『【〔〈“‘([{")
+_HAN = "\u3400-\u9fff"
+_PLACE = re.compile(
+    f"([{_HAN}]{{2,3}}省)?([{_HAN}]{{2,3}}市)?([{_HAN}]{{2,3}}[区县镇])?(?=[{_HAN}]{{2}})"
+)
+_LEGAL = re.compile(
+    "(?:股份有限公司|有限责任公司|有限公司|分公司|总公司|集团|公司|工厂|厂|商行|经营部|门市部)"
+    "(?=[）)]?$)"
+)
+_WHOLE = frozenset({"index", "date", "num", "tag", "header"})
+_SHORT_CHARS = 10  # a short cell (rep, department, place) up to this long is never broken
 
 
-def _tokens(text: str) -> list[str]:
+def _generic(text: str) -> list[str]:
     out: list[str] = []
     for tok in _TOKENS.findall(text):
-        if out and tok not in ("\n",) and not tok.isspace():
+        if "!" <= tok[0] <= "~":
+            out.extend(_LATIN_PART.findall(tok) or [tok])  # EP-526/ AC-759
+        else:
+            out.append(tok)
+    return out
+
+
+def _glue(tokens: Iterable[str]) -> list[str]:
+    """Join closing punctuation to the token before it, opening to the one after."""
+    out: list[str] = []
+    for tok in tokens:
+        if out and tok != "\n" and not tok.isspace():
             prev = out[-1]
             if (tok[0] in _NO_START and not prev.isspace() and prev != "\n") or (
                 prev[-1] in _NO_END
@@ -683,12 +445,43 @@ def _tokens(text: str) -> list[str]:
     return out
 
 
-def _wrap(text: str, avail: float, measure: _Measure, bold: bool, max_lines: int) -> list[str]:
+def _name_tokens(text: str) -> list[str]:
+    head: list[str] = []
+    m = _PLACE.match(text)
+    if m and m.end():
+        head = [g for g in m.groups() if g]
+        text = text[m.end() :]
+    tail: list[str] = []
+    legal = _LEGAL.search(text)
+    if legal and legal.start() > 0:
+        tail = [text[legal.start() :]]
+        text = text[: legal.start()]
+    return head + _generic(text) + tail
+
+
+@lru_cache(maxsize=1 << 16)
+def _tokens(text: str, kind: str = "text") -> tuple[str, ...]:
+    """`text` cut into the pieces a line may break between (see above)."""
+    if not text:
+        return ()
+    if kind in _WHOLE or (kind == "short" and len(text) <= _SHORT_CHARS and "\n" not in text):
+        return (text,)
+    if kind in ("phone", "code"):
+        return tuple(parts(text))
+    if kind in ("name", "short"):
+        return tuple(_glue(_name_tokens(text)))
+    return tuple(_glue(_generic(text)))
+
+
+def _wrap(
+    text: str, avail: float, measure: _Measure, bold: bool, max_lines: int, kind: str = "text"
+) -> list[str]:
+    avail += 0.01  # column edges are sums of floats: a token measured to fit must fit
     if "\n" not in text and measure.width(text, bold) <= avail:
         return [text]
     lines: list[str] = []
     cur, cur_w = "", 0.0
-    for tok in _tokens(text):
+    for tok in _tokens(text, kind):
         if tok == "\n":
             lines.append(cur.rstrip())
             cur, cur_w = "", 0.0
@@ -698,16 +491,16 @@ def _wrap(text: str, avail: float, measure: _Measure, bold: bool, max_lines: int
             if cur:
                 cur, cur_w = cur + tok, cur_w + w
             continue
-        if cur_w + w <= avail:
+        if cur_w + w <= avail or cur_w + measure.width(tok.rstrip(), bold) <= avail:
             cur, cur_w = cur + tok, cur_w + w
             continue
         if cur.strip():
             lines.append(cur.rstrip())
         cur, cur_w = "", 0.0
-        if w <= avail:
+        if measure.width(tok.rstrip(), bold) <= avail:
             cur, cur_w = tok, w
             continue
-        for ch in tok:  # a run longer than the whole line: break it anywhere
+        for ch in tok:  # a token longer than the whole line: break it anywhere
             cw = measure.width(ch, bold)
             if cur and cur_w + cw > avail:
                 lines.append(cur)
@@ -719,6 +512,47 @@ def _wrap(text: str, avail: float, measure: _Measure, bold: bool, max_lines: int
         lines = lines[:max_lines]
         lines[-1] = lines[-1][:-1] + "…"
     return lines
+
+
+_FLEX = frozenset({"name", "text"})  # columns that take the room left over
+_LISTS = frozenset({"phone", "code"})  # several numbers or models: break between them
+
+
+def _column_widths(
+    kinds: Sequence[str], mins: Sequence[float], maxs: Sequence[float], total: float
+) -> list[float]:
+    """Column widths from their content, the way a browser lays out an automatic table.
+
+    `mins[i]`: the widest unbreakable token of column i (with padding); `maxs[i]`: its
+    widest cell on one line. Every column gets its minimum; then the columns of single
+    words (reps, departments, places, dates, counts) grow to their one-line width; then
+    names, sentences and lists of phones or codes share what is left in proportion to
+    what they could use; anything still left goes to names and sentences.
+    """
+    n = len(kinds)
+    wanted = [max(lo, hi) for lo, hi in zip(mins, maxs, strict=True)]
+    floor = sum(mins)
+    if floor >= total:  # cannot fit: shrink everything (tokens then break anywhere)
+        return [m * total / floor for m in mins]
+    widths = list(mins)
+    room = total - floor
+    flex = [i for i in range(n) if kinds[i] in _FLEX]
+    fixed = [i for i in range(n) if kinds[i] not in _FLEX | _LISTS]
+    for group in (fixed, [i for i in range(n) if i not in fixed]):
+        slack = sum(wanted[i] - widths[i] for i in group)
+        if slack <= 1e-9:
+            continue
+        share = min(1.0, room / slack)
+        for i in group:
+            widths[i] += (wanted[i] - widths[i]) * share
+        room -= slack * share
+        if room <= 1e-9:
+            return widths
+    grow = flex or list(range(n))
+    base = sum(widths[i] for i in grow) or 1.0
+    for i in grow:
+        widths[i] += room * widths[i] / base
+    return widths
 
 
 @dataclass(slots=True)
@@ -742,15 +576,26 @@ def _draw_row(
     fill: tuple[int, int, int] | None,
     measure: _Measure,
 ) -> None:
+    # The cell boxes go out as one block of PDF operators (what `rect()` writes, without
+    # its per-call bookkeeping): thousands of rows draw noticeably faster.
+    k, page_h = pdf.k, pdf.h
+    op = "B" if fill is not None else "S"
+    if fill is not None:
+        pdf.set_fill_color(*fill)
+    boxes = []
     for cell in cells:
         x, w = xs[cell.col], xs[cell.col + cell.span] - xs[cell.col]
         h = sum(heights[: cell.rowspan])
-        if fill is not None:
-            pdf.set_fill_color(*fill)
-            pdf.rect(x, top, w, h, style="DF")
-        else:
-            pdf.rect(x, top, w, h, style="D")
-        pdf.set_font(_FAMILY, "B" if cell.bold else "", _BODY_PT)
+        boxes.append(f"{x * k:.2f} {(page_h - top) * k:.2f} {w * k:.2f} {-h * k:.2f} re {op}")
+    pdf._out("\n".join(boxes))
+    for cell in cells:
+        if not any(cell.lines):
+            continue
+        x, w = xs[cell.col], xs[cell.col + cell.span] - xs[cell.col]
+        h = sum(heights[: cell.rowspan])
+        style = "B" if cell.bold else ""
+        if pdf.font_style != style:
+            pdf.set_font(_FAMILY, style, _BODY_PT)
         y = top + (h - len(cell.lines) * _LINE_H) / 2 + _LINE_H / 2 + 0.3 * pdf.font_size
         for text in cell.lines:
             if text:
@@ -785,25 +630,52 @@ class _Laid:
 
 
 def _layout_table(pdf: FPDF, table: _Table, clean: _Cleaner, measure: _Measure) -> _Laid:
+    n = len(table.headers)
+    pad = 2 * _PAD[1] + 0.2
+    mins = [measure.width(h, True) + pad for h in table.headers]
+    maxs = list(mins)
+    texts: list[list[str]] = []
+    for row in table.rows:
+        cleaned = [clean(c.text, multiline=c.colspan > 1) for c in row.cells]
+        texts.append(cleaned)
+        if len(row.cells) != n:
+            continue  # a detail row (one cell across the columns): it wraps in any width
+        for i, (cell, text) in enumerate(zip(row.cells, cleaned, strict=True)):
+            if not text:
+                continue
+            full = measure.width(text, cell.bold) + pad
+            if full > maxs[i]:
+                maxs[i] = full
+                tokens = _tokens(text, table.kinds[i])
+                widest = max(measure.width(t.rstrip(), cell.bold) for t in tokens) + pad
+                mins[i] = max(mins[i], widest)
+            elif full > mins[i] and table.kinds[i] not in _WHOLE:
+                tokens = _tokens(text, table.kinds[i])
+                if len(tokens) > 1:
+                    widest = max(measure.width(t.rstrip(), cell.bold) for t in tokens) + pad
+                else:
+                    widest = full
+                mins[i] = max(mins[i], widest)
+    widths = _column_widths(table.kinds, mins, maxs, _TEXT_WIDTH)
     xs = [pdf.l_margin]
-    for w in table.widths:
+    for w in widths:
         xs.append(xs[-1] + w)
     page_room = pdf.page_break_trigger - pdf.t_margin
     max_lines = max(1, int((page_room - 4 * _LINE_H - 4 * _PAD[0]) / _LINE_H))
 
     def place(
-        cells: Sequence[_Cell], covered: dict[int, int], header: bool
+        cells: Sequence[_Cell], cleaned: Sequence[str], covered: dict[int, int], header: bool
     ) -> tuple[list[_Placed], float]:
         placed: list[_Placed] = []
         height = _LINE_H + 2 * _PAD[0]
         col = 0
-        for cell in cells:
+        for cell, text in zip(cells, cleaned, strict=True):
             while col in covered:
                 col += 1
-            w = xs[col + cell.colspan] - xs[col] - 2 * _PAD[1] - 0.2
-            text = cell.text if header else clean(cell.text, multiline=cell.colspan > 1)
+            w = xs[col + cell.colspan] - xs[col] - pad
+            kind = "header" if header else table.kinds[col] if cell.colspan == 1 else "text"
             bold = cell.bold or header
-            lines = _wrap(text, w, measure, bold, max_lines)
+            lines = _wrap(text, w, measure, bold, max_lines, kind)
             align = cell.align or ("C" if header else table.aligns[col])
             placed.append(_Placed(col, cell.colspan, cell.rowspan, lines, bold, align))
             if cell.rowspan == 1:
@@ -811,23 +683,23 @@ def _layout_table(pdf: FPDF, table: _Table, clean: _Cleaner, measure: _Measure) 
             col += cell.colspan
         return placed, height
 
-    head, head_h = place([_Cell(t) for t in table.headers], {}, header=True)
+    head, head_h = place([_Cell(t) for t in table.headers], table.headers, {}, header=True)
     groups: list[list[_Entry]] = []
     covered: dict[int, int] = {}  # column -> rows it stays covered below this one
-    for row in table.rows:
-        placed, height = place(row.cells, covered, header=False)
+    for row, cleaned in zip(table.rows, texts, strict=True):
+        placed, height = place(row.cells, cleaned, covered, header=False)
         if covered:
             groups[-1].append((placed, height, row.fill))
         else:
             groups.append([(placed, height, row.fill)])
-        covered = {c: n - 1 for c, n in covered.items() if n > 1}
+        covered = {c: k - 1 for c, k in covered.items() if k > 1}
         for p in placed:
             if p.rowspan > 1:
                 covered.update({c: p.rowspan - 1 for c in range(p.col, p.col + p.span)})
     return _Laid(table, xs, head, head_h, groups)
 
 
-def _draw_table(pdf: FPDF, laid: _Laid, measure: _Measure) -> None:
+def _draw_table(pdf: _Handout, laid: _Laid, measure: _Measure) -> None:
     """Draw a table: header row repeated on every page, no row (group) split across pages.
 
     fpdf2's own `table()` does the same but measures every cell twice through
@@ -842,7 +714,7 @@ def _draw_table(pdf: FPDF, laid: _Laid, measure: _Measure) -> None:
         pdf.cell(_TEXT_WIDTH, 6, table.caption, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     if not laid.groups:
         pdf.set_font(_FAMILY, "", _BODY_PT)
-        pdf.cell(_TEXT_WIDTH, 6, "（无）", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.cell(_TEXT_WIDTH, 6, table.empty, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         pdf.ln(2)
         return
 
@@ -859,32 +731,33 @@ def _draw_table(pdf: FPDF, laid: _Laid, measure: _Measure) -> None:
         if pdf.get_y() + sum(heights) > pdf.page_break_trigger:
             pdf.add_page()
             draw_head()
-        top = pdf.get_y()
+        top = start = pdf.get_y()
         for i, (placed, _, fill) in enumerate(group):
             if fill is None and table.zebra and n % 2 == 1:
                 fill = _ZEBRA
             _draw_row(pdf, laid.xs, top, heights[i:], placed, fill, measure)
             top += heights[i]
+        pdf.rows_drawn.append((pdf.page_no(), start, top))
         pdf.set_y(top)
     pdf.ln(3)
 
 
-def _all_text(report: MonthlyReport, sections: Sequence[_Section]) -> tuple[list[str], list[str]]:
+def _all_text(handout: Handout, sections: Sequence[_Section]) -> tuple[list[str], list[str]]:
     """Every string the PDF draws, split into regular and bold text."""
     # Printable ASCII and the usual full-width punctuation go into both faces.
     always = "".join(chr(c) for c in range(0x20, 0x7F)) + "　（）：，。、；！？“”…—★"
     regular: list[str] = [always, "（无）", "生成于 第 页 / 共 内部资料，请勿外传", "客户清单"]
-    bold: list[str] = [always, report.company]
-    regular += [report.company, _month_label(report.month), _meta(report)]
-    bold += [f"{report.company} {_month_label(report.month)} 客户清单"]
-    for label, value in _summary(report):
+    bold: list[str] = [always, handout.company, handout.title]
+    regular += [handout.company, handout.month_label, handout.meta]
+    for label, value in handout.summary:
         regular.append(label)
         bold.append(value)
     for section in sections:
         bold.append(section.title)
-        regular += [section.count, section.note]
+        regular += [section.count, section.note, section.empty]
         for table in section.tables:
             bold += [table.caption, *table.headers]
+            regular.append(table.empty)
             for row in table.rows:
                 for cell in row.cells:
                     (bold if cell.bold else regular).append(cell.text)
@@ -896,29 +769,42 @@ def _all_text(report: MonthlyReport, sections: Sequence[_Section]) -> tuple[list
 
 def render_monthly_pdf(report: MonthlyReport, dest: Path) -> Path:
     """Write the monthly handout of `report` to `dest` (a .pdf file); return its path."""
+    return _render(report, dest).dest
+
+
+@dataclass(slots=True)
+class _Rendered:
+    dest: Path
+    rows: list[tuple[int, float, float]]  # every row group drawn: (page, top, bottom) mm
+    page_top: float
+    page_bottom: float
+
+
+def _render(report: MonthlyReport, dest: Path) -> _Rendered:
     dest = Path(dest)
-    sections = _sections(report)
+    handout = build_handout(report)
+    sections = _sections(handout)
     with resources.as_file(font_path()) as source:
         clean = _Cleaner(_cmap(source))
-        regular_text, bold_text = _all_text(report, sections)
+        regular_text, bold_text = _all_text(handout, sections)
         regular_chars = set("".join(clean(t, multiline=True) for t in regular_text))
         bold_chars = set("".join(clean(t, multiline=True) for t in bold_text))
         with _fonts(regular_chars, bold_chars, source) as (regular_path, bold_path):
-            pdf = _Handout(report, clean)
+            pdf = _Handout(report, handout, clean)
             pdf.add_font(_FAMILY, "", str(regular_path))
             pdf.add_font(_FAMILY, "B", str(bold_path))
             pdf.set_font(_FAMILY, "", _BODY_PT)
             measure = _Measure(pdf, _BODY_PT)
             pdf.add_page()
-            _title_block(pdf, report, clean)
+            _title_block(pdf, handout, clean)
             for section in sections:
                 laid = [_layout_table(pdf, t, clean, measure) for t in section.tables]
                 # Keep the heading with the start of its first table.
-                lead = laid[0].lead_height() if laid and not section.empty else 8.0
+                lead = laid[0].lead_height() if laid and not section.empty_section else 8.0
                 _section_heading(pdf, section, keep=lead)
-                if section.empty:
+                if section.empty_section:
                     pdf.set_font(_FAMILY, "", _BODY_PT)
-                    pdf.cell(_TEXT_WIDTH, 6, "（无）", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+                    pdf.cell(_TEXT_WIDTH, 6, section.empty, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
                     pdf.ln(3)
                     continue
                 for table in laid:
@@ -931,4 +817,4 @@ def render_monthly_pdf(report: MonthlyReport, dest: Path) -> Path:
                 tmp.replace(dest)
             finally:
                 tmp.unlink(missing_ok=True)
-    return dest
+    return _Rendered(dest, pdf.rows_drawn, pdf.t_margin, pdf.page_break_trigger)

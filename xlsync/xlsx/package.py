@@ -1,10 +1,18 @@
-"""An .xlsx package: read parts, replace or add some, write a new zip with the rest unchanged."""
+"""An .xlsx package: read parts, replace or add some, write a new zip with the rest unchanged.
+
+Every part is found through the relationships (`_rels/.rels` -> the workbook part -> its
+sheets, styles, calcChain), never by an assumed path, and part names are compared the way
+the packaging standard says: case-insensitively and percent-decoded. New parts get names
+that collide with no existing part in any case.
+"""
 
 from __future__ import annotations
 
 import posixpath
+import re
 import zipfile
 from pathlib import Path
+from urllib.parse import unquote
 
 from lxml import etree
 
@@ -12,9 +20,25 @@ NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 NS_R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 NS_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
 NS_CT = "http://schemas.openxmlformats.org/package/2006/content-types"
-REL_WORKSHEET = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet"
-REL_CALCCHAIN = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/calcChain"
+REL_BASE = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/"
+REL_OFFICE_DOCUMENT = REL_BASE + "officeDocument"
+REL_WORKSHEET = REL_BASE + "worksheet"
+REL_CALCCHAIN = REL_BASE + "calcChain"
+REL_STYLES = REL_BASE + "styles"
 CT_WORKSHEET = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
+CT_STYLES = "application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"
+
+# ISO/IEC 29500 Strict: the same parts under other namespaces and relationship types.
+NS_MAIN_STRICT = "http://purl.oclc.org/ooxml/spreadsheetml/main"
+REL_BASE_STRICT = "http://purl.oclc.org/ooxml/officeDocument/relationships/"
+# Excel 2007 beta files: a draft namespace no released reader accepts.
+NS_MAIN_BETA = (
+    "http://schemas.openxmlformats.org/spreadsheetml/2006/5/main",
+    "http://schemas.microsoft.com/office/excel/2006/2",
+)
+
+# The sheet-scoped defined name that marks a sheet xlsync created (its value: the kind).
+OWNER_NAME = "_xlsync_tool"
 
 # No entity expansion, no network: a hostile part cannot blow up or reach out.
 PARSER = etree.XMLParser(
@@ -24,6 +48,25 @@ PARSER = etree.XMLParser(
 
 def q(tag: str, ns: str = NS_MAIN) -> str:
     return f"{{{ns}}}{tag}"
+
+
+def part_key(name: str) -> str:
+    """How the package compares part names: percent-decoded, case-insensitive, no leading /."""
+    return unquote(name).lstrip("/").casefold()
+
+
+def rels_of(part: str) -> str:
+    """The relationships part of `part` (`_rels/.rels` for the package itself)."""
+    folder, base = posixpath.split(part)
+    return posixpath.join(folder, "_rels", base + ".rels")
+
+
+def resolve(source: str, target: str) -> str:
+    """The part a relationship of `source` points at (absolute or relative target)."""
+    target = unquote(target.split("#", 1)[0])
+    if target.startswith("/"):
+        return posixpath.normpath(target).lstrip("/")
+    return posixpath.normpath(posixpath.join(posixpath.dirname(source), target)).lstrip("/")
 
 
 class PackageError(Exception):
@@ -38,9 +81,12 @@ class Package:
         self._zip = zipfile.ZipFile(path)
         self._infos = {info.filename: info for info in self._zip.infolist()}
         self._order = [info.filename for info in self._zip.infolist()]
+        self._keys = {part_key(n): n for n in reversed(self._order)}
         self._changed: dict[str, bytes] = {}
         self._trees: dict[str, etree._Element] = {}
+        self._pristine: dict[str, bytes] = {}  # small parts as serialised right after parsing
         self._removed: set[str] = set()
+        self._workbook: str | None = None
 
     def close(self) -> None:
         self._zip.close()
@@ -53,101 +99,247 @@ class Package:
 
     # ------------------------------------------------------------------ parts
 
+    def find(self, name: str) -> str | None:
+        """The stored name of part `name` (compared case-insensitively), or None."""
+        stored = self._keys.get(part_key(name))
+        if stored is None or stored in self._removed:
+            return None
+        return stored
+
     def has(self, name: str) -> bool:
-        return (name in self._infos or name in self._changed) and name not in self._removed
+        return self.find(name) is not None
+
+    def _name(self, name: str) -> str:
+        stored = self.find(name)
+        if stored is None:
+            raise KeyError(name)
+        return stored
 
     def read(self, name: str) -> bytes:
+        name = self._name(name)
         if name in self._changed:
             return self._changed[name]
         return self._zip.read(name)
 
     def xml(self, name: str) -> etree._Element:
         """The parsed part; edits to the tree are written back by `write`."""
+        name = self._name(name)
         if name not in self._trees:
-            self._trees[name] = etree.fromstring(self.read(name), PARSER)
+            data = self.read(name)
+            tree = etree.fromstring(data, PARSER)
+            if len(data) < PRISTINE_LIMIT:
+                self._pristine[name] = _serialise(tree)
+            self._trees[name] = tree
         return self._trees[name]
 
     def put(self, name: str, data: bytes) -> None:
+        name = self.find(name) or name
         self._trees.pop(name, None)
         self._changed[name] = data
         self._removed.discard(name)
+        self._keys[part_key(name)] = name
 
     def remove(self, name: str) -> None:
+        name = self.find(name) or name
         self._trees.pop(name, None)
         self._changed.pop(name, None)
         self._removed.add(name)
 
-    @property
-    def changed_parts(self) -> set[str]:
-        return set(self._changed) | set(self._trees) | self._removed
+    def free_name(self, folder: str, stem: str, ext: str) -> str:
+        """`folder/stemN.ext` for the first N no part (existing or removed) uses in any case."""
+        taken = set(self._keys)
+        number = 1
+        while part_key(f"{folder}/{stem}{number}{ext}") in taken:
+            number += 1
+        return f"{folder}/{stem}{number}{ext}"
 
-    # ------------------------------------------------------------------ workbook structure
+    # ------------------------------------------------------------------ relationships
 
-    def workbook_rels(self) -> etree._Element:
-        return self.xml("xl/_rels/workbook.xml.rels")
+    def rels(self, part: str) -> etree._Element:
+        """The relationships of `part` (an empty set is created when it has none)."""
+        name = rels_of(part)
+        if not self.has(name):
+            self.put(name, f'<Relationships xmlns="{NS_REL}"/>'.encode())
+            self.content_type_default(
+                "rels", "application/vnd.openxmlformats-package.relationships+xml"
+            )
+        return self.xml(name)
 
-    def sheet_parts(self) -> dict[str, str]:
-        """Sheet name -> part name (xl/worksheets/sheetN.xml), worksheets only."""
-        rels = {rel.get("Id"): rel for rel in self.workbook_rels().iter(q("Relationship", NS_REL))}
-        out: dict[str, str] = {}
-        for sheet in self.xml("xl/workbook.xml").iter(q("sheet")):
-            rel = rels.get(sheet.get(q("id", NS_R)))
-            if rel is None or rel.get("Type") != REL_WORKSHEET:
+    def related(self, part: str, kind: str) -> list[tuple[etree._Element, str]]:
+        """(relationship, target part) of `part` whose type ends in `/kind` (any variant)."""
+        if not self.has(rels_of(part)):
+            return []
+        out = []
+        for rel in self.xml(rels_of(part)).iter(q("Relationship", NS_REL)):
+            if rel.get("TargetMode") == "External":
                 continue
-            out[sheet.get("name", "")] = _resolve("xl/workbook.xml", rel.get("Target", ""))
+            if rel.get("Type", "").rsplit("/", 1)[-1] == kind:
+                out.append((rel, resolve(part, rel.get("Target", ""))))
         return out
 
-    def add_sheet(self, name: str, data: bytes) -> str:
-        """Add a worksheet part at the end of the workbook; return its part name."""
-        existing = {n for n in self._order if n.startswith("xl/worksheets/")} | set(self._changed)
-        number = 1
-        while f"xl/worksheets/sheet{number}.xml" in existing:
-            number += 1
-        part = f"xl/worksheets/sheet{number}.xml"
-        self.put(part, data)
-        rels = self.workbook_rels()
+    def add_relationship(self, part: str, kind: str, target: str) -> str:
+        """Relate `part` to the part `target`; return the new relationship id."""
+        rels = self.rels(part)
         ids = {rel.get("Id") for rel in rels}
         rid = next(f"rId{i}" for i in range(1, len(ids) + 2) if f"rId{i}" not in ids)
         rel = etree.SubElement(rels, q("Relationship", NS_REL))
         rel.set("Id", rid)
-        rel.set("Type", REL_WORKSHEET)
-        rel.set("Target", f"worksheets/sheet{number}.xml")
-        workbook = self.xml("xl/workbook.xml")
-        sheets = workbook.find(q("sheets"))
+        rel.set("Type", (REL_BASE_STRICT if self.strict else REL_BASE) + kind)
+        rel.set("Target", posixpath.relpath(target, posixpath.dirname(part) or "."))
+        return rid
+
+    def content_type_default(self, ext: str, content_type: str) -> None:
+        types = self.xml("[Content_Types].xml")
+        for default in types.iter(q("Default", NS_CT)):
+            if default.get("Extension", "").casefold() == ext:
+                return
+        element = etree.Element(q("Default", NS_CT))
+        element.set("Extension", ext)
+        element.set("ContentType", content_type)
+        types.insert(0, element)
+
+    def add_override(self, part: str, content_type: str) -> None:
+        types = self.xml("[Content_Types].xml")
+        for override in list(types.iter(q("Override", NS_CT))):
+            if part_key(override.get("PartName", "")) == part_key(part):
+                types.remove(override)  # a stale override for a part that is gone
+        override = etree.SubElement(types, q("Override", NS_CT))
+        override.set("PartName", "/" + part)
+        override.set("ContentType", content_type)
+
+    # ------------------------------------------------------------------ workbook structure
+
+    @property
+    def workbook_part(self) -> str:
+        """The workbook part, found through the package relationships."""
+        if self._workbook is None:
+            found = self.related("", "officeDocument")
+            if found and self.has(found[0][1]):
+                self._workbook = self._name(found[0][1])
+            elif self.has("xl/workbook.xml"):
+                self._workbook = self._name("xl/workbook.xml")
+            else:
+                raise PackageError("找不到工作簿部件（_rels/.rels 没有指向它）")
+        return self._workbook
+
+    @property
+    def strict(self) -> bool:
+        return etree.QName(self.xml(self.workbook_part)).namespace == NS_MAIN_STRICT
+
+    def workbook_rels(self) -> etree._Element:
+        return self.rels(self.workbook_part)
+
+    def sheet_elements(self) -> list[etree._Element]:
+        sheets = self.xml(self.workbook_part).find(q("sheets"))
+        return [] if sheets is None else list(sheets.iter(q("sheet")))
+
+    def sheet_parts(self) -> dict[str, str]:
+        """Sheet name -> stored part name, worksheets only."""
+        workbook = self.workbook_part
+        rels = {rel.get("Id"): target for rel, target in self.related(workbook, "worksheet")}
+        out: dict[str, str] = {}
+        for sheet in self.sheet_elements():
+            target = rels.get(sheet.get(q("id", NS_R)))
+            if target is not None and self.has(target):
+                out[sheet.get("name", "")] = self._name(target)
+        return out
+
+    def add_sheet(self, name: str, data: bytes) -> str:
+        """Add a worksheet part at the end of the workbook; return its part name."""
+        workbook = self.workbook_part
+        folder = posixpath.join(posixpath.dirname(workbook), "worksheets")
+        part = self.free_name(folder, "sheet", ".xml")
+        self.put(part, data)
+        rid = self.add_relationship(workbook, "worksheet", part)
+        sheets = self.xml(workbook).find(q("sheets"))
         assert sheets is not None
         sheet_id = max((int(s.get("sheetId", "0")) for s in sheets), default=0) + 1
         element = etree.SubElement(sheets, q("sheet"))
         element.set("name", name)
         element.set("sheetId", str(sheet_id))
         element.set(q("id", NS_R), rid)
-        types = self.xml("[Content_Types].xml")
-        override = etree.SubElement(types, q("Override", NS_CT))
-        override.set("PartName", "/" + part)
-        override.set("ContentType", CT_WORKSHEET)
+        self.add_override(part, CT_WORKSHEET)
+        return part
+
+    def styles_part(self) -> str | None:
+        for _rel, target in self.related(self.workbook_part, "styles"):
+            if self.has(target):
+                return self._name(target)
+        return None
+
+    def add_styles(self, data: bytes) -> str:
+        workbook = self.workbook_part
+        part = posixpath.join(posixpath.dirname(workbook), "styles.xml")
+        if self.has(part):
+            part = self.free_name(posixpath.dirname(workbook), "styles", ".xml")
+        self.put(part, data)
+        self.add_relationship(workbook, "styles", part)
+        self.add_override(part, CT_STYLES)
         return part
 
     def drop_calc_chain(self) -> None:
         """Remove calcChain.xml (Excel rebuilds it) after formulas were removed from cells."""
-        if not self.has("xl/calcChain.xml"):
-            return
-        self.remove("xl/calcChain.xml")
-        rels = self.workbook_rels()
-        for rel in list(rels):
-            if rel.get("Type") == REL_CALCCHAIN:
-                rels.remove(rel)
-        types = self.xml("[Content_Types].xml")
-        for override in list(types):
-            if override.get("PartName") == "/xl/calcChain.xml":
-                types.remove(override)
+        workbook = self.workbook_part
+        for rel, target in self.related(workbook, "calcChain"):
+            if self.has(target):
+                self.remove(target)
+            rel.getparent().remove(rel)
+            types = self.xml("[Content_Types].xml")
+            for override in list(types.iter(q("Override", NS_CT))):
+                if part_key(override.get("PartName", "")) == part_key(target):
+                    types.remove(override)
+
+    # ------------------------------------------------------------------ ownership
+
+    def owned_sheets(self) -> dict[str, str]:
+        """Sheet name -> kind for the sheets xlsync created (sheet-scoped OWNER_NAME)."""
+        names = [s.get("name", "") for s in self.sheet_elements()]
+        defined = self.xml(self.workbook_part).find(q("definedNames"))
+        out: dict[str, str] = {}
+        if defined is None:
+            return out
+        for element in defined.iter(q("definedName")):
+            if element.get("name") != OWNER_NAME:
+                continue
+            try:
+                index = int(element.get("localSheetId", ""))
+            except ValueError:
+                continue
+            if 0 <= index < len(names):
+                out[names[index]] = (element.text or "").strip('"')
+        return out
+
+    def mark_owned(self, sheet_name: str, kind: str) -> None:
+        """Record in the workbook that xlsync created (and may rewrite) `sheet_name`."""
+        names = [s.get("name", "") for s in self.sheet_elements()]
+        index = str(names.index(sheet_name))
+        workbook = self.xml(self.workbook_part)
+        defined = workbook.find(q("definedNames"))
+        if defined is None:
+            defined = etree.Element(q("definedNames"))
+            _insert_in_order(workbook, defined, _WORKBOOK_ORDER)
+        for element in defined.iter(q("definedName")):
+            if element.get("name") == OWNER_NAME and element.get("localSheetId") == index:
+                if element.text == f'"{kind}"':
+                    return
+                defined.remove(element)
+        element = etree.SubElement(defined, q("definedName"))
+        element.set("name", OWNER_NAME)
+        element.set("localSheetId", index)
+        element.set("hidden", "1")
+        element.text = f'"{kind}"'
 
     # ------------------------------------------------------------------ output
 
-    def write(self, dest: Path) -> None:
-        """Write the package to `dest`: changed parts re-serialised, the rest copied as is."""
+    def write(self, dest: Path) -> set[str]:
+        """Write the package to `dest`: changed parts re-serialised, the rest copied as is.
+        Returns the names of the parts that were changed, added or removed."""
         for name, tree in self._trees.items():
-            self._changed[name] = etree.tostring(
-                tree, xml_declaration=True, encoding="UTF-8", standalone=True
-            )
+            data = _serialise(tree)
+            untouched = name in self._infos and name not in self._changed
+            if untouched and self._pristine.get(name) == data:
+                continue  # parsed to be read, never edited: the original bytes stay
+            self._changed[name] = data
         self._trees.clear()
         with zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED) as out:
             for name in self._order:
@@ -164,9 +356,128 @@ class Package:
             for name, data in self._changed.items():
                 if name not in self._infos:
                     out.writestr(name, data)
+        return set(self._changed) | self._removed
 
 
-def _resolve(source: str, target: str) -> str:
-    if target.startswith("/"):
-        return target.lstrip("/")
-    return posixpath.normpath(posixpath.join(posixpath.dirname(source), target))
+PRISTINE_LIMIT = 1 << 20
+
+
+def _serialise(tree: etree._Element) -> bytes:
+    return etree.tostring(tree, xml_declaration=True, encoding="UTF-8", standalone=True)
+
+
+_WORKBOOK_ORDER = [
+    "fileVersion", "fileSharing", "workbookPr", "workbookProtection", "bookViews", "sheets",
+    "functionGroups", "externalReferences", "definedNames", "calcPr", "oleSize",
+    "customWorkbookViews", "pivotCaches", "smartTagPr", "smartTagTypes", "webPublishing",
+    "fileRecoveryPr", "webPublishObjects", "extLst",
+]  # fmt: skip
+
+
+def _insert_in_order(parent: etree._Element, element: etree._Element, order: list[str]) -> None:
+    """Insert `element` among `parent`'s children at its schema position."""
+    rank = {name: i for i, name in enumerate(order)}
+    mine = rank[etree.QName(element).localname]
+    for i, child in enumerate(parent):
+        name = etree.QName(child).localname if isinstance(child.tag, str) else ""
+        if rank.get(name, -1) > mine:
+            parent.insert(i, element)
+            return
+    parent.append(element)
+
+
+_CELL_STYLE = re.compile(rb'<(?:\w+:)?c\b[^>]*?\ss="(\d+)"')
+_DXF_ID = re.compile(rb'\bdxfId="(\d+)"')
+
+
+def package_faults(path: Path) -> set[str]:
+    """What is structurally wrong with the package at `path` (empty when it is sound)."""
+    faults: set[str] = set()
+    with Package(path) as pkg:
+        keys: dict[str, str] = {}
+        for name in pkg._order:
+            if part_key(name) in keys:
+                faults.add(f"部件名只差大小写：{keys[part_key(name)]} / {name}")
+            keys[part_key(name)] = name
+        try:
+            types = pkg.xml("[Content_Types].xml")
+        except (KeyError, etree.XMLSyntaxError):
+            return faults | {"缺少或无法解析 [Content_Types].xml"}
+        seen: dict[str, str] = {}
+        for override in types.iter(q("Override", NS_CT)):
+            name = override.get("PartName", "")
+            if not pkg.has(name):
+                faults.add(f"内容类型指向不存在的部件：{name}")
+            if part_key(name) in seen:
+                faults.add(f"内容类型重复：{seen[part_key(name)]} / {name}")
+            seen[part_key(name)] = name
+        for name in pkg._order:
+            if not name.endswith(".rels"):
+                continue
+            folder = posixpath.dirname(posixpath.dirname(name))
+            source = posixpath.join(folder, posixpath.basename(name)[: -len(".rels")])
+            try:
+                rels = pkg.xml(name)
+            except etree.XMLSyntaxError:
+                faults.add(f"关系部件无法解析：{name}")
+                continue
+            for rel in rels.iter(q("Relationship", NS_REL)):
+                if rel.get("TargetMode") == "External":
+                    continue
+                target = resolve(source, rel.get("Target", ""))
+                if not pkg.has(target):
+                    faults.add(f"{name} 的关系 {rel.get('Id')} 指向不存在的部件：{target}")
+        try:
+            workbook = pkg.workbook_part
+            styles = pkg.styles_part()
+        except (PackageError, KeyError, etree.XMLSyntaxError):
+            return faults | {"找不到工作簿部件"}
+        n_xf = n_dxf = None
+        if styles is not None:
+            root = pkg.xml(styles)
+            ns = etree.QName(root).namespace or NS_MAIN
+            counts = {}
+            for tag, child in (("fonts", "font"), ("fills", "fill"), ("borders", "border"),
+                               ("cellXfs", "xf")):  # fmt: skip
+                element = root.find(q(tag, ns))
+                counts[tag] = 0 if element is None else len(element.findall(q(child, ns)))
+                if counts[tag] == 0:
+                    faults.add(f"styles.xml 缺少必需的 {tag}")
+            n_xf = counts["cellXfs"]
+            dxfs = root.find(q("dxfs", ns))
+            n_dxf = 0 if dxfs is None else len(dxfs.findall(q("dxf", ns)))
+        for _rel, target in pkg.related(workbook, "worksheet"):
+            if not pkg.has(target):
+                continue
+            data = pkg.read(target)
+            for match in _CELL_STYLE.finditer(data):
+                if n_xf is None or int(match.group(1)) >= max(n_xf, 1):
+                    faults.add(f"{target} 的单元格样式 s={match.group(1).decode()} 超出范围")
+                    break
+            for match in _DXF_ID.finditer(data):
+                if n_dxf is None or int(match.group(1)) >= n_dxf:
+                    faults.add(f"{target} 的条件格式 dxfId={match.group(1).decode()} 超出范围")
+                    break
+    return faults
+
+
+def verify_written(original: Path, written: Path, changed: set[str]) -> list[str]:
+    """Why the package `written` (made from `original` by changing the parts `changed`)
+    must not replace it: faults it has that the original did not have, and parts that
+    differ although nothing was meant to change them. Empty when it is safe."""
+    problems = sorted(package_faults(written) - package_faults(original))
+    changed_keys = {part_key(n) for n in changed}
+    with zipfile.ZipFile(original) as before, zipfile.ZipFile(written) as after:
+        old = {part_key(i.filename): i.filename for i in before.infolist()}
+        new = {part_key(i.filename): i.filename for i in after.infolist()}
+        for key, name in old.items():
+            if key in changed_keys:
+                continue
+            if key not in new:
+                problems.append(f"部件 {name} 丢失")
+            elif before.read(name) != after.read(new[key]):
+                problems.append(f"部件 {name} 被意外改动")
+        for key, name in new.items():
+            if key not in old and key not in changed_keys:
+                problems.append(f"多出部件 {name}")
+    return problems

@@ -171,6 +171,69 @@ class SheetXml:
                 self.formulas_removed = True
             _clear_value(c)
 
+    def shift_rows(self, first: int, by: int) -> None:
+        """Move every row from `first` on down by `by` rows, to make room above them (the
+        合计 rows under the data). Cell references, shared-formula ranges and merged ranges
+        inside the moved rows move with them; a moved formula makes the calc chain stale."""
+        if by <= 0:
+            return
+        for r in sorted((n for n in self.rows if n >= first), reverse=True):
+            row = self.rows.pop(r)
+            row.set("r", str(r + by))
+            for c in row.iter(q("c")):
+                name = c.get("r")
+                if name:
+                    rr, cc = split_ref(name)
+                    c.set("r", ref(rr + by, cc))
+                f = c.find(q("f"))
+                if f is not None:
+                    self.formulas_removed = True  # the calc chain names cells by place
+                    if f.get("ref"):
+                        f.set("ref", _shift_range(f.get("ref", ""), first, by))
+            self.rows[r + by] = row
+        merges = self.root.find(q("mergeCells"))
+        if merges is not None:
+            for m in merges.iter(q("mergeCell")):
+                m.set("ref", _shift_range(m.get("ref", ""), first, by))
+
+    def style_above(self, r: int, col: int, top: int) -> tuple[str | None, bool]:
+        """The style index and numeric-ness of the nearest cell above row `r` in column
+        `col` (below the header row `top`) that has a value: how the column is written."""
+        for above in range(r - 1, top, -1):
+            c = self.cell(above, col, create=False)
+            if c is not None and _has_value(c):
+                numeric = c.get("t") in (None, "n") and c.find(q("v")) is not None
+                return c.get("s"), numeric
+        return None, False
+
+    def set_value(self, r: int, col: int, value: str | float, style: str | None) -> None:
+        """Write a number or a text with a style (the column's, taken from a cell above)."""
+        if isinstance(value, str):
+            self.set_text(r, col, value)
+        else:
+            c = self.cell(r, col)
+            assert c is not None
+            _clear_value(c)
+            v = etree.SubElement(c, q("v"))
+            v.text = str(int(value)) if float(value).is_integer() else repr(float(value))
+        c = self.cell(r, col, create=False)
+        if c is not None and style is not None:
+            c.set("s", style)
+
+    def fit_height(self, r: int, lines: int, line_height: float = 15.0) -> None:
+        """Make row `r` tall enough for `lines` lines of text, unless the rep set its height
+        (customHeight) or it is tall enough already; a height is never taken away."""
+        row = self.rows.get(r)
+        if row is None or lines <= 1 or row.get("customHeight") in ("1", "true"):
+            return
+        want = lines * line_height
+        try:
+            have = float(row.get("ht", "0"))
+        except ValueError:
+            have = 0.0
+        if have < want:
+            row.set("ht", f"{want:g}")
+
     def last_used_row(self) -> int:
         return max(
             (r for r, row in self.rows.items() if any(_has_value(c) for c in row)), default=0
@@ -212,6 +275,19 @@ class SheetXml:
             f = etree.SubElement(rule, q("formula"))
             f.text = formula
             self.insert(block)
+
+
+def _shift_range(text: str, first: int, by: int) -> str:
+    """`A301:O301` with every reference at or below row `first` moved down by `by`."""
+    parts = []
+    for part in text.split(":"):
+        try:
+            r, c = split_ref(part)
+        except ValueError:
+            parts.append(part)
+            continue
+        parts.append(ref(r + by, c) if r >= first else part)
+    return ":".join(parts)
 
 
 def _has_value(c: etree._Element) -> bool:

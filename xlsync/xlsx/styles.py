@@ -4,15 +4,58 @@ from __future__ import annotations
 
 from lxml import etree
 
-from xlsync.xlsx.package import Package, q
+from xlsync.xlsx.package import NS_MAIN, Package, PackageError, q
 
-STYLES = "xl/styles.xml"
+# Children of <styleSheet> in schema order.
+_ORDER = ["numFmts", "fonts", "fills", "borders", "cellStyleXfs", "cellXfs", "cellStyles",
+          "dxfs", "tableStyles", "colors", "extLst"]  # fmt: skip
+_RANK = {name: i for i, name in enumerate(_ORDER)}
+
+# What a reader needs at least (Excel and openpyxl fail without it): one font, the two
+# fills every workbook has (none and gray125), one border, one cell style format and one
+# cell format, and the Normal cell style.
+_MINIMAL: dict[str, str] = {
+    "fonts": '<font><sz val="11"/><name val="Calibri"/><family val="2"/></font>',
+    "fills": '<fill><patternFill patternType="none"/></fill>'
+    '<fill><patternFill patternType="gray125"/></fill>',
+    "borders": "<border><left/><right/><top/><bottom/><diagonal/></border>",
+    "cellStyleXfs": '<xf numFmtId="0" fontId="0" fillId="0" borderId="0"/>',
+    "cellXfs": '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>',
+    "cellStyles": '<cellStyle name="Normal" xfId="0" builtinId="0"/>',
+}
 
 
 def _styles(package: Package) -> etree._Element:
-    if not package.has(STYLES):
-        raise ValueError("workbook has no styles part")
-    return package.xml(STYLES)
+    """The workbook's styles, created when it has none, with every required element."""
+    part = package.styles_part()
+    if part is None:
+        part = package.add_styles(
+            f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<styleSheet xmlns="{NS_MAIN}"/>'.encode()
+        )
+    root = package.xml(part)
+    if etree.QName(root).namespace != NS_MAIN:
+        raise PackageError("styles.xml 使用了不支持的命名空间，无法写回")
+    for tag, children in _MINIMAL.items():
+        element = root.find(q(tag))
+        if element is not None and len(element):
+            continue
+        if element is None:
+            element = _insert(root, etree.Element(q(tag)))
+        for child in etree.fromstring(f'<x xmlns="{NS_MAIN}">{children}</x>'):
+            element.append(child)
+        element.set("count", str(len(element)))
+    return root
+
+
+def _insert(root: etree._Element, element: etree._Element) -> etree._Element:
+    rank = _RANK[etree.QName(element).localname]
+    for i, child in enumerate(root):
+        name = etree.QName(child).localname if isinstance(child.tag, str) else ""
+        if _RANK.get(name, -1) > rank:
+            root.insert(i, element)
+            return element
+    root.append(element)
+    return element
 
 
 def ensure_fill_dxf(package: Package, rgb: str) -> int:
@@ -20,17 +63,8 @@ def ensure_fill_dxf(package: Package, rgb: str) -> int:
     root = _styles(package)
     dxfs = root.find(q("dxfs"))
     if dxfs is None:
-        dxfs = etree.Element(q("dxfs"))
+        dxfs = _insert(root, etree.Element(q("dxfs")))
         dxfs.set("count", "0")
-        anchor = root.find(q("tableStyles"))
-        if anchor is None:
-            anchor = root.find(q("colors"))
-        if anchor is None:
-            anchor = root.find(q("extLst"))
-        if anchor is not None:
-            anchor.addprevious(dxfs)
-        else:
-            root.append(dxfs)
     for i, dxf in enumerate(dxfs.findall(q("dxf"))):
         colours = [c.get("rgb") for c in dxf.iter(q("bgColor"))]
         if colours == [rgb] and dxf.find(q("font")) is None:
@@ -46,36 +80,98 @@ def ensure_fill_dxf(package: Package, rgb: str) -> int:
 
 def ensure_bold_xf(package: Package) -> int:
     """A cell format with a bold font and a light fill, for headers of the tool-owned sheets."""
+    return ensure_xf(package, bold=True, fill="FFDDEBF7", border=True)
+
+
+def ensure_xf(
+    package: Package,
+    *,
+    bold: bool = False,
+    fill: str | None = None,
+    border: bool = False,
+    wrap: bool = False,
+    base: str | None = None,
+) -> int:
+    """A cell format (index into cellXfs) with what is asked, found again on later syncs:
+    a bold font, a solid `fill` (ARGB), thin borders, wrapped text aligned to the top.
+    `base` starts from an existing format (the rep's header style) and changes only that."""
     root = _styles(package)
     fonts = root.find(q("fonts"))
     fills = root.find(q("fills"))
+    borders = root.find(q("borders"))
     xfs = root.find(q("cellXfs"))
-    if fonts is None or fills is None or xfs is None:
+    if fonts is None or fills is None or borders is None or xfs is None:
         return 0
-    font_id = _find_or_add(fonts, "font", lambda f: f.find(q("b")) is not None and f.find(q("i")) is None,
-                           _bold_font)  # fmt: skip
-    fill_id = _find_or_add(
-        fills,
-        "fill",
-        lambda f: [c.get("rgb") for c in f.iter(q("fgColor"))] == ["FFDDEBF7"],
-        _header_fill,
-    )
+    start = None
+    if base is not None and base.isdigit() and int(base) < len(xfs.findall(q("xf"))):
+        start = xfs.findall(q("xf"))[int(base)]
+    font_id = start.get("fontId", "0") if start is not None else "0"
+    fill_id = start.get("fillId", "0") if start is not None else "0"
+    border_id = start.get("borderId", "0") if start is not None else "0"
+    num_fmt = start.get("numFmtId", "0") if start is not None else "0"
+    if bold:
+        font_id = str(_find_or_add(
+            fonts, "font", lambda f: f.find(q("b")) is not None and f.find(q("i")) is None,
+            _bold_font))  # fmt: skip
+    if fill is not None:
+        while len(fills.findall(q("fill"))) < 2:  # fills 0 and 1 are reserved
+            kind = "none" if not fills.findall(q("fill")) else "gray125"
+            etree.SubElement(etree.SubElement(fills, q("fill")), q("patternFill")).set(
+                "patternType", kind
+            )
+        fill_id = str(_find_or_add(
+            fills, "fill", lambda f: [c.get("rgb") for c in f.iter(q("fgColor"))] == [fill],
+            lambda: _solid_fill(fill)))  # fmt: skip
+    if border:
+        border_id = str(_find_or_add(borders, "border", _is_thin_border, _thin_border))
+    wanted = {"numFmtId": num_fmt, "fontId": font_id, "fillId": fill_id,
+              "borderId": border_id}  # fmt: skip
     for i, xf in enumerate(xfs.findall(q("xf"))):
-        if xf.get("fontId") == str(font_id) and xf.get("fillId") == str(fill_id):
+        if all(xf.get(k, "0") == v for k, v in wanted.items()) and _wraps(xf) == wrap:
             return i
     xf = etree.SubElement(xfs, q("xf"))
-    for attr, value in (
-        ("numFmtId", "0"),
-        ("fontId", str(font_id)),
-        ("fillId", str(fill_id)),
-        ("borderId", "0"),
-        ("xfId", "0"),
-        ("applyFont", "1"),
-        ("applyFill", "1"),
-    ):
-        xf.set(attr, value)  # fmt: skip
+    for attr, value in wanted.items():
+        xf.set(attr, value)
+    xf.set("xfId", "0")
+    for attr, on in (("applyFont", bold), ("applyFill", fill is not None),
+                     ("applyBorder", border), ("applyAlignment", wrap)):  # fmt: skip
+        if on:
+            xf.set(attr, "1")
+    if wrap:
+        alignment = etree.SubElement(xf, q("alignment"))
+        alignment.set("vertical", "top")
+        alignment.set("wrapText", "1")
     xfs.set("count", str(len(xfs.findall(q("xf")))))
     return len(xfs.findall(q("xf"))) - 1
+
+
+def _wraps(xf: etree._Element) -> bool:
+    alignment = xf.find(q("alignment"))
+    return alignment is not None and alignment.get("wrapText") in ("1", "true")
+
+
+def _is_thin_border(b: etree._Element) -> bool:
+    sides = [b.find(q(side)) for side in ("left", "right", "top", "bottom")]
+    return all(s is not None and s.get("style") == "thin" for s in sides)
+
+
+def _thin_border() -> etree._Element:
+    border = etree.Element(q("border"))
+    for side in ("left", "right", "top", "bottom"):
+        element = etree.SubElement(border, q(side))
+        element.set("style", "thin")
+        etree.SubElement(element, q("color")).set("rgb", "FFB4BCC8")
+    etree.SubElement(border, q("diagonal"))
+    return border
+
+
+def _solid_fill(rgb: str) -> etree._Element:
+    fill = etree.Element(q("fill"))
+    pattern = etree.SubElement(fill, q("patternFill"))
+    pattern.set("patternType", "solid")
+    etree.SubElement(pattern, q("fgColor")).set("rgb", rgb)
+    etree.SubElement(pattern, q("bgColor")).set("indexed", "64")
+    return fill
 
 
 def _find_or_add(parent: etree._Element, tag: str, match, make) -> int:  # type: ignore[no-untyped-def]
@@ -94,12 +190,3 @@ def _bold_font() -> etree._Element:
     etree.SubElement(font, q("sz")).set("val", "11")
     etree.SubElement(font, q("name")).set("val", "等线")
     return font
-
-
-def _header_fill() -> etree._Element:
-    fill = etree.Element(q("fill"))
-    pattern = etree.SubElement(fill, q("patternFill"))
-    pattern.set("patternType", "solid")
-    etree.SubElement(pattern, q("fgColor")).set("rgb", "FFDDEBF7")
-    etree.SubElement(pattern, q("bgColor")).set("indexed", "64")
-    return fill

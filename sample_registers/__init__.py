@@ -1,0 +1,1 @@
+"""The demo register, installed as package data for `xlsync demo`."""

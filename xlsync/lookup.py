@@ -1,0 +1,344 @@
+"""One answer to "may I call this customer?", whoever asks: `who`, the blackboard's search
+box and the web look-up all resolve a query here.
+
+The register side is prepared once from a check: every customer (a duplicate group, or a
+single row) with its rows, the check's decision and its match keys. The query side is kept
+deliberately simple and portable, so that the blackboard page (plain JavaScript, opened from
+the shared folder) can run exactly the same steps on the same data:
+
+1. A query made only of digits and phone punctuation is a phone query. Its digits lose an
+   international prefix (``+86``, ``0086``) and an extension, and match a customer whose
+   number is the same, or whose landline ends with it (a local number typed without its
+   area code).
+2. Otherwise the query becomes one name key (:func:`query_key`): width, case, traditional
+   characters, brackets, punctuation, legal forms and generic words at the end, places at
+   the front. A customer whose keys hold it is the same customer.
+3. Nothing certain: customers whose key contains the query key, is contained in it, or is
+   close to it (rapidfuzz's ``ratio``, at least :data:`MAYBE_SCORE`) are look-alikes to
+   check, never a verdict.
+
+`templates/board.html` implements steps 1 to 3 in JavaScript; `tests/test_lookup_board.py`
+runs the same queries through both and compares the answers.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from functools import cache
+
+from rapidfuzz import fuzz
+
+from xlsync.rules import Decision, Verdict, call_verdict, decide
+
+MAYBE_SCORE = 70  # name similarity (0-100) from which a customer is worth checking
+MAYBE_LIMIT = 8
+MIN_KEY = 2  # a name key shorter than this matches nothing
+MIN_PHONE_DIGITS = 7
+
+_PHONE_QUERY = re.compile(r"^[\d\s+\-()（）.,，/#*—－~]+(?:(?:转|ext\.?|分机|x)\s*\d{1,5})?$", re.I)
+_EXTENSION = re.compile(r"(?:转|ext\.?|分机|x)\s*\d{1,5}$", re.I)
+_BRACKETED = re.compile(r"[(\[{【〔《<][^()\[\]{}【】〔〕《》<>]*[)\]}】〕》>]")
+_NON_WORD = re.compile(r"[^0-9a-z\u3400-\u9fff]+")
+_WORD = re.compile(r"[0-9a-z\u3400-\u9fff]")
+
+
+class Tier(StrEnum):
+    SAME = "same"  # certainly this customer
+    MAYBE = "maybe"  # a look-alike to check
+
+
+class Why(StrEnum):
+    PHONE = "phone"
+    LOCAL_PHONE = "local_phone"  # a landline typed without its area code
+    NAME = "name"
+    CONTAINS = "contains"
+    SIMILAR = "similar"
+
+
+WHY_LABELS: dict[Why, str] = {
+    Why.PHONE: "电话相同",
+    Why.LOCAL_PHONE: "电话相同（未含区号）",
+    Why.NAME: "名称相同",
+    Why.CONTAINS: "名称包含",
+    Why.SIMILAR: "名称相近",
+}
+
+NO_NAME = "（未填客户名称）"  # a row found by its phone only
+CHECK_FIRST = "请先核对：登记表中有名称相近的客户，确认不是同一客户后再联系"
+
+
+class Answer(StrEnum):
+    FREE = "free"  # 可以联系
+    STOP = "stop"  # 请勿联系
+    CHECK = "check"  # only look-alikes: check them first
+
+
+@dataclass(frozen=True, slots=True)
+class Customer:
+    """One customer as the register knows it: its rows, who owns it, how it is found."""
+
+    index: int
+    name: str  # as a rep wrote it: the owner's spelling, or the fullest
+    decision: Decision
+    keys: tuple[str, ...]  # name keys, each at least MIN_KEY long
+    phones: tuple[str, ...]  # canonical numbers (digits)
+    agent: str = ""  # served by this agent (代理商), when listed
+
+    def verdict(self, rep: str | None = None) -> str:
+        return call_verdict(self.decision.owner, rep)
+
+    def stops(self, rep: str | None = None) -> bool:
+        owner = self.decision.owner
+        return owner is not None and not (rep is not None and owner.row.rep == rep)
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    customer: Customer
+    tier: Tier
+    why: Why
+    score: float  # 0-100
+
+
+@dataclass(slots=True)
+class LookupAnswer:
+    query: str
+    phone: str
+    same: list[Hit] = field(default_factory=list)
+    maybe: list[Hit] = field(default_factory=list)
+    key: str = ""  # the query's name key ("" for a phone query)
+    digits: str = ""  # the query's phone digits
+
+    def deciding(self, rep: str | None = None) -> Customer | None:
+        """The customer whose owner stops this rep (the first found), if any."""
+        for hit in self.same:
+            if hit.customer.stops(rep):
+                return hit.customer
+        return None
+
+    def may_call(self, rep: str | None = None) -> bool:
+        return self.deciding(rep) is None
+
+    def answer(self, rep: str | None = None) -> Answer:
+        if self.deciding(rep) is not None:
+            return Answer.STOP
+        if not self.same and self.maybe:
+            return Answer.CHECK
+        return Answer.FREE
+
+    def verdict(self, rep: str | None = None) -> str:
+        deciding = self.deciding(rep)
+        if deciding is not None:
+            return deciding.verdict(rep)
+        if self.same:
+            return self.same[0].customer.verdict(rep)
+        if self.maybe:
+            return CHECK_FIRST
+        return call_verdict(None, rep)
+
+
+# ------------------------------------------------------------------ the query side
+
+
+@cache
+def t2s_map() -> dict[str, str]:
+    """Traditional -> simplified, character by character (OpenCC's t2s), for the CJK block."""
+    import opencc
+
+    chars = [chr(c) for c in range(0x4E00, 0xA000)]
+    converted = opencc.OpenCC("t2s").convert("\n".join(chars)).split("\n")
+    if len(converted) != len(chars):  # a phrase rule joined lines: fall back char by char
+        conv = opencc.OpenCC("t2s")
+        converted = [conv.convert(c) for c in chars]
+    return {t: s for t, s in zip(chars, converted, strict=True) if len(s) == 1 and s != t}
+
+
+@cache
+def _word_lists() -> tuple[tuple[str, ...], frozenset[str], tuple[str, ...]]:
+    from xlsync.matching.normalize import LEGAL_FORMS, WEAK_WORDS, _divisions
+
+    tails = tuple(sorted(set(LEGAL_FORMS) | set(WEAK_WORDS), key=lambda w: (-len(w), w)))
+    top, _districts = _divisions()
+    places = tuple(sorted(top, key=lambda w: (-len(w), w)))
+    return tails, frozenset(places), places
+
+
+def search_words() -> dict[str, object]:
+    """What the blackboard's script needs to compute :func:`query_key` the same way."""
+    tails, _set, places = _word_lists()
+    return {"tails": list(tails), "places": list(places), "t2s": t2s_map()}
+
+
+def query_key(text: str) -> str:
+    """The name key of a query (and of every register name, beside the matcher's core)."""
+    s = unicodedata.normalize("NFKC", text).lower().strip()
+    table = t2s_map()
+    s = "".join(table.get(ch, ch) for ch in s)
+    bare = _BRACKETED.sub("", s)
+    if _WORD.search(bare):
+        s = bare
+    s = _NON_WORD.sub("", s)
+    tails, places, ordered = _word_lists()
+    changed = True
+    while changed:
+        changed = False
+        for word in tails:
+            if len(s) - len(word) >= MIN_KEY and s.endswith(word):
+                s = s[: -len(word)]
+                changed = True
+                break
+    longest = max((len(p) for p in ordered), default=0)
+    changed = True
+    while changed:
+        changed = False
+        for n in range(min(longest, len(s) - MIN_KEY), 1, -1):
+            if s[:n] in places:
+                s = s[n:]
+                changed = True
+                break
+    return s
+
+
+def is_phone_query(text: str) -> bool:
+    t = unicodedata.normalize("NFKC", text).strip()
+    return bool(_PHONE_QUERY.match(t)) and sum(ch.isdigit() for ch in t) >= MIN_PHONE_DIGITS
+
+
+def query_digits(text: str) -> str:
+    """A phone query's digits: no international prefix, no extension."""
+    t = unicodedata.normalize("NFKC", text).strip()
+    t = _EXTENSION.sub("", t)
+    digits = "".join(ch for ch in t if ch.isdigit())
+    plus = t.startswith("+")
+    if digits.startswith("0086"):
+        digits, plus = digits[4:], True
+    elif digits.startswith("86") and (plus or len(digits) >= 12):
+        digits, plus = digits[2:], True
+    if plus and digits and digits[0] not in "01":
+        digits = "0" + digits  # +86 755 8888 1234: a landline without its trunk 0
+    return digits
+
+
+def phone_match(query: str, number: str) -> Why | None:
+    if not query or len(query) < MIN_PHONE_DIGITS:
+        return None
+    if query == number:
+        return Why.PHONE
+    if len(query) <= 8 and number.startswith("0") and number.endswith(query):
+        return Why.LOCAL_PHONE
+    return None
+
+
+def similarity(a: str, b: str) -> float:
+    """rapidfuzz's ratio: 200 * LCS / (len a + len b) for this alphabet-free use."""
+    return float(fuzz.ratio(a, b))
+
+
+# ------------------------------------------------------------------ the register side
+
+
+class LookupIndex:
+    """Every customer of a checked register set, ready to be asked."""
+
+    def __init__(self, customers: Sequence[Customer]) -> None:
+        self.customers = list(customers)
+
+    @classmethod
+    def from_check(cls, result) -> LookupIndex:  # type: ignore[no-untyped-def]
+        from xlsync.matching import analyse
+
+        grouped: set[int] = set()
+        built: list[Customer] = []
+        days = result.registers.settings.protection_days
+        for group in result.groups:
+            grouped.update(id(r) for r in group.rows)
+            built.append(_customer(len(built), group.rows, group.decision, group.name, analyse))
+        for row in result.rows:
+            if id(row) in grouped or not (row.customer or row.phones):
+                continue
+            decision = decide([row], days, result.as_of)
+            built.append(_customer(len(built), [row], decision, display_name([row]), analyse))
+        return cls(built)
+
+    def find(self, text: str, phone: str | None = None) -> LookupAnswer:
+        text = text.strip()
+        answer = LookupAnswer(text, phone or "")
+        phone_queries = [q for q in (text, phone or "") if q and is_phone_query(q)]
+        digits = [query_digits(q) for q in phone_queries]
+        answer.digits = digits[0] if digits else ""
+        name = "" if text in phone_queries else text
+        key = query_key(name) if name else ""
+        answer.key = key
+        same: dict[int, Hit] = {}
+        for c in self.customers:
+            for d in digits:
+                for number in c.phones:
+                    why = phone_match(d, number)
+                    if why is not None and c.index not in same:
+                        same[c.index] = Hit(c, Tier.SAME, why, 100.0)
+            if len(key) >= MIN_KEY and key in c.keys and c.index not in same:
+                same[c.index] = Hit(c, Tier.SAME, Why.NAME, 100.0)
+        answer.same = list(same.values())
+        if len(key) >= MIN_KEY:
+            maybe: list[Hit] = []
+            for c in self.customers:
+                if c.index in same:
+                    continue
+                best: Hit | None = None
+                for k in c.keys:
+                    if key in k or k in key:
+                        hit = Hit(c, Tier.MAYBE, Why.CONTAINS, 60.0 + min(len(k), len(key), 30))
+                    else:
+                        score = similarity(key, k)
+                        if score < MAYBE_SCORE:
+                            continue
+                        hit = Hit(c, Tier.MAYBE, Why.SIMILAR, score)
+                    if best is None or hit.score > best.score:
+                        best = hit
+                if best is not None:
+                    maybe.append(best)
+            maybe.sort(key=lambda h: (-h.score, not h.customer.stops(), h.customer.index))
+            answer.maybe = maybe[:MAYBE_LIMIT]
+        return answer
+
+
+def _customer(index, rows, decision: Decision, name: str, analyse) -> Customer:  # type: ignore[no-untyped-def]
+    keys: list[str] = []
+    phones: list[str] = []
+    for row in rows:
+        if row.customer:
+            keys.append(query_key(row.customer))
+            keys.append(analyse(row.customer).core)
+        phones.extend(row.phones)
+    clean = tuple(k for k in dict.fromkeys(keys) if len(k) >= MIN_KEY)
+    return Customer(index, name, decision, clean, tuple(dict.fromkeys(phones)))
+
+
+def display_name(rows: Iterable, owner_row=None) -> str:  # type: ignore[no-untyped-def]
+    """A customer's name as a rep wrote it: the owner's spelling, else the fullest one."""
+    if owner_row is not None and owner_row.customer:
+        return str(owner_row.customer)
+    names = [r.customer for r in rows if r.customer]
+    if not names:
+        return NO_NAME
+    return str(max(names, key=lambda n: (len(n), n)))
+
+
+__all__ = [
+    "CHECK_FIRST",
+    "WHY_LABELS",
+    "Answer",
+    "Customer",
+    "Hit",
+    "LookupAnswer",
+    "LookupIndex",
+    "Tier",
+    "Verdict",
+    "Why",
+    "display_name",
+    "query_key",
+]
