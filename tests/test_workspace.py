@@ -25,9 +25,8 @@ from xlsync.history import (
     RowState,
     check_rows,
     diff_sync,
-    format_id,
-    id_number,
 )
+from xlsync.ids import format_id, id_number
 from xlsync.locks import excel_owner_names, libreoffice_lock_name, locked_register
 from xlsync.plan import next_id_number
 from xlsync.register.reader import read_register

@@ -45,7 +45,8 @@ from types import TracebackType
 from typing import Protocol, Self, runtime_checkable
 
 from xlsync.errors import UnusableInput
-from xlsync.ids import format_id, id_number  # re-exported: older imports still work
+from xlsync.ids import format_id as format_id  # re-exported for older imports
+from xlsync.ids import id_number as id_number
 
 SCHEMA_VERSION = 1
 HISTORY_DIR = ".xlsync"
