@@ -281,3 +281,22 @@ def test_lock_file_names_map_back_to_their_register() -> None:
         assert locked_register(owner, names) == "ABC客户.xlsx"
     assert locked_register("~$客户.xlsx", names) is None  # Excel cuts at most two characters
     assert locked_register("客户登记表.xlsx", names) is None
+
+
+# -- the watcher's parts ----------------------------------------------------------------
+
+
+def test_the_watcher_syncs_through_its_workspace_and_calls_its_part(register: Path) -> None:
+    from xlsync.sync import SyncOutcome
+    from xlsync.watch import WatchConfig, Watcher
+
+    backend = MemoryBackend()
+    ws = Workspace(register.resolve(), backend=backend)
+    synced: list[SyncOutcome] = []
+    watcher = Watcher(register, WatchConfig(scheduled=False), today=lambda: AS_OF,
+                      on_synced=synced.append, workspace=ws)  # fmt: skip
+    outcome = watcher.once()
+    assert outcome is not None and synced == [outcome] == watcher.syncs
+    assert watcher.board is None  # the board part was replaced
+    assert len(backend.store.syncs) == 1
+    assert not (register.parent / ".xlsync" / "history.sqlite").exists()
