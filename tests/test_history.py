@@ -15,14 +15,20 @@ import pytest
 
 from xlsync import history
 from xlsync.history import (
+    Change,
     Event,
+    EventKind,
     HistoryError,
     HistoryStore,
+    Known,
     RowSnapshot,
+    RowState,
     SqliteHistory,
+    diff_sync,
     format_id,
     id_number,
 )
+from xlsync.workspace import Workspace
 
 FILE = "客户登记表.xlsx"
 AS_OF = dt.date(2026, 11, 1)
@@ -138,15 +144,22 @@ def assert_implements(cls: type, protocol: type) -> None:
         assert list(have.parameters) == list(want.parameters), name
 
 
-def test_beside_creates_hidden_folder_schema_and_wal(tmp_path: Path) -> None:
+def test_the_workspace_store_is_beside_the_register_with_a_rollback_journal(
+    tmp_path: Path,
+) -> None:
     register = tmp_path / "销售部" / FILE
-    with SqliteHistory.beside(register) as store:
+    register.parent.mkdir()
+    register.touch()
+    assert Workspace.of(register).existing_history() is None  # reading creates nothing
+    with Workspace.of(register).history() as store:
+        assert isinstance(store, SqliteHistory)
         assert_implements(SqliteHistory, HistoryStore)
         assert store.path == tmp_path / "销售部" / ".xlsync" / "history.sqlite"
         assert store.path.exists()
     conn = sqlite3.connect(tmp_path / "销售部" / ".xlsync" / "history.sqlite")
     try:
-        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        # not WAL: the folder is usually an SMB share, and WAL needs shared memory
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
         assert conn.execute("SELECT version FROM schema_version").fetchall() == [
             (history.SCHEMA_VERSION,)
         ]
@@ -175,10 +188,15 @@ def test_a_file_that_is_not_a_database_is_unusable_input(db: Path) -> None:
     assert str(db) in caught.value.line()
 
 
-def test_rollback_journal_when_wal_is_off(db: Path) -> None:
-    with SqliteHistory(db, wal=False) as store:
-        assert store.reserve_ids(FILE, 1, 0) == ["C000001"]
-        assert store._conn.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+def test_event_kinds_are_stored_as_the_old_strings(store: SqliteHistory, db: Path) -> None:
+    three_syncs(store)
+    conn = sqlite3.connect(db)
+    try:
+        stored = {kind for (kind,) in conn.execute("SELECT DISTINCT kind FROM events")}
+    finally:
+        conn.close()
+    assert stored == {"new", "changed", "moved", "deleted", "restored"}
+    assert all(type(e.kind) is EventKind for e in store.events())
 
 
 # -- events -------------------------------------------------------------------------
@@ -535,3 +553,79 @@ def test_reopening_keeps_everything(db: Path) -> None:
         assert kinds(more) == {"C000001": ["deleted"], "C000003": ["deleted"]}
         assert [e.sync_id for e in more] == [4, 4]
     assert len(first) + len(second) + len(third) == 9
+
+
+# -- the diff as a pure function ------------------------------------------------------
+
+
+def known(*rows: RowSnapshot, state: RowState = RowState.PRESENT) -> dict[str, Known]:
+    return {r.id: Known(r.sheet, r.row, dict(r.values), state) for r in rows}
+
+
+def test_diff_of_an_empty_snapshot_is_all_new() -> None:
+    diff = diff_sync({}, [A1, B1])
+    assert diff.changes == [
+        Change("C000001", EventKind.NEW, "跟进中", 2, {"values": A1.values}),
+        Change("C000002", EventKind.NEW, "跟进中", 3, {"values": B1.values}),
+    ]
+    assert set(diff.updates) == {"C000001", "C000002"}
+    assert all(k.state is RowState.PRESENT for k in diff.updates.values())
+
+
+def test_diff_of_a_row_shift_is_no_event_but_a_snapshot_update() -> None:
+    shifted = snap("C000001", "跟进中", 7, **{k: v for k, v in A1.values.items() if k != "编号"})
+    diff = diff_sync(known(A1, B1), [shifted, B1])
+    assert diff.changes == []
+    assert list(diff.updates) == ["C000001"] and diff.updates["C000001"].row == 7
+
+
+def test_diff_change_move_delete_and_restore() -> None:
+    a2 = snap("C000001", "已合作", 5, 客户名称="格林电子", 业务员="张伟")
+    diff = diff_sync(known(A1, B1) | known(C1, state=RowState.DELETED), [a2, C1],
+                     moved={"C000001": ("已合作", 5)}, restored={"C000003"})  # fmt: skip
+    got = {(c.id, c.kind): c for c in diff.changes}
+    assert set(got) == {
+        ("C000001", EventKind.CHANGED),
+        ("C000001", EventKind.MOVED),
+        ("C000002", EventKind.DELETED),
+        ("C000003", EventKind.RESTORED),
+    }
+    assert got["C000001", EventKind.CHANGED].detail["changed"] == {
+        "电话": ["13800000001", ""], "状态": ["电话", ""]
+    }  # fmt: skip
+    moved = got["C000001", EventKind.MOVED]
+    assert (moved.sheet, moved.row) == ("跟进中", 2)
+    assert moved.detail == {"to_sheet": "已合作", "to_row": 5}
+    assert got["C000002", EventKind.DELETED].detail == {"values": B1.values}
+    assert got["C000003", EventKind.RESTORED].detail == {"requested": True}
+    assert diff.updates["C000002"].state is RowState.DELETED
+    assert diff.updates["C000003"].state is RowState.PRESENT
+
+
+def test_diff_of_a_new_row_that_moved_at_once_is_new_where_typed_then_moved() -> None:
+    moved = snap("C000009", "已合作", 4, 客户名称="新客户")
+    diff = diff_sync({}, [moved], moved={"C000009": ("已合作", 4)},
+                     moved_from={"C000009": ("跟进中", 8)})  # fmt: skip
+    assert [(c.kind, c.sheet, c.row) for c in diff.changes] == [
+        (EventKind.NEW, "跟进中", 8),
+        (EventKind.MOVED, "跟进中", 8),
+    ]
+
+
+def test_diff_of_a_row_that_left_the_file_is_a_move_not_a_deletion() -> None:
+    diff = diff_sync(known(A1), [], moved={"C000001": ("已合作", 3)})
+    assert [(c.kind, c.detail.get("left_file")) for c in diff.changes] == [(EventKind.MOVED, True)]
+    assert diff.updates["C000001"].state is RowState.MOVED_OUT
+
+
+# -- events by kind and time ----------------------------------------------------------
+
+
+def test_events_filtered_by_kind_and_sync_time(store: SqliteHistory) -> None:
+    three_syncs(store)
+    day2 = dt.datetime(2026, 11, 2)
+    assert [e.id for e in store.events(kind=EventKind.NEW)] == ["C000003", "C000002", "C000001"]
+    assert store.events(kind=EventKind.NEW, since=day2) == []
+    in_day2 = store.events(since=day2, until=day2 + dt.timedelta(days=1))
+    assert {e.at for e in in_day2} == {at(2)} and len(in_day2) == 4
+    assert [e.kind for e in store.events(kind=EventKind.RESTORED, until=day2)] == []

@@ -146,8 +146,8 @@ def test_report_commands_write_their_files(register: Path, tmp_path: Path) -> No
 def test_a_conflict_settled_during_the_month_is_listed_as_settled(tmp_path: Path) -> None:
     import openpyxl
 
-    from xlsync.history import SqliteHistory
     from xlsync.sync import sync
+    from xlsync.workspace import Workspace
 
     D = dt.date
     path = write_register(
@@ -162,7 +162,7 @@ def test_a_conflict_settled_during_the_month_is_listed_as_settled(tmp_path: Path
     book.save(path)
     sync(path, D(2026, 10, 20), now=dt.datetime(2026, 10, 20, 9))
     result = run_check(path, D(2026, 10, 31))
-    with SqliteHistory(tmp_path / ".xlsync" / "history.sqlite", wal=False) as history:
+    with Workspace.of(path).history() as history:
         report = build_monthly(result, "2026-10", company="", mask=True, now=NOW, history=history)
     (line,) = report.conflicts
     assert (line.customer, line.owner, line.settled) == ("格林电子", "张伟", True)

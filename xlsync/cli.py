@@ -9,13 +9,17 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 from rich.console import Console
 
 from xlsync.cli_zh import ZhCommand, ZhGroup, install, usage_error_line
 from xlsync.errors import UnusableInput
+
+if TYPE_CHECKING:
+    from xlsync.sync import SyncOutcome
+    from xlsync.watch import Watcher
 
 install()
 
@@ -128,13 +132,14 @@ def sync(
 ) -> None:
     """同步：编号、移动已成交的行、在行内写提示、更新「冲突」「问题」表；先备份，后记历史。"""
     from xlsync.sync import sync as run_sync
+    from xlsync.sync import sync_json
 
     day = _as_of(as_of)
     outcome = _guard(lambda: run_sync(path, day, backups=backups), path)
     for bad in outcome.result.registers.unusable:
         _err(bad.line())
     if as_json:
-        sys.stdout.write(json.dumps(_sync_json(outcome), ensure_ascii=False, indent=2) + "\n")
+        sys.stdout.write(json.dumps(sync_json(outcome), ensure_ascii=False, indent=2) + "\n")
     else:
         from xlsync.console import print_sync
 
@@ -187,8 +192,8 @@ def watch(
 
     from rich.logging import RichHandler
 
-    from xlsync.sync import HIDDEN
-    from xlsync.watch import WatchConfig, Watcher
+    from xlsync.watch import WatchConfig, Watcher, file_logging
+    from xlsync.workspace import Workspace
 
     if not path.exists():
         _err(f"xlsync: {path}: 文件或文件夹不存在")
@@ -196,12 +201,12 @@ def watch(
     fixed = _as_of(as_of) if as_of else None
     console = Console(soft_wrap=True)  # paths stay whole for copying
     console_logging(RichHandler(console=console, show_path=False, markup=False), quiet=once)
-    folder = path if path.is_dir() else path.parent
+    workspace = Workspace.of(path.resolve())
     config = WatchConfig(poll=poll, rescan=rescan, debounce=debounce, backups=backups)
     today = (lambda: fixed) if fixed else dt.date.today
     if once:
-        watcher = Watcher(path, config, today=today, log_file=folder / HIDDEN / "watch.log")
-        with console.status("同步中…"):
+        watcher = Watcher(path, config, today=today, workspace=workspace)
+        with file_logging(workspace.watch_log), console.status("同步中…"):
             outcome = _guard(watcher.once, path)
         raise typer.Exit(_print_once(console, path, watcher, outcome))
     stop = threading.Event()
@@ -211,14 +216,11 @@ def watch(
 
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
-    with console.status("启动中…") as status:
+    with file_logging(workspace.watch_log), console.status("启动中…") as status:
         watcher = Watcher(
-            path,
-            config,
-            today=today,
-            on_status=lambda text: status.update(text),
-            log_file=folder / HIDDEN / "watch.log",
-        )
+            path, config, today=today, on_status=lambda text: status.update(text),
+            workspace=workspace,
+        )  # fmt: skip
         _guard(lambda: watcher.run(stop), path)
     console.print(f"已停止（共同步 {len(watcher.syncs)} 次）。")
 
@@ -239,7 +241,7 @@ _REPORT_LABELS = {
 }
 
 
-def _print_once(console: Console, path: Path, watcher, outcome) -> int:  # type: ignore[no-untyped-def]
+def _print_once(console: Console, path: Path, watcher: Watcher, outcome: SyncOutcome | None) -> int:
     """What `watch --once` did and where to open each result; the exit code."""
     from xlsync.console import print_sync
 
@@ -280,31 +282,20 @@ def history(
 ) -> None:
     """行的历史：新登记、修改、移动、删除、恢复。"""
     _as_of(as_of)  # accepted like everywhere; the history is what it is
-    from xlsync.history import SqliteHistory
-    from xlsync.sync import HIDDEN
+    from xlsync.history import event_json
+    from xlsync.workspace import Workspace
 
-    folder = path if path.is_dir() else path.parent
-    store = folder / HIDDEN / "history.sqlite"
     if not path.exists():
         _err(f"xlsync: {path}: 文件不存在")
         raise typer.Exit(EXIT_UNUSABLE)
-    if not store.exists():
+    workspace = Workspace.of(path)
+    shown = _guard(lambda: workspace.recent_events(row_id, None if show_all else limit), path)
+    if shown is None:
         Console().print("还没有同步记录（先运行 xlsync sync）。")
         raise typer.Exit(EXIT_OK)
-
-    def load():  # type: ignore[no-untyped-def]
-        with SqliteHistory(store, wal=False) as db:
-            file = None if path.is_dir() else path.name
-            shown = db.events(file=file, id=row_id, limit=None if show_all else limit)
-            return shown, db.count_events(file=file, id=row_id)
-
-    events, total = _guard(load, store)
+    events, total = shown
     if as_json:
-        rows = [
-            {"at": e.at.isoformat(), "id": e.id, "file": e.file, "kind": e.kind,
-             "sheet": e.sheet, "row": e.row, "detail": e.detail}
-            for e in events
-        ]  # fmt: skip
+        rows = [event_json(e) for e in events]
         sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2, default=str) + "\n")
     else:
         from xlsync.console import print_history
@@ -320,10 +311,11 @@ def restore(
 ) -> None:
     """把被删除的行放回原工作表末尾（与 sync 一样安全写入）。"""
     from xlsync.console import print_sync
-    from xlsync.sync import sync as run_sync
+    from xlsync.sync import restore_row
 
     day = _as_of(as_of)
-    outcome = _guard(lambda: run_sync(path, day, restore=row_id.strip().upper()), path)
+    done = _guard(lambda: restore_row(path, row_id, day), path)
+    outcome = done.restored
     console = Console(soft_wrap=True)  # paths stay whole for copying
     print_sync(outcome, console, rerun=f"xlsync restore {path} {row_id}")
     if outcome.deferred:
@@ -332,37 +324,14 @@ def restore(
         _err_refused(outcome)
         raise typer.Exit(EXIT_UNUSABLE)
     console.print(f"已恢复编号 {row_id}。")
-    # the restored row now takes part in the checks: show its conflicts and problems too
-    again = _guard(lambda: run_sync(path, day), path)
-    if any(f.written for f in again.files):
-        print_sync(again, console, rerun=f"xlsync sync {path}")
+    if done.after is not None and done.after.written:  # the row's conflicts and problems
+        print_sync(done.after, console, rerun=f"xlsync sync {path}")
 
 
-def _err_refused(outcome) -> None:  # type: ignore[no-untyped-def]
+def _err_refused(outcome: SyncOutcome) -> None:
     """The reason a register was not written, on stderr (the one-line exit-2 contract)."""
     for f in outcome.refused:
         _err(f"xlsync: {f.path}: 不能写入：{f.refused}")
-
-
-def _sync_json(outcome) -> dict[str, object]:  # type: ignore[no-untyped-def]
-    return {
-        "as_of": outcome.result.as_of.isoformat(),
-        "files": [
-            {
-                "file": f.path.name,
-                "written": f.written,
-                "backup": str(f.backup) if f.backup else None,
-                "deferred": f.deferred.describe() if f.deferred else None,
-                "refused": f.refused,
-                "sidecar": str(f.sidecar) if f.sidecar else None,
-                "plan": f.plan.summary(),
-                "events": [
-                    {"id": e.id, "kind": e.kind, "sheet": e.sheet, "row": e.row} for e in f.events
-                ],
-            }
-            for f in outcome.files
-        ],
-    }
 
 
 @app.command(cls=ZhCommand)

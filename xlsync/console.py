@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.console import Console
 from rich.table import Table
 
 from xlsync.check import CheckResult
+from xlsync.history import Event, EventKind
 from xlsync.lookup import WHY_LABELS, LookupAnswer
 from xlsync.rules import VERDICT_LABELS, Verdict
 from xlsync.sync import SyncOutcome
@@ -164,7 +167,7 @@ def print_sync(outcome: SyncOutcome, console: Console, *, rerun: str | None = No
                 f"  {m.customer}（{m.rep}）：跟进中 第{m.source}行 → 已合作 第{m.target}行"
             )
         for e in f.events:
-            if e.kind == "deleted":
+            if e.kind is EventKind.DELETED:
                 customer = ""
                 detail = e.detail.get("values") if isinstance(e.detail, dict) else None
                 if isinstance(detail, dict):
@@ -175,13 +178,13 @@ def print_sync(outcome: SyncOutcome, console: Console, *, rerun: str | None = No
                 )
 
 
-EVENT_LABELS = {"new": "新登记", "changed": "修改", "moved": "移动", "deleted": "删除",
-                "restored": "恢复"}  # fmt: skip
+EVENT_LABELS = {EventKind.NEW: "新登记", EventKind.CHANGED: "修改", EventKind.MOVED: "移动",
+                EventKind.DELETED: "删除", EventKind.RESTORED: "恢复"}  # fmt: skip
 
 
 def print_history(
-    events: list, console: Console, *, folder: bool, total: int | None = None
-) -> None:  # type: ignore[type-arg]
+    events: list[Event], console: Console, *, folder: bool, total: int | None = None
+) -> None:
     if not events:
         console.print("没有相关记录。")
         return
@@ -189,19 +192,19 @@ def print_history(
     for title in ("时间", "编号", "事件", "位置", "详情"):
         table.add_column(title, overflow="fold")
     for e in events:
-        detail = e.detail or {}
-        if e.kind == "changed":
+        detail: dict[str, Any] = e.detail or {}
+        if e.kind is EventKind.CHANGED:
             text = "；".join(f"{k}：{a or '（空）'} → {b or '（空）'}"
                             for k, (a, b) in detail.get("changed", {}).items())  # fmt: skip
-        elif e.kind == "moved":
+        elif e.kind is EventKind.MOVED:
             text = f"{e.sheet} 第{e.row}行 → {detail.get('to_sheet', '')} 第{detail.get('to_row', '')}行"
-        elif e.kind in ("new", "deleted"):
+        elif e.kind in (EventKind.NEW, EventKind.DELETED):
             values = detail.get("values", {})
             text = f"{values.get('客户名称', '')} {values.get('业务员', '')}".strip()
         else:
             text = ""
         place = f"{e.sheet} 第{e.row}行"
-        table.add_row(f"{e.at:%Y-%m-%d %H:%M}", e.id, EVENT_LABELS.get(e.kind, e.kind),
+        table.add_row(f"{e.at:%Y-%m-%d %H:%M}", e.id, EVENT_LABELS[e.kind],
                       f"{e.file} {place}" if folder else place, text)  # fmt: skip
     console.print(table)
     if total is not None and total > len(events):

@@ -18,8 +18,15 @@ deleted row stay available for `restore`. Ids handed out by `reserve_ids` come f
 high-water mark kept per history database (that is, per folder), so an id is never reused,
 not even after its row has been deleted.
 
-`HistoryStore` is the protocol the rest of xlsync codes against; `SqliteHistory` is the
-embedded implementation (standard library `sqlite3`, WAL mode, one transaction per write).
+The comparison itself is a pure function (`diff_sync`: the last snapshot and the new rows
+in, typed events and snapshot updates out); the store only loads and saves around it.
+
+`HistoryStore` is the protocol the rest of xlsync codes against; callers get their store
+from `xlsync.workspace.Workspace`, never by building one. `SqliteHistory` is the embedded
+implementation (standard library `sqlite3`, one transaction per write). It keeps SQLite's
+rollback journal, not WAL: the database lives beside the registers, usually on an SMB
+share, and WAL needs shared memory between the processes that open it, which network file
+systems do not provide reliably.
 """
 
 from __future__ import annotations
@@ -28,10 +35,8 @@ import dataclasses
 import datetime as dt
 import enum
 import json
-import re
 import sqlite3
 import threading
-import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -40,22 +45,34 @@ from types import TracebackType
 from typing import Protocol, Self, runtime_checkable
 
 from xlsync.errors import UnusableInput
+from xlsync.ids import format_id as format_id  # re-exported for older imports
+from xlsync.ids import id_number as id_number
 
 SCHEMA_VERSION = 1
 HISTORY_DIR = ".xlsync"
 HISTORY_FILE = "history.sqlite"
-ID_PREFIX = "C"
-ID_DIGITS = 6
-
-EVENT_KINDS = ("new", "changed", "moved", "deleted", "restored")
-
-_ID_RE = re.compile(rf"^{ID_PREFIX}(\d+)$")
 _BUSY_TIMEOUT_S = 30.0
 
-# Snapshot states: the row is in the file, was deleted, or was moved out of the file.
-_PRESENT = "present"
-_DELETED = "deleted"
-_MOVED_OUT = "moved_out"
+
+class EventKind(enum.StrEnum):
+    """What happened to a row; the values are what the database stores."""
+
+    NEW = "new"
+    CHANGED = "changed"
+    MOVED = "moved"
+    DELETED = "deleted"
+    RESTORED = "restored"
+
+
+EVENT_KINDS = tuple(kind.value for kind in EventKind)
+
+
+class RowState(enum.StrEnum):
+    """A snapshot row: in the file, deleted, or moved out of the file (stored values)."""
+
+    PRESENT = "present"
+    DELETED = "deleted"
+    MOVED_OUT = "moved_out"
 
 
 class HistoryError(UnusableInput):
@@ -81,7 +98,7 @@ class Event:
     at: dt.datetime  # local time of the sync
     id: str
     file: str
-    kind: str  # one of EVENT_KINDS
+    kind: EventKind
     sheet: str
     row: int
     detail: dict[str, object]
@@ -89,7 +106,10 @@ class Event:
 
 @runtime_checkable
 class HistoryStore(Protocol):
-    """What xlsync needs from a history store; SQLite now, a server database later."""
+    """What xlsync needs from a history store; SQLite now, a server database later.
+
+    Callers get a store from `Workspace.history()` and use only these methods.
+    """
 
     def reserve_ids(self, file: str, count: int, at_least: int) -> list[str]: ...
 
@@ -110,10 +130,21 @@ class HistoryStore(Protocol):
     def current(self, file: str) -> list[RowSnapshot]: ...
 
     def events(
-        self, file: str | None = None, id: str | None = None, limit: int | None = None
+        self,
+        file: str | None = None,
+        id: str | None = None,
+        limit: int | None = None,
+        *,
+        kind: EventKind | None = None,
+        since: dt.datetime | None = None,
+        until: dt.datetime | None = None,
     ) -> list[Event]: ...
 
     def count_events(self, file: str | None = None, id: str | None = None) -> int: ...
+
+    def plans(
+        self, file: str | None, since: dt.datetime, until: dt.datetime
+    ) -> list[tuple[dt.datetime, dict[str, object]]]: ...
 
     def deleted(self, file: str) -> list[RowSnapshot]: ...
 
@@ -129,15 +160,11 @@ class HistoryStore(Protocol):
     ) -> None: ...
 
 
-def format_id(number: int) -> str:
-    """The id text for a number: 123 -> "C000123"."""
-    return f"{ID_PREFIX}{number:0{ID_DIGITS}d}"
-
-
-def id_number(id: str) -> int | None:
-    """The number of an xlsync id ("C000123" -> 123), None for any other text."""
-    match = _ID_RE.match(id.strip())
-    return int(match.group(1)) if match else None
+def event_json(event: Event) -> dict[str, object]:
+    """What `xlsync history --json` prints for one event."""
+    return {"at": event.at.isoformat(), "id": event.id, "file": event.file,
+            "kind": event.kind.value, "sheet": event.sheet, "row": event.row,
+            "detail": event.detail}  # fmt: skip
 
 
 # One statement per item (sqlite3 runs one statement per execute).
@@ -228,14 +255,107 @@ def _changes(old: Mapping[str, str], new: Mapping[str, str]) -> dict[str, list[s
     return changed
 
 
-@dataclass(slots=True)
-class _Known:
-    """A snapshot row as loaded for comparison."""
+@dataclass(frozen=True, slots=True)
+class Known:
+    """A row as the snapshot holds it: where it was last, its values, and its state."""
 
     sheet: str
     row: int
     values: dict[str, str]
-    state: str
+    state: RowState
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """An event before it is stored (no sync id, no time yet)."""
+
+    id: str
+    kind: EventKind
+    sheet: str
+    row: int
+    detail: dict[str, object]
+
+
+@dataclass(slots=True)
+class SyncDiff:
+    """What one sync did: the events, and the snapshot rows to write (id -> new entry)."""
+
+    changes: list[Change] = dataclasses.field(default_factory=list)
+    updates: dict[str, Known] = dataclasses.field(default_factory=dict)
+
+
+def check_rows(file: str, rows: list[RowSnapshot]) -> dict[str, RowSnapshot]:
+    """`rows` by id; ValueError if a row belongs to another file or an id appears twice."""
+    by_id: dict[str, RowSnapshot] = {}
+    for snap in rows:
+        if snap.file != file:
+            raise ValueError(f"row {snap.id} belongs to {snap.file!r}, not {file!r}")
+        if snap.id in by_id:
+            raise ValueError(f"id {snap.id} appears twice in {file}")
+        by_id[snap.id] = snap
+    return by_id
+
+
+def diff_sync(
+    known: Mapping[str, Known],
+    rows: list[RowSnapshot],
+    moved: Mapping[str, tuple[str, int]] | None = None,
+    restored: set[str] | frozenset[str] | None = None,
+    moved_from: Mapping[str, tuple[str, int]] | None = None,
+) -> SyncDiff:
+    """Compare a file's snapshot (`known`, by id) with its rows after a sync: the events
+    and the snapshot updates. A pure function; see `SqliteHistory.record_sync` for the
+    meaning of the arguments."""
+    moved = moved or {}
+    moved_from = moved_from or {}
+    restored = restored or set()
+    present = {snap.id for snap in rows}
+    diff = SyncDiff()
+
+    def emit(id: str, kind: EventKind, sheet: str, row: int, detail: dict[str, object]) -> None:
+        diff.changes.append(Change(id, kind, sheet, row, detail))
+
+    for snap in rows:
+        before = known.get(snap.id)
+        if snap.id in restored or (before is not None and before.state is not RowState.PRESENT):
+            detail: dict[str, object] = {"requested": snap.id in restored}
+            if before is not None:
+                changed = _changes(before.values, snap.values)
+                if changed:
+                    detail["changed"] = changed
+            emit(snap.id, EventKind.RESTORED, snap.sheet, snap.row, detail)
+        elif before is None:
+            origin = moved_from.get(snap.id)
+            values: dict[str, object] = {"values": dict(snap.values)}
+            if origin is not None and snap.id in moved:
+                emit(snap.id, EventKind.NEW, origin[0], origin[1], values)
+                emit(snap.id, EventKind.MOVED, origin[0], origin[1],
+                     {"to_sheet": snap.sheet, "to_row": snap.row})  # fmt: skip
+            else:
+                emit(snap.id, EventKind.NEW, snap.sheet, snap.row, values)
+        else:
+            changed = _changes(before.values, snap.values)
+            if changed:
+                emit(snap.id, EventKind.CHANGED, snap.sheet, snap.row, {"changed": changed})
+            if snap.id in moved or snap.sheet != before.sheet:
+                emit(snap.id, EventKind.MOVED, before.sheet, before.row,
+                     {"to_sheet": snap.sheet, "to_row": snap.row})  # fmt: skip
+        after = Known(snap.sheet, snap.row, dict(snap.values), RowState.PRESENT)
+        if before != after:
+            diff.updates[snap.id] = after
+
+    for id, before in known.items():
+        if id in present or before.state is not RowState.PRESENT:
+            continue
+        if id in moved:
+            to_sheet, to_row = moved[id]
+            emit(id, EventKind.MOVED, before.sheet, before.row,
+                 {"to_sheet": to_sheet, "to_row": to_row, "left_file": True})  # fmt: skip
+            diff.updates[id] = dataclasses.replace(before, state=RowState.MOVED_OUT)
+        else:
+            emit(id, EventKind.DELETED, before.sheet, before.row, {"values": dict(before.values)})
+            diff.updates[id] = dataclasses.replace(before, state=RowState.DELETED)
+    return diff
 
 
 class SqliteHistory:
@@ -245,9 +365,8 @@ class SqliteHistory:
     lock (up to 30 s) instead of failing, and a write that raises leaves nothing behind.
     """
 
-    def __init__(self, path: Path, *, wal: bool = True) -> None:
-        # `wal=False` keeps the rollback journal: SQLite's WAL needs shared memory, which
-        # network file systems (SMB, NFS) do not provide reliably.
+    def __init__(self, path: Path) -> None:
+        # The default rollback journal ("delete"), never WAL: see the module docstring.
         self.path = Path(path)
         self._lock = threading.RLock()
         try:
@@ -262,8 +381,6 @@ class SqliteHistory:
             raise HistoryError(self.path, f"cannot open the history database: {exc}") from exc
         try:
             self._conn.execute("PRAGMA foreign_keys = ON")
-            if wal:
-                self._enable_wal()
             self._ensure_schema()
         except HistoryError:
             self._conn.close()
@@ -271,11 +388,6 @@ class SqliteHistory:
         except sqlite3.Error as exc:
             self._conn.close()
             raise HistoryError(self.path, f"not a usable history database: {exc}") from exc
-
-    @classmethod
-    def beside(cls, register: Path) -> SqliteHistory:
-        """The history of the registers in `register`'s folder: `.xlsync/history.sqlite`."""
-        return cls(Path(register).parent / HISTORY_DIR / HISTORY_FILE)
 
     # -- plumbing -----------------------------------------------------------------------
 
@@ -293,20 +405,6 @@ class SqliteHistory:
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
                 raise
-
-    def _enable_wal(self) -> None:
-        # Switching the journal mode needs a moment alone with the database and does not
-        # always wait on the busy timeout (two processes opening a new file at once), so
-        # retry briefly.
-        deadline = time.monotonic() + _BUSY_TIMEOUT_S
-        while True:
-            try:
-                self._conn.execute("PRAGMA journal_mode = WAL")
-                return
-            except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc) or time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
 
     def _ensure_schema(self) -> None:
         with self._write() as conn:
@@ -385,103 +483,40 @@ class SqliteHistory:
         moved row stood before (sheet, row): a row new in this sync that moved at once is
         recorded as new where the rep typed it, then moved.
         """
-        moved = moved or {}
-        moved_from = moved_from or {}
-        restored = restored or set()
-        for snap in rows:
-            if snap.file != file:
-                raise ValueError(f"row {snap.id} belongs to {snap.file!r}, not {file!r}")
-        by_id: dict[str, RowSnapshot] = {}
-        for snap in rows:
-            if snap.id in by_id:
-                raise ValueError(f"id {snap.id} appears twice in {file}")
-            by_id[snap.id] = snap
-
-        at_text = at.isoformat()
+        by_id = check_rows(file, rows)
         with self._write() as conn:
             cursor = conn.execute(
                 "INSERT INTO syncs (file, at, as_of, plan) VALUES (?, ?, ?, ?)",
-                (file, at_text, as_of.isoformat(), _dumps(plan)),
+                (file, at.isoformat(), as_of.isoformat(), _dumps(plan)),
             )
             sync_id = cursor.lastrowid
             assert sync_id is not None
             known = {
-                id: _Known(sheet, row, json.loads(vals), state)
+                id: Known(sheet, row, json.loads(vals), RowState(state))
                 for id, sheet, row, vals, state in conn.execute(
                     "SELECT id, sheet, row, vals, state FROM snapshots WHERE file = ?", (file,)
                 )
             }
-
-            events: list[Event] = []
-            # (id, sheet, row, values, state) to upsert into the snapshot
-            updates: list[tuple[str, str, int, Mapping[str, str], str]] = []
-
-            def emit(id: str, kind: str, sheet: str, row: int, detail: dict[str, object]) -> None:
-                events.append(Event(sync_id, at, id, file, kind, sheet, row, detail))
-
-            for snap in rows:
-                before = known.get(snap.id)
-                if snap.id in restored or (before is not None and before.state != _PRESENT):
-                    detail: dict[str, object] = {"requested": snap.id in restored}
-                    if before is not None:
-                        changed = _changes(before.values, snap.values)
-                        if changed:
-                            detail["changed"] = changed
-                    emit(snap.id, "restored", snap.sheet, snap.row, detail)
-                elif before is None:
-                    origin = moved_from.get(snap.id)
-                    if origin is not None and snap.id in moved:
-                        emit(snap.id, "new", origin[0], origin[1], {"values": dict(snap.values)})
-                        emit(snap.id, "moved", origin[0], origin[1],
-                             {"to_sheet": snap.sheet, "to_row": snap.row})  # fmt: skip
-                    else:
-                        emit(snap.id, "new", snap.sheet, snap.row, {"values": dict(snap.values)})
-                else:
-                    changed = _changes(before.values, snap.values)
-                    if changed:
-                        emit(snap.id, "changed", snap.sheet, snap.row, {"changed": changed})
-                    if snap.id in moved or snap.sheet != before.sheet:
-                        emit(
-                            snap.id,
-                            "moved",
-                            before.sheet,
-                            before.row,
-                            {"to_sheet": snap.sheet, "to_row": snap.row},
-                        )
-                if (
-                    before is None
-                    or before.state != _PRESENT
-                    or (before.sheet, before.row) != (snap.sheet, snap.row)
-                    or before.values != snap.values
-                ):
-                    updates.append((snap.id, snap.sheet, snap.row, snap.values, _PRESENT))
-
-            for id, before in known.items():
-                if id in by_id or before.state != _PRESENT:
-                    continue
-                if id in moved:
-                    to_sheet, to_row = moved[id]
-                    detail = {"to_sheet": to_sheet, "to_row": to_row, "left_file": True}
-                    emit(id, "moved", before.sheet, before.row, detail)
-                    updates.append((id, before.sheet, before.row, before.values, _MOVED_OUT))
-                else:
-                    emit(id, "deleted", before.sheet, before.row, {"values": dict(before.values)})
-                    updates.append((id, before.sheet, before.row, before.values, _DELETED))
-
+            diff = diff_sync(known, rows, moved, restored, moved_from)
+            events = [
+                Event(sync_id, at, c.id, file, c.kind, c.sheet, c.row, c.detail)
+                for c in diff.changes
+            ]
             conn.executemany(
                 "INSERT INTO events (sync_id, file, id, kind, sheet, row, detail)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [(sync_id, file, e.id, e.kind, e.sheet, e.row, _dumps(e.detail)) for e in events],
-            )
-            for id, sheet, row, values, state in updates:
-                conn.execute(
-                    "INSERT INTO snapshots (file, id, sheet, row, vals, state, sync_id)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?)"
-                    " ON CONFLICT (file, id) DO UPDATE SET sheet = excluded.sheet,"
-                    " row = excluded.row, vals = excluded.vals, state = excluded.state,"
-                    " sync_id = excluded.sync_id",
-                    (file, id, sheet, row, _values_json(values), state, sync_id),
-                )
+                [(sync_id, file, e.id, e.kind.value, e.sheet, e.row, _dumps(e.detail))
+                 for e in events],
+            )  # fmt: skip
+            conn.executemany(
+                "INSERT INTO snapshots (file, id, sheet, row, vals, state, sync_id)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (file, id) DO UPDATE SET sheet = excluded.sheet,"
+                " row = excluded.row, vals = excluded.vals, state = excluded.state,"
+                " sync_id = excluded.sync_id",
+                [(file, id, k.sheet, k.row, _values_json(k.values), k.state.value, sync_id)
+                 for id, k in diff.updates.items()],
+            )  # fmt: skip
             # Ids written by hand or by an older tool must not be handed out again either.
             numbers = [n for n in map(id_number, by_id) if n is not None]
             if numbers:
@@ -505,28 +540,36 @@ class SqliteHistory:
 
     def current(self, file: str) -> list[RowSnapshot]:
         """The rows of `file` as of its last sync, in sheet and row order."""
-        return self._snapshots(file, _PRESENT)
+        return self._snapshots(file, RowState.PRESENT)
 
     def deleted(self, file: str) -> list[RowSnapshot]:
         """Rows of `file` deleted and not restored since, most recently deleted first."""
-        return self._snapshots(file, _DELETED)
+        return self._snapshots(file, RowState.DELETED)
 
-    def _snapshots(self, file: str, state: str) -> list[RowSnapshot]:
-        order = "sheet, row" if state == _PRESENT else "sync_id DESC, sheet, row"
+    def _snapshots(self, file: str, state: RowState) -> list[RowSnapshot]:
+        order = "sheet, row" if state is RowState.PRESENT else "sync_id DESC, sheet, row"
         with self._lock:
             found = self._conn.execute(
                 f"SELECT id, sheet, row, vals FROM snapshots WHERE file = ? AND state = ?"
                 f" ORDER BY {order}",
-                (file, state),
+                (file, state.value),
             ).fetchall()
         return [
             RowSnapshot(id, file, sheet, row, json.loads(vals)) for id, sheet, row, vals in found
         ]
 
     def events(
-        self, file: str | None = None, id: str | None = None, limit: int | None = None
+        self,
+        file: str | None = None,
+        id: str | None = None,
+        limit: int | None = None,
+        *,
+        kind: EventKind | None = None,
+        since: dt.datetime | None = None,
+        until: dt.datetime | None = None,
     ) -> list[Event]:
-        """Events, newest first, optionally of one file and/or one id."""
+        """Events, newest first, optionally of one file, one id, one kind, and of the syncs
+        from `since` (inclusive) to `until` (exclusive)."""
         where: list[str] = []
         params: list[object] = []
         if file is not None:
@@ -535,6 +578,15 @@ class SqliteHistory:
         if id is not None:
             where.append("e.id = ?")
             params.append(id)
+        if kind is not None:
+            where.append("e.kind = ?")
+            params.append(kind.value)
+        if since is not None:
+            where.append("s.at >= ?")
+            params.append(since.isoformat())
+        if until is not None:
+            where.append("s.at < ?")
+            params.append(until.isoformat())
         sql = (
             "SELECT e.sync_id, s.at, e.id, e.file, e.kind, e.sheet, e.row, e.detail"
             " FROM events e JOIN syncs s ON s.sync_id = e.sync_id"
@@ -553,7 +605,7 @@ class SqliteHistory:
                 dt.datetime.fromisoformat(at),
                 id_,
                 file_,
-                kind,
+                EventKind(kind),
                 sheet,
                 row,
                 json.loads(detail),

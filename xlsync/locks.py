@@ -17,9 +17,31 @@ class Lock:
         return f"{who} 正在用 {self.program} 打开这个文件"
 
 
+# The one place that knows lock-file names: Excel/WPS "~$name", LibreOffice ".~lock.name#".
+_EXCEL_PREFIX = "~$"
+_LIBREOFFICE_PREFIX, _LIBREOFFICE_SUFFIX = ".~lock.", "#"
+_REGISTER_SUFFIXES = (".xlsx", ".xlsm")
+
+
 def excel_owner_names(name: str) -> list[str]:
     """Excel writes ~$ + the name, replacing the first one or two characters of long names."""
-    return list(dict.fromkeys(["~$" + name, "~$" + name[1:], "~$" + name[2:]]))
+    prefix = _EXCEL_PREFIX
+    return list(dict.fromkeys([prefix + name, prefix + name[1:], prefix + name[2:]]))
+
+
+def libreoffice_lock_name(name: str) -> str:
+    return f"{_LIBREOFFICE_PREFIX}{name}{_LIBREOFFICE_SUFFIX}"
+
+
+def locked_register(lock_name: str, registers: list[str]) -> str | None:
+    """The register name a lock file name stands for: the name inside a LibreOffice lock,
+    or the one of `registers` (names in the same folder) an Excel owner file belongs to."""
+    if lock_name.startswith(_LIBREOFFICE_PREFIX) and lock_name.endswith(_LIBREOFFICE_SUFFIX):
+        inner = lock_name[len(_LIBREOFFICE_PREFIX) : -len(_LIBREOFFICE_SUFFIX)]
+        return inner if inner.lower().endswith(_REGISTER_SUFFIXES) else None
+    if lock_name.startswith(_EXCEL_PREFIX):
+        return next((r for r in registers if lock_name in excel_owner_names(r)), None)
+    return None
 
 
 def find_lock(register: Path) -> Lock | None:
@@ -28,7 +50,7 @@ def find_lock(register: Path) -> Lock | None:
         path = folder / candidate
         if path.is_file():
             return Lock(path, "Excel/WPS", _excel_user(path))
-    path = folder / f".~lock.{name}#"
+    path = folder / libreoffice_lock_name(name)
     if path.is_file():
         return Lock(path, "LibreOffice", _libreoffice_user(path))
     return None

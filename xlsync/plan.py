@@ -7,6 +7,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from xlsync.check import CheckResult
+from xlsync.ids import id_number
 from xlsync.model import Problem, Register, Row, SheetData
 from xlsync.register.schema import FIELDS, SHEET_NAMES, SheetKind, Status
 from xlsync.rules import VERDICT_LABELS, Claim, Verdict
@@ -121,13 +122,7 @@ class Plan:
 
 def next_id_number(registers: list[Register]) -> int:
     """The highest number among the 编号 already in the registers (C000123 -> 123)."""
-    best = 0
-    for register in registers:
-        for row in register.rows:
-            digits = "".join(ch for ch in row.id if ch.isdigit())
-            if row.id[:1].upper() == "C" and digits:
-                best = max(best, int(digits))
-    return best
+    return max((n for r in registers for row in r.rows if (n := id_number(row.id))), default=0)
 
 
 def build_plans(result: CheckResult, new_ids: list[str]) -> list[Plan]:

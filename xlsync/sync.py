@@ -4,7 +4,11 @@ For each register whose plan is not empty: refuse if a person has it open (lock 
 if a part could not be written back safely; otherwise write the patched package to a
 temporary file beside it, read that back to verify it, copy the current file into the
 backup folder, make sure the register did not change since it was read (else start over),
-and replace it atomically. Every sync is recorded in the history store.
+and replace it atomically. Every sync is recorded in the history store of the register
+set's `Workspace`.
+
+`restore_row` puts a deleted row back and syncs again so that the row's conflicts and
+problems are shown at once; `sync_json` is the `--json` form of an outcome.
 """
 
 from __future__ import annotations
@@ -21,19 +25,19 @@ from pathlib import Path
 
 from xlsync.check import CheckResult, check_registers
 from xlsync.errors import UnusableInput
-from xlsync.history import Event, RowSnapshot, SqliteHistory
-from xlsync.locks import Lock, find_lock
+from xlsync.history import Event, HistoryStore, RowSnapshot
+from xlsync.locks import Lock
 from xlsync.plan import Plan, Restore, build_plans, first_free_row, make_room, next_id_number
 from xlsync.register.reader import read_register
 from xlsync.register.schema import SHEET_NAMES, SheetKind
 from xlsync.register.writer import apply_plan
 from xlsync.registers import load_set
 from xlsync.sidecar import write_sidecar
+from xlsync.workspace import Workspace
 from xlsync.xlsx.package import PackageError, verify_written
 
 log = logging.getLogger(__name__)
 
-HIDDEN = ".xlsync"
 DEFAULT_BACKUPS = 20
 MAX_ATTEMPTS = 5
 
@@ -54,11 +58,6 @@ class Stamp:
             for chunk in iter(lambda: fh.read(1 << 20), b""):
                 digest.update(chunk)
         return cls(stat.st_size, stat.st_mtime_ns, digest.hexdigest())
-
-
-# The last snapshot each (folder, register) was recorded with by this process: a watcher
-# re-syncing an unchanged register need not write the same snapshot to the history again.
-_recorded: dict[tuple[str, str], str] = {}
 
 
 class ChangedMeanwhile(Exception):
@@ -92,6 +91,42 @@ class SyncOutcome:
     def refused(self) -> list[FileOutcome]:
         return [f for f in self.files if f.refused is not None]
 
+    @property
+    def written(self) -> bool:
+        return any(f.written for f in self.files)
+
+
+@dataclass(frozen=True, slots=True)
+class RestoreOutcome:
+    """`restore_row`: the sync that put the row back, and the sync after it that shows the
+    row's conflicts and problems (None when the row could not be written back now)."""
+
+    restored: SyncOutcome
+    after: SyncOutcome | None
+
+
+def sync_json(outcome: SyncOutcome) -> dict[str, object]:
+    """What `xlsync sync --json` prints."""
+    return {
+        "as_of": outcome.result.as_of.isoformat(),
+        "files": [
+            {
+                "file": f.path.name,
+                "written": f.written,
+                "backup": str(f.backup) if f.backup else None,
+                "deferred": f.deferred.describe() if f.deferred else None,
+                "refused": f.refused,
+                "sidecar": str(f.sidecar) if f.sidecar else None,
+                "plan": f.plan.summary(),
+                "events": [
+                    {"id": e.id, "kind": e.kind.value, "sheet": e.sheet, "row": e.row}
+                    for e in f.events
+                ],
+            }
+            for f in outcome.files
+        ],
+    }
+
 
 def sync(
     target: Path | str,
@@ -100,15 +135,20 @@ def sync(
     backups: int = DEFAULT_BACKUPS,
     now: dt.datetime | None = None,
     restore: str | None = None,
+    workspace: Workspace | None = None,
 ) -> SyncOutcome:
     """Sync a register or every register of a folder. Raises UnusableInput (exit 2).
 
     With `restore`, the deleted row with that 编号 is first put back at the end of its sheet.
+    `workspace` (default: the target's own) gives the history store and the backups, and
+    keeps what was recorded between the syncs of one caller.
     """
     target = Path(target)
+    ws = workspace or Workspace.of(target)
     for attempt in range(1, MAX_ATTEMPTS + 1):
         try:
-            return _sync_once(target, as_of, backups, now or dt.datetime.now(), attempt, restore)
+            return _sync_once(target, ws, as_of, backups, now or dt.datetime.now(), attempt,
+                              restore)  # fmt: skip
         except ChangedMeanwhile:
             continue
     raise UnusableInput(target, f"登记表在同步过程中被反复修改（{MAX_ATTEMPTS} 次），请稍后再试")
@@ -116,14 +156,14 @@ def sync(
 
 def _sync_once(
     target: Path,
+    ws: Workspace,
     as_of: dt.date,
     backups: int,
     now: dt.datetime,
     attempt: int,
     restore: str | None = None,
 ) -> SyncOutcome:
-    folder = target if target.is_dir() else target.parent
-    _remove_stale_temps(folder)
+    _remove_stale_temps(ws.folder)
     files = _register_paths(target)
     stamps = {path: Stamp.of(path) for path in files}
     registers = load_set(target, keep_values=True)
@@ -132,23 +172,21 @@ def _sync_once(
             raise ChangedMeanwhile
     result = check_registers(str(target), registers, as_of)
     missing = sum(1 for r in result.rows if not r.id)
-    # the rollback journal, not WAL: WAL needs shared memory, unreliable on network shares
-    with SqliteHistory(folder / HIDDEN / "history.sqlite", wal=False) as history:
+    with ws.history() as history:
         at_least = next_id_number(registers.registers)
-        ids = history.reserve_ids(folder.name, missing, at_least) if missing else []
+        ids = history.reserve_ids(ws.folder.name, missing, at_least) if missing else []
         plans = build_plans(result, ids)
         if restore is not None:
             _plan_restore(restore, plans, history, result)
         outcomes = [FileOutcome(plan.register.path, plan) for plan in plans]
         for outcome in outcomes:
-            _apply(outcome, stamps[outcome.path], backups, now)
+            _apply(outcome, ws, stamps[outcome.path], backups, now)
         for outcome in outcomes:
             snapshot, moved, moved_from = _snapshot(outcome)
             digest = hashlib.sha256(repr(snapshot).encode()).hexdigest()
-            key = (str(folder), outcome.path.name)
-            if outcome.plan.empty and _recorded.get(key) == digest:
-                continue  # this process recorded exactly this snapshot last time: nothing new
-            _recorded[key] = digest
+            if outcome.plan.empty and ws.recorded.is_same(outcome.path.name, digest):
+                continue  # this workspace recorded exactly this snapshot last time: nothing new
+            ws.recorded.remember(outcome.path.name, digest)
             _sync_id, outcome.events = history.record_sync(
                 outcome.path.name,
                 now,
@@ -162,8 +200,28 @@ def _sync_once(
     return SyncOutcome(result, outcomes, attempt)
 
 
+def restore_row(
+    target: Path | str,
+    row_id: str,
+    as_of: dt.date,
+    *,
+    backups: int = DEFAULT_BACKUPS,
+    now: dt.datetime | None = None,
+    workspace: Workspace | None = None,
+) -> RestoreOutcome:
+    """Put the deleted row `row_id` back, then sync again: the row takes part in the checks
+    only once it is in the register, so its hints, conflicts and problems come from the
+    second pass. Raises UnusableInput (exit 2) for an id that is present or unknown."""
+    ws = workspace or Workspace.of(target)
+    row_id = row_id.strip().upper()
+    first = sync(target, as_of, backups=backups, now=now, restore=row_id, workspace=ws)
+    if first.deferred or first.refused:
+        return RestoreOutcome(first, None)
+    return RestoreOutcome(first, sync(target, as_of, backups=backups, now=now, workspace=ws))
+
+
 def _plan_restore(
-    row_id: str, plans: list[Plan], history: SqliteHistory, result: CheckResult
+    row_id: str, plans: list[Plan], history: HistoryStore, result: CheckResult
 ) -> None:
     existing = next((r for r in result.rows if r.id == row_id), None)
     if existing is not None:
@@ -196,12 +254,14 @@ def _register_paths(target: Path) -> list[Path]:
     return [target]
 
 
-def _apply(outcome: FileOutcome, stamp: Stamp, backups: int, now: dt.datetime) -> None:
+def _apply(
+    outcome: FileOutcome, ws: Workspace, stamp: Stamp, backups: int, now: dt.datetime
+) -> None:
     plan = outcome.plan
     if plan.empty:
         return
     path = outcome.path
-    lock = find_lock(path)
+    lock = ws.lock_of(path)
     if lock is not None:
         outcome.deferred = lock
         outcome.sidecar = write_sidecar(plan, now)
@@ -240,10 +300,10 @@ def _apply(outcome: FileOutcome, stamp: Stamp, backups: int, now: dt.datetime) -
         if Stamp.of(path) != stamp:
             raise ChangedMeanwhile
         try:
-            outcome.backup = _backup(path, backups, now)
+            outcome.backup = _backup(path, ws.backups, backups, now)
         except OSError as exc:
             raise UnusableInput(path, _os_message(exc, "无法备份登记表，未写入")) from None
-        if find_lock(path) is not None or Stamp.of(path) != stamp:
+        if ws.lock_of(path) is not None or Stamp.of(path) != stamp:
             raise ChangedMeanwhile
         try:
             os.replace(tmp, path)
@@ -321,8 +381,7 @@ def _verify(plan: Plan, written: Path) -> None:
         raise PackageError("已成交的行没有出现在「已合作」中，已放弃写入")
 
 
-def _backup(path: Path, keep: int, now: dt.datetime) -> Path:
-    folder = path.parent / HIDDEN / "backups"
+def _backup(path: Path, folder: Path, keep: int, now: dt.datetime) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     dest = folder / f"{path.stem}.{now:%Y%m%d-%H%M%S-%f}{path.suffix}"
     for leftover in folder.glob(f".{path.stem}.*.partial"):  # from a sync killed mid-copy

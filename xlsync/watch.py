@@ -6,16 +6,21 @@ for a quiet period, then for the files' size and time to settle, then syncs the 
 once. A half-written file is retried, an open register is deferred until its lock file goes,
 the watcher's own writes do not wake it up again, and a periodic rescan (size, time, then
 hash) is the truth where events are unreliable (SMB shares, cloud folders).
+
+The watcher itself only turns change sets into syncs. What it does after a sync is a part
+it calls (`on_synced`, by default the blackboard page, `xlsync.board`); the scheduled
+reports are `xlsync.schedule.Schedule`; where things are is the `Workspace`; and the log
+file is set up at the edge (`file_logging`, used by the command line).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
@@ -24,12 +29,31 @@ from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 from watchdog.observers.polling import PollingObserver
 
+from xlsync.board import BoardPart
 from xlsync.errors import IncompleteFile, UnusableInput
-from xlsync.registers import is_register_name, register_files
+from xlsync.history import EventKind
+from xlsync.registers import is_register_name
+from xlsync.schedule import Schedule
 from xlsync.sidecar import SIDECAR_FOLDER
-from xlsync.sync import HIDDEN, Stamp, SyncOutcome, sync
+from xlsync.sync import Stamp, SyncOutcome, sync
+from xlsync.workspace import Workspace
 
 log = logging.getLogger("xlsync.watch")
+
+
+@contextmanager
+def file_logging(path: Path) -> Iterator[logging.Handler]:
+    """The watcher's lines (and its parts') also go to `path`, rotated, while in the block."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handler = RotatingFileHandler(path, maxBytes=1 << 20, backupCount=5, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    try:
+        yield handler
+    finally:
+        log.removeHandler(handler)
+        handler.close()
 
 
 @dataclass(slots=True)
@@ -87,52 +111,47 @@ class Watcher:
         today: Callable[[], dt.date] = dt.date.today,
         now: Callable[[], dt.datetime] = dt.datetime.now,
         on_status: Callable[[str], None] | None = None,
-        log_file: Path | None = None,
+        on_synced: Callable[[SyncOutcome], None] | None = None,
+        workspace: Workspace | None = None,
+        schedule: Schedule | None = None,
     ) -> None:
         self.target = target.resolve()
-        self.folder = self.target if self.target.is_dir() else self.target.parent
+        self.workspace = workspace or Workspace.of(self.target)
+        self.folder = self.workspace.folder
         self.config = config or WatchConfig()
         self.today = today
         self.now = now
         self.on_status = on_status or (lambda text: None)
+        self._board = BoardPart(self.workspace, now)
+        self.on_synced = on_synced or self._board  # called after every sync that ran
+        self.schedule = schedule or Schedule(
+            self.workspace,
+            monthly_day=self.config.monthly_day,
+            daily_hour=self.config.daily_hour,
+            today=today,
+            now=now,
+        )
         self.syncs: list[SyncOutcome] = []
-        self.board: Path | None = None  # the blackboard page, once rendered
-        self.reports: list[tuple[str, Path]] = []  # ("monthly" | "daily", file) written
         self.events = 0
         self.last_seen = ""  # the name of the last file event received (for tests and status)
         self._busy = False  # a sync is under way
         self._state = _State()
         self._lock = threading.Lock()
-        self._log_handler: logging.Handler | None = None
-        self._reports: threading.Thread | None = None
-        if log_file is not None:
-            log_file.parent.mkdir(parents=True, exist_ok=True)
-            handler = RotatingFileHandler(
-                log_file, maxBytes=1 << 20, backupCount=5, encoding="utf-8"
-            )
-            handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
-            log.addHandler(handler)
-            log.setLevel(logging.INFO)
-            self._log_handler = handler
+
+    @property
+    def board(self) -> Path | None:
+        """The blackboard page, once rendered."""
+        return self._board.path
+
+    @property
+    def reports(self) -> list[tuple[str, Path]]:
+        """The scheduled reports written: ("monthly" | "daily", file)."""
+        return self.schedule.written
 
     # ------------------------------------------------------------------ events
 
     def _registers(self) -> list[Path]:
-        if self.target.is_dir():
-            return register_files(self.target)
-        return [self.target] if self.target.exists() else []
-
-    def _owner_of_lock(self, name: str) -> Path | None:
-        """The register a lock file name belongs to (Excel ~$, LibreOffice .~lock.#)."""
-        if name.startswith(".~lock.") and name.endswith("#"):
-            candidate = self.folder / name[len(".~lock.") : -1]
-            return candidate if candidate.suffix.lower() in (".xlsx", ".xlsm") else None
-        if name.startswith("~$"):
-            rest = name[2:]
-            for path in self._registers():
-                if path.name.endswith(rest):
-                    return path
-        return None
+        return self.workspace.registers()
 
     @property
     def idle(self) -> bool:
@@ -150,7 +169,7 @@ class Watcher:
         if is_register_name(name):
             register = self.folder / name
         else:
-            register = self._owner_of_lock(name)
+            register = self.workspace.register_of_lock(name)
             if register is not None and register not in self._state.deferred:
                 register = None  # somebody opened a register: nothing to do until they save
         if register is None:
@@ -172,16 +191,10 @@ class Watcher:
         before = len(self.syncs)
         with self._lock:
             self._state.dirty.update(self._registers())
-        try:
-            if self._state.dirty:
-                self._sync_now()
-            if self.config.scheduled:
-                self._scheduled()
-        finally:
-            if self._log_handler is not None:
-                log.removeHandler(self._log_handler)
-                self._log_handler.close()
-                self._log_handler = None
+        if self._state.dirty:
+            self._sync_now()
+        if self.config.scheduled:
+            self._scheduled()
         return self.syncs[-1] if len(self.syncs) > before else None
 
     def run(self, stop: threading.Event) -> None:
@@ -209,18 +222,14 @@ class Watcher:
                     self._rescan()
                     next_rescan = moment + self.config.rescan
                 if self.config.scheduled and moment >= next_schedule:
-                    self._start_scheduled()
+                    self.schedule.start()
                     next_schedule = moment + self.config.schedule_check
                 stop.wait(0.05)
         finally:
             observer.stop()
             observer.join(timeout=5)
-            if self._reports is not None:
-                self._reports.join()  # a report half written is not left behind
+            self.schedule.join()  # a report half written is not left behind
             log.info("停止监视 %s", self.target)
-            if self._log_handler is not None:
-                log.removeHandler(self._log_handler)
-                self._log_handler.close()
 
     def _due(self, moment: float) -> bool:
         state = self._state
@@ -263,7 +272,13 @@ class Watcher:
         log.info("同步中：%s", names)
         self.on_status(f"同步中：{names}")
         try:
-            outcome = sync(self.target, self.today(), backups=self.config.backups, now=self.now())
+            outcome = sync(
+                self.target,
+                self.today(),
+                backups=self.config.backups,
+                now=self.now(),
+                workspace=self.workspace,
+            )
         except IncompleteFile as exc:
             self._retry(handled, exc.line())
             return
@@ -305,18 +320,11 @@ class Watcher:
             elif f.refused is not None:
                 log.warning("不能写入 %s：%s（结果见 %s）", path.name, f.refused, f.sidecar)
             for e in f.events:
-                if e.kind == "deleted":
+                if e.kind is EventKind.DELETED:
                     log.warning(
                         "%s：编号 %s 的行已被删除（可用 xlsync restore 恢复）", path.name, e.id
                     )
-        try:
-            from xlsync.reports.run import board_from
-
-            self.board = board_from(
-                outcome.result, self.target, self.folder / "reports", self.now()
-            )
-        except Exception as exc:  # the board is a view: never let it stop the watcher
-            log.error("看板未更新：%s", exc)
+        self.on_synced(outcome)
         for copy, original in outcome.result.registers.copies.items():
             log.warning("%s 是 %s 的同步冲突副本，未合并，请人工处理", copy, original)
         stamp = self.now().strftime("%H:%M:%S")
@@ -336,9 +344,7 @@ class Watcher:
             state.not_before = time.monotonic() + self.config.retry
 
     def _check_deferred(self) -> None:
-        from xlsync.locks import find_lock
-
-        free = {p for p in self._state.deferred if find_lock(p) is None}
+        free = {p for p in self._state.deferred if self.workspace.lock_of(p) is None}
         if free:
             with self._lock:
                 self._state.dirty |= free
@@ -361,58 +367,9 @@ class Watcher:
 
     # ------------------------------------------------------------------ scheduled reports
 
-    def _start_scheduled(self) -> None:
-        """Reports render in their own thread: a monthly handout takes seconds, and saves
-        must not wait for it. One at a time."""
-        if self._reports is not None and self._reports.is_alive():
-            return
-        self._reports = threading.Thread(target=self._scheduled_safely, name="xlsync-reports")
-        self._reports.start()
-
-    def _scheduled_safely(self) -> None:
-        try:
-            self._scheduled()
-        except Exception as exc:  # a report must never stop the watcher
-            log.error("定时报表出错：%s", exc)
-
     def _scheduled(self) -> None:
-        """Last month's handout on the monthly day, the day's list at the daily hour; jobs
-        missed while the watcher was stopped are caught up. The date is `today` (the
-        --as-of date when one is given), the hour the clock's."""
-        from xlsync import reports
-
-        state_file = self.folder / HIDDEN / "schedule.json"
-        try:
-            done = json.loads(state_file.read_text("utf-8"))
-        except (OSError, ValueError):
-            done = {}
-        now = self.now()
-        today = self.today()
-        out = self.folder / "reports"
-        changed = False
-        last_month = (today.replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m")
-        due_month = today.day >= self.config.monthly_day and done.get("monthly") != last_month
-        if due_month:
-            written = reports.run_monthly(self.target, last_month, out, log, today=today)
-            if written:
-                done["monthly"] = last_month
-                changed = True
-                self.reports.extend(("monthly", p) for p in written)
-        due = today if now.hour >= self.config.daily_hour else today - dt.timedelta(days=1)
-        last = done.get("daily")
-        start = dt.date.fromisoformat(last) + dt.timedelta(days=1) if last else due
-        day = max(start, due - dt.timedelta(days=31))
-        while day <= due:
-            written = reports.run_daily(self.target, day, out, log)
-            if not written:
-                break
-            self.reports.extend(("daily", p) for p in written)
-            done["daily"] = day.isoformat()
-            changed = True
-            day += dt.timedelta(days=1)
-        if changed:
-            state_file.parent.mkdir(parents=True, exist_ok=True)
-            state_file.write_text(json.dumps(done), "utf-8")
+        """The reports that are due, now, in this thread (see `Schedule.run_due`)."""
+        self.schedule.run_due()
 
 
 def _quick(path: Path) -> tuple[int, int]:
@@ -423,4 +380,4 @@ def _quick(path: Path) -> tuple[int, int]:
     return (stat.st_size, stat.st_mtime_ns)
 
 
-__all__ = ["SIDECAR_FOLDER", "WatchConfig", "Watcher"]
+__all__ = ["SIDECAR_FOLDER", "WatchConfig", "Watcher", "file_logging"]

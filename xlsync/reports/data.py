@@ -14,7 +14,7 @@ from functools import lru_cache
 from pypinyin import lazy_pinyin
 
 from xlsync.check import CheckResult, DuplicateGroup
-from xlsync.history import SqliteHistory
+from xlsync.history import EventKind, HistoryStore
 from xlsync.model import Row
 from xlsync.plan import ConflictRecord
 from xlsync.register.schema import SheetKind, Status
@@ -191,7 +191,7 @@ def _ago(day: dt.date, as_of: dt.date) -> str:
 
 
 def build_monthly(result: CheckResult, month: str, *, company: str, mask: bool,
-                  now: dt.datetime, history: SqliteHistory | None = None):  # type: ignore[no-untyped-def]  # fmt: skip
+                  now: dt.datetime, history: HistoryStore | None = None):  # type: ignore[no-untyped-def]  # fmt: skip
     from xlsync.reports.model import MonthlyReport
 
     first, last = month_bounds(month)
@@ -291,7 +291,7 @@ def conflict_line(group: DuplicateGroup):  # type: ignore[no-untyped-def]
 
 
 def _conflicts(result: CheckResult, first: dt.date, last: dt.date,
-               history: SqliteHistory | None):  # type: ignore[no-untyped-def]  # fmt: skip
+               history: HistoryStore | None):  # type: ignore[no-untyped-def]  # fmt: skip
     from xlsync.reports.model import ConflictLine
 
     lines: list[ConflictLine] = []
@@ -320,15 +320,15 @@ def _conflicts(result: CheckResult, first: dt.date, last: dt.date,
 
 
 def build_daily(result: CheckResult, day: dt.date, *, company: str, mask: bool, now: dt.datetime,
-                history: SqliteHistory | None = None):  # type: ignore[no-untyped-def]  # fmt: skip
+                history: HistoryStore | None = None):  # type: ignore[no-untyped-def]  # fmt: skip
     """Customers newly registered on `day`: first recorded that day, or new in the history."""
     from xlsync.reports.model import DailyReport
 
     new_ids: set[str] = set()
     if history is not None:
-        for event in history.events():
-            if event.kind == "new" and event.at.date() == day:
-                new_ids.add(event.id)
+        start = dt.datetime.combine(day, dt.time())
+        end = start + dt.timedelta(days=1)
+        new_ids = {e.id for e in history.events(kind=EventKind.NEW, since=start, until=end)}
     days = result.registers.settings.protection_days
     report = DailyReport(company=company, day=day, generated=now,
                          register=result.registers.target.name)  # fmt: skip

@@ -39,6 +39,7 @@ from fontTools.varLib import instancer
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
+from xlsync.fileio import atomic_write
 from xlsync.reports.handout import Handout, Table, build_handout, parts
 from xlsync.reports.model import MonthlyReport
 
@@ -809,12 +810,5 @@ def _render(report: MonthlyReport, dest: Path) -> _Rendered:
                     continue
                 for table in laid:
                     _draw_table(pdf, table, measure)
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            # Write beside the target and rename: a reader never sees half a PDF.
-            tmp = dest.with_name(f".{dest.name}.tmp")
-            try:
-                pdf.output(str(tmp))
-                tmp.replace(dest)
-            finally:
-                tmp.unlink(missing_ok=True)
+            atomic_write(dest, bytes(pdf.output()))  # a reader never sees half a PDF
     return _Rendered(dest, pdf.rows_drawn, pdf.t_margin, pdf.page_break_trigger)

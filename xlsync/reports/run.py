@@ -8,8 +8,8 @@ import re
 from pathlib import Path
 
 from xlsync.check import CheckResult, run_check
-from xlsync.history import SqliteHistory
 from xlsync.reports.data import build_board, build_daily, build_monthly, month_bounds
+from xlsync.workspace import Workspace
 
 _UNSAFE = re.compile(r'[<>:"/\\|?*\x00-\x1f]+')
 
@@ -24,20 +24,13 @@ def _base(target: Path) -> str:
     return safe_name(target.stem if target.is_file() else target.resolve().name)
 
 
-def _history(target: Path) -> SqliteHistory | None:
-    from xlsync.sync import HIDDEN
-
-    folder = target if target.is_dir() else target.parent
-    store = folder / HIDDEN / "history.sqlite"
-    return SqliteHistory(store, wal=False) if store.exists() else None
-
-
 def _company(result: CheckResult) -> str:
     return result.registers.settings.company
 
 
 def monthly(target: Path, month: str, out: Path, *, today: dt.date | None = None,
-            now: dt.datetime | None = None, mask: bool | None = None) -> list[Path]:  # fmt: skip
+            now: dt.datetime | None = None, mask: bool | None = None,
+            workspace: Workspace | None = None) -> list[Path]:  # fmt: skip
     """The printed handout of `month`: `out/<name>-<month>.html` and `.pdf`."""
     from xlsync.reports.html import render_monthly_html
     from xlsync.reports.pdf import render_monthly_pdf
@@ -48,7 +41,7 @@ def monthly(target: Path, month: str, out: Path, *, today: dt.date | None = None
         as_of = last  # a month still to come: apply the rules at its end
     result = run_check(target, as_of)
     settings = result.registers.settings
-    history = _history(target)
+    history = (workspace or Workspace.of(target)).existing_history()
     try:
         report = build_monthly(
             result, month, company=_company(result),
@@ -65,12 +58,13 @@ def monthly(target: Path, month: str, out: Path, *, today: dt.date | None = None
 
 
 def daily(target: Path, day: dt.date, out: Path, *, now: dt.datetime | None = None,
-          mask: bool = False, as_of: dt.date | None = None) -> list[Path]:  # fmt: skip
+          mask: bool = False, as_of: dt.date | None = None,
+          workspace: Workspace | None = None) -> list[Path]:  # fmt: skip
     """The day's new registrations: `out/<name>-<date>.xlsx` and `.html`."""
     from xlsync.reports.html import render_daily_html, write_daily_xlsx
 
     result = run_check(target, as_of or day)
-    history = _history(target)
+    history = (workspace or Workspace.of(target)).existing_history()
     try:
         report = build_daily(result, day, company=_company(result), mask=mask,
                              now=now or dt.datetime.now(), history=history)  # fmt: skip
