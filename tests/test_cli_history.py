@@ -124,3 +124,25 @@ def test_a_restored_row_lands_above_the_total_row_with_real_dates(tmp_path: Path
     assert isinstance(visited.value, dt.datetime) and visited.value.date() == dt.date(2026, 8, 1)
     assert visited.number_format == "yyyy/m/d"
     assert sheet["D5"].value == 13922223333  # the phone column holds numbers: a number again
+
+
+def test_a_restored_date_shows_as_a_date_where_the_column_has_no_date_format(
+    tmp_path: Path,
+) -> None:
+    path = write_register(
+        tmp_path / "r.xlsx",
+        [customer(customer="格林电子", rep="张伟", visited="2026-09-03", status="拜访"),
+         customer(customer="华美涂料", rep="王芳", visited="2026/8/1", status="拜访")],
+        [],
+    )  # fmt: skip
+    assert run_cli("sync", path, "--as-of", "2026-11-01").code in (0, 1)
+    book = openpyxl.load_workbook(path)
+    gone = book["跟进中"]["A3"].value
+    book["跟进中"].delete_rows(3)
+    book.save(path)
+    run_cli("sync", path, "--as-of", "2026-11-01")
+    assert run_cli("restore", path, gone, "--as-of", "2026-11-01").code == 0
+    cell = openpyxl.load_workbook(path)["跟进中"]["I3"]
+    assert cell.is_date and cell.value.date() == dt.date(2026, 8, 1)
+    # and the next sync sees nothing changed
+    assert "无需改动" in run_cli("sync", path, "--as-of", "2026-11-01").stdout

@@ -30,7 +30,7 @@ from xlsync.register.schema import (
 from xlsync.rules import VERDICT_LABELS, Verdict
 from xlsync.xlsx.package import NS_MAIN, NS_MAIN_STRICT, Package, PackageError, q
 from xlsync.xlsx.sheet import SheetXml, ref
-from xlsync.xlsx.styles import ensure_bold_xf, ensure_fill_dxf, ensure_xf
+from xlsync.xlsx.styles import ensure_bold_xf, ensure_fill_dxf, ensure_xf, is_date_style
 
 # Conditional formatting of the hint column: the marker finds our own rules again.
 HINT_MARKER = '"【'
@@ -135,7 +135,7 @@ def apply_plan(plan: Plan, source: Path, dest: Path) -> Written:
             for header, text in restore.values.items():
                 if norm_label(header) != norm_label(HINT_HEADER):
                     col = layout.ensure_column(header)
-                    _restore_cell(xml, restore.row, col, header, text, layout.header_row,
+                    _restore_cell(package, xml, restore.row, col, header, text, layout.header_row,
                                   reg.date1904)  # fmt: skip
         if wants_hints:
             layout_f.ensure_hint_column()
@@ -197,7 +197,14 @@ def apply_plan(plan: Plan, source: Path, dest: Path) -> Written:
 
 
 def _restore_cell(
-    xml: SheetXml, row: int, col: int, header: str, text: str, top: int, date1904: bool
+    package: Package,
+    xml: SheetXml,
+    row: int,
+    col: int,
+    header: str,
+    text: str,
+    top: int,
+    date1904: bool,
 ) -> None:
     """Put one remembered value back the way its column is written: a date as a real date
     in the column's date format, a number as a number, text as text (the history keeps the
@@ -213,6 +220,8 @@ def _restore_cell(
         if day is not None:
             epoch = dt.date(1904, 1, 1) if date1904 else dt.date(1899, 12, 30)
             value = float((day - epoch).days)
+            if not is_date_style(package, style):  # a date shown as 46327 helps nobody
+                style = str(ensure_xf(package, base=style, num_fmt="14"))
     elif numeric:
         with contextlib.suppress(ValueError):
             number = float(text)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from lxml import etree
 
 from xlsync.xlsx.package import NS_MAIN, Package, PackageError, q
@@ -91,6 +93,7 @@ def ensure_xf(
     border: bool = False,
     wrap: bool = False,
     base: str | None = None,
+    num_fmt: str | None = None,
 ) -> int:
     """A cell format (index into cellXfs) with what is asked, found again on later syncs:
     a bold font, a solid `fill` (ARGB), thin borders, wrapped text aligned to the top.
@@ -108,7 +111,7 @@ def ensure_xf(
     font_id = start.get("fontId", "0") if start is not None else "0"
     fill_id = start.get("fillId", "0") if start is not None else "0"
     border_id = start.get("borderId", "0") if start is not None else "0"
-    num_fmt = start.get("numFmtId", "0") if start is not None else "0"
+    num_fmt = num_fmt or (start.get("numFmtId", "0") if start is not None else "0")
     if bold:
         font_id = str(_find_or_add(
             fonts, "font", lambda f: f.find(q("b")) is not None and f.find(q("i")) is None,
@@ -143,6 +146,30 @@ def ensure_xf(
         alignment.set("wrapText", "1")
     xfs.set("count", str(len(xfs.findall(q("xf")))))
     return len(xfs.findall(q("xf"))) - 1
+
+
+_DATE_BUILTINS = {*range(14, 23), *range(27, 37), *range(45, 48), *range(50, 59)}
+
+
+def is_date_style(package: Package, style: str | None) -> bool:
+    """Whether cell format `style` shows a number as a date (a built-in or custom date
+    format); a date written with any other format would show as 46327."""
+    if style is None or not style.isdigit():
+        return False
+    root = _styles(package)
+    xfs = root.find(q("cellXfs"))
+    items = xfs.findall(q("xf")) if xfs is not None else []
+    if int(style) >= len(items):
+        return False
+    fmt = int(items[int(style)].get("numFmtId", "0"))
+    if fmt in _DATE_BUILTINS:
+        return True
+    formats = root.find(q("numFmts"))
+    for nf in formats.findall(q("numFmt")) if formats is not None else []:
+        if nf.get("numFmtId") == str(fmt):
+            code = re.sub(r'"[^"]*"|\\.|\[[^]]*\]', "", nf.get("formatCode", "")).lower()
+            return any(ch in code for ch in "ymd")
+    return False
 
 
 def _wraps(xf: etree._Element) -> bool:
