@@ -526,7 +526,7 @@ def main() -> None:
     except click_exc.ClickException as exc:
         _err(f"错误：{exc.format_message()}")
         sys.exit(EXIT_UNUSABLE)
-    except click_exc.Abort:
+    except typer.Abort:
         _err("已中止。")
         sys.exit(130)
     sys.exit(int(result or 0))

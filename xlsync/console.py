@@ -120,11 +120,11 @@ def print_who(answer: LookupAnswer, console: Console, *, rep: str | None, folder
         for title in ("客户", "业务员", "归属", "相似", "位置"):
             table.add_column(title, overflow="fold")
         for hit in answer.maybe:
-            c = hit.customer
-            owner = c.decision.owner
-            first = (owner or c.decision.claims[0]).row
+            found = hit.customer
+            owner = found.decision.owner
+            first = (owner or found.decision.claims[0]).row
             table.add_row(
-                c.name, first.rep, c.verdict(rep), WHY_LABELS[hit.why],
+                found.name, first.rep, found.verdict(rep), WHY_LABELS[hit.why],
                 _where(first.file, first.sheet, first.row, folder),
             )  # fmt: skip
         console.print(table)

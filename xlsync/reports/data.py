@@ -221,7 +221,7 @@ def build_monthly(result: CheckResult, month: str, *, company: str, mask: bool,
         # due: still this rep's customer (protected, or a recent call) and gone quiet; an
         # expired customer is in the hand-over list instead, an old call is a dead lead
         live = p.protected or (not p.ever_protected and active is not None and quiet <= days)
-        if live and quiet > settings.follow_up_days and not owned_by_other:
+        if live and active and quiet > settings.follow_up_days and not owned_by_other:
             note = f"已 {quiet} 天没有跟进（最近 {active.isoformat()}）"
             report.follow_ups_due.append(line_of(row, p, mask=mask, note=note))
         if p.protected and p.until and (p.until - as_of).days <= ENDING_SOON_DAYS:
@@ -308,7 +308,8 @@ def _conflicts(result: CheckResult, first: dt.date, last: dt.date,
         until = dt.datetime.combine(last + dt.timedelta(days=1), dt.time())
         seen: dict[str, ConflictRecord] = {}
         for _at, plan in history.plans(None, since, until):
-            for raw in plan.get("conflicts", []) or []:
+            kept = plan.get("conflicts")
+            for raw in kept if isinstance(kept, list) else []:
                 record = ConflictRecord.parse(raw)
                 if record is not None:
                     seen[record.key] = record
@@ -358,10 +359,11 @@ def build_board(result: CheckResult, *, company: str, now: dt.datetime):  # type
         if not (row.customer or row.phones):
             continue
         p = protection(row, days, result.as_of)
-        c = index.customers[customer_of[id(row)]] if id(row) in customer_of else None
-        owner = c.decision.owner if c else None
-        verdict, who = (c.verdict() if c else call_verdict(None)), owner.row.rep if owner else ""
-        keys = [*(c.keys if c else ()), *row.phones]
+        found = index.customers[customer_of[id(row)]] if id(row) in customer_of else None
+        owner = found.decision.owner if found else None
+        verdict = found.verdict() if found else call_verdict(None)
+        who = owner.row.rep if owner else ""
+        keys = [*(found.keys if found else ()), *row.phones]
         entry = BoardEntry(line_of(row, p, mask=False), keys, who, verdict)
         entry_row[id(entry)] = row
         if row.cooperating:

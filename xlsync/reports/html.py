@@ -167,15 +167,15 @@ def write_daily_xlsx(report: DailyReport, dest: Path) -> Path:
     header_font = Font(bold=True, color="FFFFFF")
     header_fill = PatternFill("solid", fgColor="305496")
     for col, (title, _field, width) in enumerate(_DAILY_COLUMNS, start=1):
-        cell = ws.cell(row=1, column=col, value=title)
-        cell.font = header_font
-        cell.fill = header_fill
-        cell.alignment = Alignment(vertical="center")
+        head = ws.cell(row=1, column=col, value=title)
+        head.font = header_font
+        head.fill = header_fill
+        head.alignment = Alignment(vertical="center")
         ws.column_dimensions[get_column_letter(col)].width = width
     for r, line in enumerate(report.lines, start=2):
         for col, (_title, name, _width) in enumerate(_DAILY_COLUMNS, start=1):
             value = getattr(line, name)
-            cell = ws.cell(row=r, column=col)
+            cell: Any = ws.cell(row=r, column=col)  # a fresh sheet: never a merged cell
             if isinstance(value, dt.date):
                 cell.value = value
                 cell.number_format = "yyyy-mm-dd"
@@ -192,9 +192,13 @@ def write_daily_xlsx(report: DailyReport, dest: Path) -> Path:
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.oddHeader.center.text = f"{report.company} {report.day.isoformat()} 新登记客户"
-    ws.oddFooter.center.text = "第 &P 页，共 &N 页"
+    page: Any = ws.sheet_properties.pageSetUpPr  # created with every new sheet
+    page.fitToPage = True
+    odd_header: Any = ws.oddHeader  # always set on a new sheet
+    odd_footer: Any = ws.oddFooter
+    header, footer = odd_header.center, odd_footer.center
+    header.text = f"{report.company} {report.day.isoformat()} 新登记客户"
+    footer.text = "第 &P 页，共 &N 页"
     wb.properties.title = f"{report.company} {report.day.isoformat()} 新登记客户"
     wb.properties.creator = "xlsync"
 

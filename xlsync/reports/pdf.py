@@ -32,6 +32,7 @@ from functools import lru_cache
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
+from typing import Any
 
 from fontTools import subset as ft_subset
 from fontTools.ttLib import TTFont
@@ -382,7 +383,7 @@ class _Measure:
 
     def __init__(self, pdf: FPDF, size_pt: float) -> None:
         self._scale = size_pt * 0.001 / pdf.k
-        self._cw = {
+        self._cw: dict[bool, Any] = {  # per-font advance widths, indexed by code point
             False: pdf.fonts[_FAMILY.lower()].cw,
             True: pdf.fonts[_FAMILY.lower() + "B"].cw,
         }

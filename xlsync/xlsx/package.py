@@ -283,7 +283,9 @@ class Package:
         for rel, target in self.related(workbook, "calcChain"):
             if self.has(target):
                 self.remove(target)
-            rel.getparent().remove(rel)
+            parent = rel.getparent()
+            if parent is not None:
+                parent.remove(rel)
             types = self.xml("[Content_Types].xml")
             for override in list(types.iter(q("Override", NS_CT))):
                 if part_key(override.get("PartName", "")) == part_key(target):
@@ -346,9 +348,8 @@ class Package:
                 if name in self._removed:
                     continue
                 info = self._infos[name]
-                data = self._changed.get(name)
-                if data is None:
-                    data = self._zip.read(name)
+                changed = self._changed.get(name)
+                data = changed if changed is not None else self._zip.read(name)
                 new = zipfile.ZipInfo(name, date_time=info.date_time)
                 new.compress_type = info.compress_type
                 new.external_attr = info.external_attr

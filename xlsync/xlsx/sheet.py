@@ -126,7 +126,7 @@ class SheetXml:
         if c is None:
             return ""
         if c.get("t") == "inlineStr":
-            return "".join(c.itertext())
+            return "".join(str(t) for t in c.itertext())
         v = c.find(q("v"))
         return v.text or "" if v is not None else ""
 
@@ -151,14 +151,14 @@ class SheetXml:
                 continue
             target = self.cell(dst, columns[col])
             assert target is not None
-            for attr in list(target.attrib):
-                if attr != "r":
-                    del target.attrib[attr]
+            for name in [str(a) for a in target.attrib]:
+                if name != "r":
+                    del target.attrib[name]
             for child in list(target):
                 target.remove(child)
-            for attr, value in c.attrib.items():
-                if attr != "r":
-                    target.set(attr, value)
+            for key, value in c.attrib.items():
+                if key != "r":
+                    target.set(key, value)
             for child in c:
                 target.append(copy.deepcopy(child))
             if _drop_formula(target):

@@ -134,7 +134,7 @@ def ensure_xf(
             return i
     xf = etree.SubElement(xfs, q("xf"))
     for attr, value in wanted.items():
-        xf.set(attr, value)
+        xf.set(attr, value or "0")
     xf.set("xfId", "0")
     for attr, on in (("applyFont", bold), ("applyFill", fill is not None),
                      ("applyBorder", border), ("applyAlignment", wrap)):  # fmt: skip
