@@ -9,7 +9,7 @@ from pathlib import Path
 
 from xlsync.lookup import display_name
 from xlsync.matching import analyse
-from xlsync.matching.group import Group, Item, group_items
+from xlsync.matching.group import Group, GroupReason, Item, group_items
 from xlsync.model import Problem, Row
 from xlsync.register.schema import FIELDS
 from xlsync.register.validate import validate_rows
@@ -22,7 +22,7 @@ _COLUMN_ORDER = {f.header: i for i, f in enumerate(FIELDS)}
 @dataclass(slots=True)
 class DuplicateGroup:
     key: str  # the matcher's key (check --json `key`); never shown to people
-    reason: str
+    reason: GroupReason  # why the rows were grouped; people read `reason.text()`
     rows: list[Row]
     decision: Decision
 
@@ -148,7 +148,7 @@ def check_json(result: CheckResult) -> dict[str, object]:
         "register": result.target,
         "as_of": result.as_of.isoformat(),
         "groups": [
-            {"key": g.key, "reason": g.reason, "rows": [ref(r) for r in g.rows]}
+            {"key": g.key, "reason": g.reason.text(), "rows": [ref(r) for r in g.rows]}
             for g in result.groups
         ],
         "conflicts": conflicts,
