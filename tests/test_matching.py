@@ -80,7 +80,11 @@ def test_a_shared_switchboard_does_not_merge_different_names() -> None:
 
 def test_no_chain_through_a_name_without_a_city() -> None:
     """东莞泰克 = 泰克 (no city) = 昆山泰克电子 must not make 东莞 and 昆山 one company."""
-    items = [("东莞市泰克科技", []), ("泰克", []), ("江苏省昆山市泰克电子有限公司", [])]
+    items: list[tuple[str, list[str]]] = [
+        ("东莞市泰克科技", []),
+        ("泰克", []),
+        ("江苏省昆山市泰克电子有限公司", []),
+    ]
     groups = find_groups(items)
     assert all(not {0, 2} <= set(g.members) for g in groups)
 

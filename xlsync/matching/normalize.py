@@ -19,6 +19,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib import resources
+from typing import TYPE_CHECKING
 
 import opencc
 
@@ -87,6 +88,12 @@ def words() -> WordLists:
 
 
 # The lists under their old module-level names, loaded at first use (PEP 562).
+if TYPE_CHECKING:
+    LEGAL_FORMS: tuple[str, ...]
+    WEAK_WORDS: frozenset[str]
+    BUSINESS_WORDS: frozenset[str]
+    STRONG_WORDS: frozenset[str]
+    SURNAMES: frozenset[str]
 _PUBLIC_LISTS = {
     "LEGAL_FORMS": "legal_forms",
     "WEAK_WORDS": "weak",
