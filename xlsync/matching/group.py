@@ -266,12 +266,15 @@ def group_items(prepared: Sequence[Item]) -> list[Group]:
 
     by_core: dict[str, list[int]] = defaultdict(list)
     by_trade: dict[str, list[int]] = defaultdict(list)
-    strong_of: dict[int, frozenset[str]] = {}  # item -> its strong industry words
     for i, item in enumerate(prepared):
         if item.key is not None:
             by_core[item.key.core].append(i)
             by_trade[item.key.trade].append(i)
-            strong_of[i] = frozenset(item.key.strong)
+
+    def strong(i: int) -> frozenset[str]:
+        key = prepared[i].key
+        assert key is not None  # only items with a key are in the name buckets
+        return frozenset(key.strong)
 
     # 1. the same core: link within each city; names without a city join the only city
     for members in by_core.values():
@@ -281,13 +284,15 @@ def group_items(prepared: Sequence[Item]) -> list[Group]:
     # 2. the same trade name with fewer industry words (格林 / 格林电子, 永美印刷 /
     #    永美印刷包装): linked to the fullest variant, only when there is just one
     for members in by_trade.values():
-        variants = {strong_of[i] for i in members}
+        if len(members) < 2:
+            continue
+        variants = {strong(i) for i in members}
         if len(variants) < 2:
             continue
         maximal = [v for v in variants if not any(v < w for w in variants)]
         if len(maximal) != 1:
             continue
-        top = next(i for i in members if strong_of[i] == maximal[0])
+        top = next(i for i in members if strong(i) == maximal[0])
         for i in members:
             if uf.find(i) != uf.find(top):
                 verdict = judge(prepared[i], prepared[top])
