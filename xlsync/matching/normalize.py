@@ -18,7 +18,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from functools import cache, lru_cache
-from importlib import resources
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import opencc
@@ -30,14 +30,14 @@ def _t2s() -> opencc.OpenCC:
     return opencc.OpenCC("t2s")
 
 
-_DATA = "data"  # package data folder beside this module: word lists and divisions
+_DATA = Path(__file__).resolve().parent / "data"  # package data: word lists and divisions
 
 
 def data_lines(name: str) -> tuple[str, ...]:
     """The entries of a data file under xlsync/matching/data/: stripped, without blank
     lines and `#` comments."""
     try:
-        text = (resources.files("xlsync.matching") / _DATA / name).read_text("utf-8")
+        text = (_DATA / name).read_text("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise RuntimeError(
             f"xlsync is installed without its data file matching/data/{name}: {exc}"
