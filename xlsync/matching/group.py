@@ -271,7 +271,7 @@ def group_items(prepared: Sequence[Item]) -> list[Group]:
             by_core[item.key.core].append(i)
             by_trade[item.key.trade].append(i)
 
-    def strong(i: int) -> frozenset[str]:
+    def strong_of(i: int) -> frozenset[str]:
         key = prepared[i].key
         assert key is not None  # only items with a key are in the name buckets
         return frozenset(key.strong)
@@ -286,13 +286,13 @@ def group_items(prepared: Sequence[Item]) -> list[Group]:
     for members in by_trade.values():
         if len(members) < 2:
             continue
-        variants = {strong(i) for i in members}
+        variants = {strong_of(i) for i in members}
         if len(variants) < 2:
             continue
         maximal = [v for v in variants if not any(v < w for w in variants)]
         if len(maximal) != 1:
             continue
-        top = next(i for i in members if strong(i) == maximal[0])
+        top = next(i for i in members if strong_of(i) == maximal[0])
         for i in members:
             if uf.find(i) != uf.find(top):
                 verdict = judge(prepared[i], prepared[top])
