@@ -34,7 +34,7 @@ def run_matcher(records: list[dict[str, Any]]) -> tuple[list[list[int]], dict[in
     found = find_groups(items)
     seconds = time.perf_counter() - start
     groups = [list(g.members) for g in found]
-    reasons = {i: g.reason for g in found for i in g.members}
+    reasons = {i: g.reason.text() for g in found for i in g.members}
     return groups, reasons, seconds
 
 

@@ -2,7 +2,15 @@
 
 import pytest
 
-from xlsync.matching import analyse, find_groups
+from xlsync.matching import (
+    GroupReason,
+    MatchKind,
+    MatchReason,
+    analyse,
+    describe_reason,
+    find_groups,
+)
+from xlsync.matching.group import SAME_NAME, SAME_PHONE
 
 SAME = [
     ("深圳市格林电子科技有限公司", "格林电子"),
@@ -49,7 +57,8 @@ def test_the_same_phone_in_another_format_links_a_short_name() -> None:
     (group,) = find_groups(
         [("深圳市鑫隆塑胶有限公司", ["13509871234"]), ("新隆", ["135 0987 1234"])]
     )
-    assert group.reason == "同一电话"
+    assert group.reason.kinds == {MatchKind.SAME_PHONE}
+    assert group.reason.text() == "同一电话"
 
 
 def test_a_contact_person_row_joins_through_a_mobile_only() -> None:
@@ -71,7 +80,11 @@ def test_a_shared_switchboard_does_not_merge_different_names() -> None:
 
 def test_no_chain_through_a_name_without_a_city() -> None:
     """东莞泰克 = 泰克 (no city) = 昆山泰克电子 must not make 东莞 and 昆山 one company."""
-    items = [("东莞市泰克科技", []), ("泰克", []), ("江苏省昆山市泰克电子有限公司", [])]
+    items: list[tuple[str, list[str]]] = [
+        ("东莞市泰克科技", []),
+        ("泰克", []),
+        ("江苏省昆山市泰克电子有限公司", []),
+    ]
     groups = find_groups(items)
     assert all(not {0, 2} <= set(g.members) for g in groups)
 
@@ -81,7 +94,29 @@ def test_groups_carry_a_reason_with_a_score_for_similar_names() -> None:
              ("格琳电子", [])]  # fmt: skip
     (group,) = find_groups(items)
     assert group.members == (0, 1, 2)
-    assert group.reason.startswith("名称相同、同一电话、名称相似 0.")
+    same_name, same_phone, sound = group.reason.links
+    assert (same_name.kind, same_phone.kind, sound.kind) == (
+        MatchKind.SAME_NAME,
+        MatchKind.SAME_PHONE,
+        MatchKind.SAME_SOUND,  # 格琳 / 格林
+    )
+    assert sound.score is not None and 0 < sound.score < 1
+    assert group.reason.text() == f"名称相同、同一电话、名称相似 {sound.score:.2f}"
+
+
+def test_a_group_shows_its_weakest_look_alike_link_once() -> None:
+    reason = GroupReason.of(
+        [
+            MatchReason(MatchKind.SIMILAR_NAME, 0.93),
+            SAME_PHONE,
+            MatchReason(MatchKind.SAME_SOUND, 0.75),
+            SAME_PHONE,
+            MatchReason(MatchKind.SIMILAR_NAME, 0.8),
+        ]
+    )
+    assert reason.links == (SAME_PHONE, MatchReason(MatchKind.SAME_SOUND, 0.75))
+    assert reason.text() == "同一电话、名称相似 0.75"
+    assert describe_reason(GroupReason.of([SAME_NAME])) == "名称相同"
 
 
 def test_name_key_keeps_trade_name_and_industry_apart() -> None:

@@ -7,7 +7,7 @@ import pytest
 
 from xlsync.model import Row
 from xlsync.register.schema import SheetKind, Status
-from xlsync.rules import Verdict, decide, protection
+from xlsync.rules import Basis, Verdict, call_verdict, decide, protection
 
 D = dt.date
 AS_OF = D(2026, 11, 1)
@@ -134,6 +134,21 @@ def test_reasons_for_cooperation_and_expiry() -> None:
     assert won.reason() == "已合作 2026-05-01 成交，长期保护"
     old = protection(claim("A", visited=D(2026, 1, 1)), DAYS, AS_OF)
     assert old.reason() == "拜访 2026-01-01，保护已于 2026-04-01 到期"
+
+
+def test_basis_is_typed_and_read_in_chinese() -> None:
+    same_day = protection(claim("A", visited=D(2026, 10, 3), sampled=D(2026, 10, 3)), DAYS, AS_OF)
+    assert same_day.basis is Basis.SAMPLE  # a visit and a sample on one day: the sample
+    assert same_day.reason() == "送样 2026-10-03，保护至 2027-01-01"
+    visit = protection(claim("A", visited=D(2026, 10, 9), sampled=D(2026, 10, 3)), DAYS, AS_OF)
+    assert (visit.basis, visit.basis.label) == (Basis.VISIT, "拜访")
+    phone = protection(claim("A", contacted=D(2026, 10, 1)), DAYS, AS_OF)
+    assert (phone.basis, phone.reason()) == (Basis.PHONE, "仅电话联系，不受保护")
+    nothing = protection(claim("A"), DAYS, AS_OF)
+    assert (nothing.basis, nothing.reason()) == (Basis.NONE, "未登记拜访或送样，不受保护")
+    assert not phone.ever_protected and visit.ever_protected
+    owner = decide([claim("A", visited=D(2026, 10, 9))], DAYS, AS_OF).owner
+    assert call_verdict(owner, "B") == "请勿联系：已由 A 拜访保护至 2027-01-07"
 
 
 def test_same_rep_only_is_not_a_conflict() -> None:

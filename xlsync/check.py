@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
 from xlsync.lookup import display_name
 from xlsync.matching import analyse
-from xlsync.matching.group import Group, Item, group_items
+from xlsync.matching.group import Group, GroupReason, Item, group_items
 from xlsync.model import Problem, Row
 from xlsync.register.schema import FIELDS
 from xlsync.register.validate import validate_rows
@@ -22,7 +23,7 @@ _COLUMN_ORDER = {f.header: i for i, f in enumerate(FIELDS)}
 @dataclass(slots=True)
 class DuplicateGroup:
     key: str  # the matcher's key (check --json `key`); never shown to people
-    reason: str
+    reason: GroupReason  # why the rows were grouped; people read `reason.text()`
     rows: list[Row]
     decision: Decision
 
@@ -56,12 +57,56 @@ class CheckResult:
         return bool(self.conflicts or self.problems)
 
 
-def run_check(target: Path | str, as_of: dt.date) -> CheckResult:
+# What the matcher is given: (customer name, canonical phones) of every row, in match order.
+Names = tuple[tuple[str, tuple[str, ...]], ...]
+
+
+class GroupingCache:
+    """The last grouping computed, reused when the same names are checked again (a watcher
+    re-checking a register whose names did not change).
+
+    Safe to share between threads (the watcher's sync and its report thread check at the
+    same time): the names and their groups are stored as one tuple under a lock and compared
+    on a snapshot, so every caller gets the groups of its own names. The grouping itself
+    runs outside the lock.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._last: tuple[Names, tuple[Group, ...]] | None = None
+
+    def groups(self, names: Names) -> tuple[Group, ...]:
+        with self._lock:
+            last = self._last
+        if last is not None and last[0] == names:
+            return last[1]
+        found = tuple(
+            group_items([Item.of(name, phones, canonical=True) for name, phones in names])
+        )
+        with self._lock:
+            self._last = (names, found)
+        return found
+
+
+# Used by callers that do not bring their own cache (one `check`, `sync` or report run).
+# A long-running caller such as the watcher can own one and pass it in.
+_SHARED_GROUPING = GroupingCache()
+
+
+def run_check(
+    target: Path | str, as_of: dt.date, *, grouping: GroupingCache | None = None
+) -> CheckResult:
     registers = load_set(target)
-    return check_registers(str(target), registers, as_of)
+    return check_registers(str(target), registers, as_of, grouping=grouping)
 
 
-def check_registers(target: str, registers: RegisterSet, as_of: dt.date) -> CheckResult:
+def check_registers(
+    target: str,
+    registers: RegisterSet,
+    as_of: dt.date,
+    *,
+    grouping: GroupingCache | None = None,
+) -> CheckResult:
     settings = registers.settings
     rows: list[Row] = []
     problems: list[Problem] = []
@@ -87,7 +132,8 @@ def check_registers(target: str, registers: RegisterSet, as_of: dt.date) -> Chec
     )
     # match in an order that does not depend on where rows stand (a sync moves rows)
     order = sorted(range(len(rows)), key=lambda i: rows[i].content_key())
-    found = _grouped(tuple((rows[i].customer, rows[i].phones) for i in order))
+    names: Names = tuple((rows[i].customer, rows[i].phones) for i in order)
+    found = (grouping or _SHARED_GROUPING).groups(names)
     groups: list[DuplicateGroup] = []
     for group in sorted(found, key=lambda g: min(order[i] for i in g.members)):
         members = [rows[i] for i in sorted(order[m] for m in group.members)]
@@ -95,18 +141,6 @@ def check_registers(target: str, registers: RegisterSet, as_of: dt.date) -> Chec
         groups.append(DuplicateGroup(_group_key(members), group.reason, members, decision))
     moves = sorted((r for r in rows if r.is_move), key=lambda r: (r.file, r.row))
     return CheckResult(target, as_of, registers, rows, problems, groups, moves)
-
-
-_last_grouping: list[tuple[tuple[tuple[str, tuple[str, ...]], ...], list[Group]]] = []
-
-
-def _grouped(names: tuple[tuple[str, tuple[str, ...]], ...]) -> list[Group]:
-    """Group (name, phones); a watcher re-checking an unchanged list reuses the last answer."""
-    if _last_grouping and _last_grouping[0][0] == names:
-        return _last_grouping[0][1]
-    found = group_items([Item.of(name, phones, canonical=True) for name, phones in names])
-    _last_grouping[:] = [(names, found)]
-    return found
 
 
 def _group_key(rows: list[Row]) -> str:
@@ -148,7 +182,7 @@ def check_json(result: CheckResult) -> dict[str, object]:
         "register": result.target,
         "as_of": result.as_of.isoformat(),
         "groups": [
-            {"key": g.key, "reason": g.reason, "rows": [ref(r) for r in g.rows]}
+            {"key": g.key, "reason": g.reason.text(), "rows": [ref(r) for r in g.rows]}
             for g in result.groups
         ],
         "conflicts": conflicts,

@@ -53,7 +53,7 @@ def print_check(result: CheckResult, console: Console, *, show_all: bool = False
                 group.name,
                 owner.row.rep if owner else "无人保护",
                 (owner.protection.reason() if owner else "所有登记都不受保护")
-                + f"\n（{group.reason}）",
+                + f"\n（{group.reason.text()}）",
                 claims,
             )
         console.print(table)

@@ -159,10 +159,11 @@ def t2s_map() -> dict[str, str]:
 
 @cache
 def _word_lists() -> tuple[tuple[str, ...], frozenset[str], tuple[str, ...]]:
-    from xlsync.matching.normalize import LEGAL_FORMS, WEAK_WORDS, _divisions
+    from xlsync.matching.normalize import divisions, words
 
-    tails = tuple(sorted(set(LEGAL_FORMS) | set(WEAK_WORDS), key=lambda w: (-len(w), w)))
-    top, _districts = _divisions()
+    lists = words()
+    tails = tuple(sorted(lists.legal | lists.weak, key=lambda w: (-len(w), w)))
+    top, _districts = divisions()
     places = tuple(sorted(top, key=lambda w: (-len(w), w)))
     return tails, frozenset(places), places
 

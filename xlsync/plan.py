@@ -205,7 +205,7 @@ def build_plans(result: CheckResult, new_ids: list[str]) -> list[Plan]:
                     number,
                     VERDICT_LABELS[claim.verdict],
                     claim.protection.reason(),
-                    group.reason,
+                    group.reason.text(),
                 ]
                 conflict_rows[file].append(line)
 

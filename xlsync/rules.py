@@ -42,6 +42,30 @@ VERDICT_LABELS: dict[Verdict, str] = {
 }
 
 
+class Basis(StrEnum):
+    """What a claim's protection rests on."""
+
+    VISIT = "visit"
+    SAMPLE = "sample"
+    COOPERATING = "cooperating"
+    PHONE = "phone"  # a phone call only: never protects
+    NONE = "none"  # no visit, sample or call recorded
+
+    @property
+    def label(self) -> str:
+        """The word people read: 拜访, 送样, 已合作, 电话 (NONE: "")."""
+        return BASIS_LABELS[self]
+
+
+BASIS_LABELS: dict[Basis, str] = {
+    Basis.VISIT: "拜访",
+    Basis.SAMPLE: "送样",
+    Basis.COOPERATING: "已合作",
+    Basis.PHONE: "电话",
+    Basis.NONE: "",
+}
+
+
 @dataclass(frozen=True, slots=True)
 class Protection:
     """What one claim (row) protects as of a date."""
@@ -49,13 +73,13 @@ class Protection:
     protected: bool
     cooperating: bool
     since: dt.date | None  # start of the current unbroken protection; None: since always
-    basis: str  # "送样", "拜访", "已合作" or "电话" / "" for claims that never protected
+    basis: Basis
     basis_date: dt.date | None  # the latest visit/sample date, or the won date
     until: dt.date | None  # last protected day; None for cooperation (no end)
 
     @property
     def ever_protected(self) -> bool:
-        return self.cooperating or self.basis in ("送样", "拜访")
+        return self.cooperating or self.basis in (Basis.SAMPLE, Basis.VISIT)
 
     def reason(self) -> str:
         """A sentence the rep can read: 送样 2026-10-03，保护至 2027-01-01."""
@@ -63,29 +87,36 @@ class Protection:
             when = f" {self.basis_date.isoformat()} 成交" if self.basis_date else ""
             return f"已合作{when}，长期保护"
         if self.basis_date is None or self.until is None:
-            return "仅电话联系，不受保护" if self.basis == "电话" else "未登记拜访或送样，不受保护"
+            return (
+                "仅电话联系，不受保护"
+                if self.basis is Basis.PHONE
+                else "未登记拜访或送样，不受保护"
+            )
         word = "保护至" if self.protected else "保护已于"
         tail = "" if self.protected else " 到期"
-        return f"{self.basis} {self.basis_date.isoformat()}，{word} {self.until.isoformat()}{tail}"
+        return (
+            f"{self.basis.label} {self.basis_date.isoformat()}，"
+            f"{word} {self.until.isoformat()}{tail}"
+        )
 
 
 def protection(row: Row, protection_days: int, as_of: dt.date) -> Protection:
     """The protection a single row gives its rep as of `as_of`."""
     days = dt.timedelta(days=protection_days)
-    events: list[tuple[dt.date, str]] = []
+    events: list[tuple[dt.date, Basis]] = []
     if row.visited is not None and row.visited <= as_of:
-        events.append((row.visited, "拜访"))
+        events.append((row.visited, Basis.VISIT))
     if row.sampled is not None and row.sampled <= as_of:
-        events.append((row.sampled, "送样"))
-    events.sort()
+        events.append((row.sampled, Basis.SAMPLE))
+    events.sort(key=lambda e: e[0])  # stable: on the same day the sample is the basis
     cooperating = row.cooperating
     if cooperating:
         won = row.won if row.won is not None and row.won <= as_of else None
         dates = sorted([d for d, _ in events] + ([won] if won else []))
         since = _run_start(dates, days) if dates else None
-        return Protection(True, True, since, "已合作", won, None)
+        return Protection(True, True, since, Basis.COOPERATING, won, None)
     if not events:
-        basis = "电话" if row.contacted is not None else ""
+        basis = Basis.PHONE if row.contacted is not None else Basis.NONE
         return Protection(False, False, None, basis, None, None)
     latest, basis = events[-1]
     until = latest + days
@@ -176,4 +207,4 @@ def call_verdict(owner: Claim | None, rep: str | None = None) -> str:
     if p.cooperating:
         return f"请勿联系：{owner.row.rep} 的合作客户（{p.reason()}）"
     until = p.until.isoformat() if p.until else ""
-    return f"请勿联系：已由 {owner.row.rep} {p.basis}保护至 {until}"
+    return f"请勿联系：已由 {owner.row.rep} {p.basis.label}保护至 {until}"

@@ -15,8 +15,9 @@ or different cities (`深圳` vs `东莞`) keep names apart unless a phone says 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from functools import lru_cache
 from itertools import combinations
 
@@ -30,13 +31,79 @@ from xlsync.register.cells import parse_phones
 SWITCHBOARD_NAMES = 3
 # Buckets larger than this are too generic to compare pairwise.
 MAX_BUCKET = 60
-SAME_NAME, SAME_PHONE, SIMILAR = "名称相同", "同一电话", "名称相似"
+
+
+class MatchKind(StrEnum):
+    """Why two rows were linked."""
+
+    SAME_NAME = "same_name"  # the same core name: trade name plus strong industry words
+    SIMILAR_NAME = "similar_name"  # the same trade name, industry words left out (格林 / 格林电子)
+    SAME_SOUND = "same_sound"  # one character of the trade name written as a homophone
+    SAME_PHONE = "same_phone"  # a shared mobile, or a shared number and related names
+
+
+@dataclass(frozen=True, slots=True)
+class MatchReason:
+    """One link between two rows: its kind and, for look-alike names, their similarity."""
+
+    kind: MatchKind
+    score: float | None = None  # 0..1 name similarity (rapidfuzz ratio of the cores)
+
+    @property
+    def similar(self) -> bool:
+        return self.kind in (MatchKind.SIMILAR_NAME, MatchKind.SAME_SOUND)
+
+
+SAME_NAME = MatchReason(MatchKind.SAME_NAME)
+SAME_PHONE = MatchReason(MatchKind.SAME_PHONE)
+
+
+@dataclass(frozen=True, slots=True)
+class GroupReason:
+    """Why a group's rows were put together: the same name, the same phone, and the weakest
+    look-alike link (the honest one to show), each at most once and in that order."""
+
+    links: tuple[MatchReason, ...]
+
+    @classmethod
+    def of(cls, reasons: Iterable[MatchReason]) -> GroupReason:
+        seen = list(reasons)
+        links = [r for r in (SAME_NAME, SAME_PHONE) if r in seen]
+        similar = [r for r in seen if r.similar]
+        if similar:
+            links.append(min(similar, key=lambda r: (r.score or 0.0, r.kind)))
+        return cls(tuple(links))
+
+    @property
+    def kinds(self) -> frozenset[MatchKind]:
+        return frozenset(r.kind for r in self.links)
+
+    def text(self) -> str:
+        """What people read (check, check --json, the 冲突 sheet): 名称相同、名称相似 0.93."""
+        return describe_reason(self)
+
+
+_REASON_LABELS: dict[MatchKind, str] = {
+    MatchKind.SAME_NAME: "名称相同",
+    MatchKind.SAME_PHONE: "同一电话",
+    MatchKind.SIMILAR_NAME: "名称相似",
+    MatchKind.SAME_SOUND: "名称相似",
+}
+
+
+def describe_reason(reason: GroupReason) -> str:
+    """The one place a match reason becomes Chinese text."""
+    parts: list[str] = []
+    for link in reason.links:
+        label = _REASON_LABELS[link.kind]
+        parts.append(f"{label} {link.score:.2f}" if link.score is not None else label)
+    return "、".join(parts)
 
 
 @dataclass(frozen=True, slots=True)
 class Group:
     members: tuple[int, ...]  # indexes into the items, ascending
-    reason: str  # 名称相同 / 同一电话 / 名称相似 0.93, joined with "、"
+    reason: GroupReason
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,8 +187,8 @@ class _Clusters:
         return True
 
 
-def judge(a: Item, b: Item, *, shared_phone: bool = False) -> tuple[str, float] | None:
-    """Whether two items name the same customer: (reason, score) or None.
+def judge(a: Item, b: Item, *, shared_phone: bool = False) -> MatchReason | None:
+    """Whether two items name the same customer: why, or None.
 
     `shared_phone` says the two rows have a phone number in common.
     """
@@ -129,22 +196,22 @@ def judge(a: Item, b: Item, *, shared_phone: bool = False) -> tuple[str, float] 
     shared_mobile = shared_phone and bool(a.mobiles & b.mobiles)
     if ka is None or kb is None:
         # a row with only a contact person's name: the same mobile is the same person
-        return (SAME_PHONE, 1.0) if shared_mobile else None
+        return SAME_PHONE if shared_mobile else None
     strong_a, strong_b = set(ka.strong), set(kb.strong)
     if _industries_conflict(ka, kb):
         return None  # 格林电子 / 格林电器: a shared switchboard does not change that
     if places_conflict(a.place, b.place) and not shared_phone:
         return None  # 深圳格林电子 / 东莞格林电子 with no phone in common
     if ka.core == kb.core:
-        return SAME_NAME, 1.0
+        return SAME_NAME
     score = ratio(ka.core, kb.core) / 100
     nested = not strong_a or not strong_b or strong_a <= strong_b or strong_b <= strong_a
     if ka.trade == kb.trade and nested:
-        return SIMILAR, score
+        return MatchReason(MatchKind.SIMILAR_NAME, score)
     if strong_a == strong_b and strong_a and homophone_typo(ka.trade, kb.trade):
-        return SIMILAR, score
+        return MatchReason(MatchKind.SAME_SOUND, score)
     if shared_mobile or (shared_phone and _related(ka, kb)):
-        return SAME_PHONE, 1.0
+        return SAME_PHONE
     return None
 
 
@@ -186,14 +253,16 @@ def find_groups(items: Sequence[tuple[str, Sequence[str]]]) -> list[Group]:
     return group_items(prepare(items))
 
 
+_Link = Callable[[int, int, MatchReason], None]
+
+
 def group_items(prepared: Sequence[Item]) -> list[Group]:
     uf = _Clusters(prepared)
-    edges: list[tuple[int, str]] = []
+    edges: list[tuple[int, MatchReason]] = []
 
-    def link(i: int, j: int, verdict: tuple[str, float]) -> None:
-        reason, score = verdict
-        if uf.union(i, j, by_phone=reason == SAME_PHONE):
-            edges.append((i, f"{reason} {score:.2f}" if reason == SIMILAR else reason))
+    def link(i: int, j: int, reason: MatchReason) -> None:
+        if uf.union(i, j, by_phone=reason.kind is MatchKind.SAME_PHONE):
+            edges.append((i, reason))
 
     by_core: dict[str, list[int]] = defaultdict(list)
     by_trade: dict[str, list[int]] = defaultdict(list)
@@ -201,6 +270,11 @@ def group_items(prepared: Sequence[Item]) -> list[Group]:
         if item.key is not None:
             by_core[item.key.core].append(i)
             by_trade[item.key.trade].append(i)
+
+    def strong_of(i: int) -> frozenset[str]:
+        key = prepared[i].key
+        assert key is not None  # only items with a key are in the name buckets
+        return frozenset(key.strong)
 
     # 1. the same core: link within each city; names without a city join the only city
     for members in by_core.values():
@@ -210,13 +284,15 @@ def group_items(prepared: Sequence[Item]) -> list[Group]:
     # 2. the same trade name with fewer industry words (格林 / 格林电子, 永美印刷 /
     #    永美印刷包装): linked to the fullest variant, only when there is just one
     for members in by_trade.values():
-        variants = {frozenset(prepared[i].key.strong) for i in members}  # type: ignore[union-attr]
+        if len(members) < 2:
+            continue
+        variants = {strong_of(i) for i in members}
         if len(variants) < 2:
             continue
         maximal = [v for v in variants if not any(v < w for w in variants)]
         if len(maximal) != 1:
             continue
-        top = next(i for i in members if frozenset(prepared[i].key.strong) == maximal[0])  # type: ignore[union-attr]
+        top = next(i for i in members if strong_of(i) == maximal[0])
         for i in members:
             if uf.find(i) != uf.find(top):
                 verdict = judge(prepared[i], prepared[top])
@@ -252,18 +328,18 @@ def group_items(prepared: Sequence[Item]) -> list[Group]:
     for members in by_phone.values():
         if len(members) < 2:
             continue
-        cores = {prepared[i].key.core for i in members if prepared[i].key is not None}  # type: ignore[union-attr]
+        cores = {key.core for i in members if (key := prepared[i].key) is not None}
         if len(cores) > SWITCHBOARD_NAMES:
             continue
         for i, j in combinations(members, 2):
             verdict = judge(prepared[i], prepared[j], shared_phone=True)
             if verdict:
-                link(i, j, (SAME_PHONE, 1.0))
+                link(i, j, SAME_PHONE)
 
     return _collect(uf, edges)
 
 
-def _link_same_core(prepared: Sequence[Item], members: list[int], link) -> None:  # type: ignore[no-untyped-def]
+def _link_same_core(prepared: Sequence[Item], members: list[int], link: _Link) -> None:
     by_place: dict[str, list[int]] = defaultdict(list)
     for i in members:
         by_place[prepared[i].place].append(i)
@@ -284,28 +360,18 @@ def _link_same_core(prepared: Sequence[Item], members: list[int], link) -> None:
         clusters.append(unplaced)  # ambiguous: which city's company? keep apart
     for cluster in clusters:
         for other in cluster[1:]:
-            link(cluster[0], other, (SAME_NAME, 1.0))
+            link(cluster[0], other, SAME_NAME)
 
 
-def _collect(uf: _Clusters, edges: list[tuple[int, str]]) -> list[Group]:
+def _collect(uf: _Clusters, edges: list[tuple[int, MatchReason]]) -> list[Group]:
     clusters: dict[int, list[int]] = defaultdict(list)
     for i in sorted(uf.touched):
         clusters[uf.find(i)].append(i)
-    why: dict[int, list[str]] = defaultdict(list)
+    why: dict[int, list[MatchReason]] = defaultdict(list)
     for member, reason in edges:
         why[uf.find(member)].append(reason)
-    groups = [Group(tuple(members), _reason(why[root])) for root, members in clusters.items()]
+    groups = [
+        Group(tuple(members), GroupReason.of(why[root])) for root, members in clusters.items()
+    ]
     groups.sort(key=lambda g: g.members[0])
     return groups
-
-
-def _reason(reasons: list[str]) -> str:
-    parts: list[str] = []
-    if SAME_NAME in reasons:
-        parts.append(SAME_NAME)
-    if SAME_PHONE in reasons:
-        parts.append(SAME_PHONE)
-    similar = [r for r in reasons if r.startswith(SIMILAR)]
-    if similar:
-        parts.append(min(similar))  # the weakest link is the honest one to show
-    return "、".join(parts)

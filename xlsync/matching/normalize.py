@@ -6,356 +6,118 @@ all become trade name `格林` + industry `电子`; `格林电器` keeps the ind
 Steps: NFKC (full width to half width), case, traditional to simplified (OpenCC), bracketed
 places, punctuation and spaces, legal-form suffixes, industry words (strong ones such as
 电子 tell companies apart; generic ones such as 科技 are often dropped by reps), and
-administrative-division prefixes from the list of Chinese provinces, cities and districts
-that ships with the `cpca` package.
+administrative-division prefixes from the list of Chinese provinces, cities and districts.
+
+The word lists and the division list are package data under `data/` (one entry a line,
+each file says what it is for), loaded once at first use.
 """
 
 from __future__ import annotations
 
-import csv
-import importlib.util
 import re
 import unicodedata
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import opencc
 
-_T2S = opencc.OpenCC("t2s")
 
-# Longest first: matched as suffixes, repeatedly.
-LEGAL_FORMS: tuple[str, ...] = tuple(
-    sorted(
-        {
-            "股份有限公司",
-            "有限责任公司",
-            "集团有限公司",
-            "集团股份有限公司",
-            "有限公司",
-            "责任公司",
-            "股份公司",
-            "分公司",
-            "总公司",
-            "公司",
-            "集团",
-            "有限",
-            "股份",
-            "加工厂",
-            "制造厂",
-            "制品厂",
-            "工厂",
-            "厂",
-            "商行",
-            "经营部",
-            "门市部",
-            "批发部",
-            "工作室",
-            "商店",
-            "店",
-            "co",
-            "ltd",
-            "coltd",
-            "inc",
-            "limited",
-            "company",
-            "corp",
-        },
-        key=len,
-        reverse=True,
+@cache
+def _t2s() -> opencc.OpenCC:
+    """Traditional to simplified Chinese; built at first use (it reads OpenCC's tables)."""
+    return opencc.OpenCC("t2s")
+
+
+_DATA = Path(__file__).resolve().parent / "data"  # package data: word lists and divisions
+
+
+def data_lines(name: str) -> tuple[str, ...]:
+    """The entries of a data file under xlsync/matching/data/: stripped, without blank
+    lines and `#` comments."""
+    try:
+        text = (_DATA / name).read_text("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RuntimeError(
+            f"xlsync is installed without its data file matching/data/{name}: {exc}"
+        ) from exc
+    return tuple(
+        line.strip()
+        for line in text.splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
     )
-)
-
-# Generic words that reps add or drop freely: they never tell two companies apart.
-WEAK_WORDS: frozenset[str] = frozenset(
-    {
-        "科技",
-        "技术",
-        "实业",
-        "发展",
-        "工贸",
-        "商贸",
-        "贸易",
-        "国际",
-        "国际贸易",
-        "进出口",
-        "投资",
-        "控股",
-        "企业",
-        "工业",
-        "产业",
-        "科贸",
-        "高科技",
-        "高新技术",
-        "新技术",
-        "有限",
-        "中国",
-        "中外合资",
-        "合资",
-        "独资",
-        "经贸",
-        "经营",
-        "实业发展",
-        "科技发展",
-        "制造",
-        "制品",
-        "生产",
-        "加工",
-        "销售",
-        "服务",
-        "开发",
-        "研发",
-        "供应链",
-        "商务",
-        "实业投资",
-    }
-)
-
-# Generic words that still say what kind of business it is (泰克科技 vs 泰克电子, 金达贸易
-# vs 金达机械): compared when a name has nothing more specific.
-BUSINESS_WORDS: frozenset[str] = frozenset(
-    {
-        "科技",
-        "技术",
-        "实业",
-        "贸易",
-        "工贸",
-        "商贸",
-        "国际贸易",
-        "进出口",
-        "投资",
-        "控股",
-        "经贸",
-        "科贸",
-    }
-)
-
-# Words that name what a company makes or does: `格林电子` and `格林电器` are different.
-STRONG_WORDS: frozenset[str] = frozenset(
-    {
-        "电子",
-        "电器",
-        "电气",
-        "电机",
-        "电源",
-        "电池",
-        "电线",
-        "电缆",
-        "电路",
-        "电路板",
-        "光电",
-        "光学",
-        "照明",
-        "灯饰",
-        "半导体",
-        "通讯",
-        "通信",
-        "网络",
-        "信息",
-        "软件",
-        "智能",
-        "自动化",
-        "机电",
-        "机械",
-        "设备",
-        "仪器",
-        "仪表",
-        "精密",
-        "模具",
-        "五金",
-        "金属",
-        "钢铁",
-        "铝业",
-        "铜业",
-        "不锈钢",
-        "塑胶",
-        "塑料",
-        "橡胶",
-        "硅胶",
-        "化工",
-        "涂料",
-        "油漆",
-        "油墨",
-        "胶粘",
-        "胶业",
-        "材料",
-        "新材料",
-        "化学",
-        "树脂",
-        "颜料",
-        "印刷",
-        "包装",
-        "纸业",
-        "纸品",
-        "彩印",
-        "家具",
-        "家居",
-        "木业",
-        "装饰",
-        "建材",
-        "陶瓷",
-        "玻璃",
-        "石材",
-        "纺织",
-        "服装",
-        "服饰",
-        "鞋业",
-        "制衣",
-        "皮革",
-        "箱包",
-        "玩具",
-        "礼品",
-        "工艺",
-        "工艺品",
-        "文具",
-        "饰品",
-        "眼镜",
-        "钟表",
-        "食品",
-        "饮料",
-        "医疗",
-        "医药",
-        "生物",
-        "制药",
-        "环保",
-        "能源",
-        "新能源",
-        "汽车",
-        "汽配",
-        "车业",
-        "物流",
-        "运输",
-        "电商",
-        "工程",
-        "建筑",
-        "装修",
-        "制冷",
-        "空调",
-        "卫浴",
-        "厨具",
-        "灯具",
-        "标牌",
-        "丝印",
-        "喷涂",
-        "电镀",
-        "表面处理",
-        "压铸",
-        "器材",
-        "配件",
-        "零件",
-        "实验",
-        "检测",
-        "消防",
-        "安防",
-        "家电",
-        "音响",
-        "显示",
-        "液晶",
-        "触控",
-        "科技园",
-        "母婴",
-        "日用",
-        "日化",
-        "化妆品",
-        "美容",
-    }
-)
-STRONG_WORDS = STRONG_WORDS | frozenset(
-    [
-        "染料",
-        "化纤",
-        "印染",
-        "皮具",
-        "辅料",
-        "线缆",
-        "纤维",
-        "布业",
-        "织造",
-        "针织",
-        "毛织",
-        "水泥",
-        "钢构",
-        "钢结构",
-        "管业",
-        "阀门",
-        "泵业",
-        "轴承",
-        "紧固件",
-        "弹簧",
-        "焊接",
-        "激光",
-        "数控",
-        "机床",
-        "刀具",
-        "磨具",
-        "胶带",
-        "标签",
-        "薄膜",
-        "膜业",
-        "海绵",
-        "泡沫",
-        "纸箱",
-        "彩盒",
-        "包材",
-        "塑业",
-        "注塑",
-        "吸塑",
-        "线材",
-        "铸造",
-        "锻造",
-        "冲压",
-        "钣金",
-        "元器件",
-        "传感器",
-        "电控",
-        "变压器",
-        "光伏",
-        "储能",
-        "锂电",
-        "充电",
-        "农业",
-        "养殖",
-        "茶业",
-        "酒业",
-        "餐饮",
-        "酒店",
-        "广告",
-        "传媒",
-        "文化",
-        "设计",
-        "教育",
-        "咨询",
-        "人力资源",
-        "保洁",
-        "清洁",
-        "石化",
-        "防水",
-        "保温",
-        "门窗",
-        "幕墙",
-        "地板",
-        "瓷砖",
-        "劳保",
-        "电线",
-        "电缆",
-        "电子元件",
-    ]
-)
-_INDUSTRY_SET = WEAK_WORDS | STRONG_WORDS
-_INDUSTRY_LENGTHS = tuple(sorted({len(w) for w in _INDUSTRY_SET}, reverse=True))
-_LEGAL_SET = frozenset(LEGAL_FORMS)
-_LEGAL_LENGTHS = tuple(sorted({len(w) for w in LEGAL_FORMS}, reverse=True))
 
 
-_LAST_CHARS = frozenset(w[-1] for w in _INDUSTRY_SET | _LEGAL_SET)
+@dataclass(frozen=True, slots=True)
+class WordLists:
+    """The word lists of xlsync/matching/data/, loaded once (see each file's header)."""
+
+    legal_forms: tuple[str, ...]  # legal_forms.txt, longest first
+    weak: frozenset[str]  # weak_words.txt: generic words (科技, 贸易)
+    business: frozenset[str]  # business_words.txt: generic words that still say what a company does
+    strong: frozenset[str]  # strong_words.txt: industry words that tell companies apart (电子)
+    surnames: frozenset[str]  # surnames.txt
+    # derived: what `analyse` cuts off the end of a name
+    legal: frozenset[str]
+    legal_lengths: tuple[int, ...]
+    industry: frozenset[str]  # weak | strong
+    industry_lengths: tuple[int, ...]
+    last_chars: frozenset[str]  # the last character of every suffix word: most names fail this
 
 
-def _longest_suffix(s: str, words: frozenset[str], lengths: tuple[int, ...]) -> str | None:
-    """The longest word of `words` that ends `s` and leaves something before it."""
-    if not s or s[-1] not in _LAST_CHARS:
+@cache
+def words() -> WordLists:
+    """The word lists, read from the package data at the first call."""
+    legal = frozenset(data_lines("legal_forms.txt"))
+    weak = frozenset(data_lines("weak_words.txt"))
+    strong = frozenset(data_lines("strong_words.txt"))
+    industry = weak | strong
+    return WordLists(
+        legal_forms=tuple(sorted(legal, key=lambda w: (-len(w), w))),
+        weak=weak,
+        business=frozenset(data_lines("business_words.txt")),
+        strong=strong,
+        surnames=frozenset(data_lines("surnames.txt")),
+        legal=legal,
+        legal_lengths=tuple(sorted({len(w) for w in legal}, reverse=True)),
+        industry=industry,
+        industry_lengths=tuple(sorted({len(w) for w in industry}, reverse=True)),
+        last_chars=frozenset(w[-1] for w in industry | legal),
+    )
+
+
+# The lists under their old module-level names, loaded at first use (PEP 562).
+if TYPE_CHECKING:
+    LEGAL_FORMS: tuple[str, ...]
+    WEAK_WORDS: frozenset[str]
+    BUSINESS_WORDS: frozenset[str]
+    STRONG_WORDS: frozenset[str]
+    SURNAMES: frozenset[str]
+_PUBLIC_LISTS = {
+    "LEGAL_FORMS": "legal_forms",
+    "WEAK_WORDS": "weak",
+    "BUSINESS_WORDS": "business",
+    "STRONG_WORDS": "strong",
+    "SURNAMES": "surnames",
+}
+
+
+def __getattr__(name: str) -> object:
+    field = _PUBLIC_LISTS.get(name)
+    if field is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(words(), field)
+
+
+def _longest_suffix(
+    s: str, vocabulary: frozenset[str], lengths: tuple[int, ...], last_chars: frozenset[str]
+) -> str | None:
+    """The longest word of `vocabulary` that ends `s` and leaves something before it."""
+    if not s or s[-1] not in last_chars:
         return None
     for n in lengths:
-        if len(s) > n and s[-n:] in words:
+        if len(s) > n and s[-n:] in vocabulary:
             return s[-n:]
     return None
 
@@ -366,15 +128,6 @@ _BRACKETS = re.compile(
 _NON_WORD = re.compile(r"[^0-9a-z\u3400-\u9fff]+")
 _LATIN = re.compile(r"[a-z]+")
 _NOTE_TAIL = re.compile(r"\s*[\-—_/|:：]+\s*([\u4e00-\u9fff]{1,5})\s*$")
-# The most common Chinese surnames: a one-character title (总, 工, 生) after one of them is
-# a contact person (王总, 覃工, 韩生), after anything else it may be a trade name (宏工).
-SURNAMES = frozenset(
-    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程"
-    "苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛"
-    "郝龚邵万钱严覃武戴莫孔向汤常温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰"
-    "焦俞左柳甘祝包宁尚符舒阮柯纪梅童凌毕单季裴霍涂成苗谷盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁"
-    "蒲房滕屈饶解牟艾尤阳时穆农司卓古吉缪简车项连芦麦褚娄窦戚岑景党宫费卜冷晏席卫米柏宗瞿桂全"
-)
 _TOWN = re.compile(r"^[\u4e00-\u9fff]{1,3}(?:镇|街道|乡)")
 # A contact person written into the name: 王总, 李小姐, 覃工, 韩生, 叶经理
 _TITLES = "小姐|先生|女士|经理|总经理|老板|老板娘|主管|采购|厂长|主任|老师|总|工|生|姐|哥"
@@ -421,28 +174,16 @@ class NameKey:
     business: frozenset[str] = frozenset()
 
 
-# Divisions created after the snapshot that ships with cpca 0.5.5 (Shenzhen, 2016-2018).
-_SUPPLEMENT = (("440309000000", "龙华区"), ("440310000000", "坪山区"), ("440311000000", "光明区"))
-
-
-def _cpca_resource(name: str) -> str:
-    # find the data files without importing cpca (its import loads pandas: ~0.3 s)
-    spec = importlib.util.find_spec("cpca")
-    if spec is None or not spec.submodule_search_locations:
-        raise RuntimeError("the cpca package (Chinese administrative divisions) is not installed")
-    folder = Path(next(iter(spec.submodule_search_locations))) / "resources"
-    return (folder / name).read_text("utf-8")
-
-
 @cache
 def _division_records() -> tuple[tuple[str, str], ...]:
-    text = _cpca_resource("adcodes.csv")
-    records = [
-        (r["adcode"], r["name"])
-        for r in csv.DictReader(text.splitlines())
-        if len(r["name"]) >= 2 and r["name"] not in ("市辖区", "县", "省直辖县级行政区划")
-    ]
-    return (*records, *_SUPPLEMENT)
+    """(12-digit code, name) of every division in data/divisions.tsv."""
+    records: list[tuple[str, str]] = []
+    for line in data_lines("divisions.tsv"):
+        code, _, name = line.partition("\t")
+        if len(code) != 12 or not code.isdigit() or len(name) < 2:
+            raise RuntimeError(f"matching/data/divisions.tsv: not `code<TAB>name`: {line!r}")
+        records.append((code, name))
+    return tuple(records)
 
 
 @cache
@@ -499,7 +240,7 @@ def places_conflict(a: str, b: str) -> bool:
 
 
 @cache
-def _divisions() -> tuple[frozenset[str], frozenset[str]]:
+def divisions() -> tuple[frozenset[str], frozenset[str]]:
     """(top-level names: provinces and cities, full and short; district full names + shorts)."""
     top: set[str] = {"中国", "中华", "华南", "华东", "华北", "珠三角"}
     districts: set[str] = set()
@@ -511,6 +252,9 @@ def _divisions() -> tuple[frozenset[str], frozenset[str]]:
         if short:
             bucket.add(short)
     return frozenset(top), frozenset(districts)
+
+
+_divisions = divisions  # the name xlsync.lookup used before
 
 
 def _short_division(name: str) -> str | None:
@@ -533,26 +277,26 @@ def _short_division(name: str) -> str | None:
 @cache
 def _nations() -> tuple[str, ...]:
     """The 56 ethnic groups (蒙古族, 哈尼族 ...) as named in autonomous divisions, longest first."""
-    names = _cpca_resource("56_nations.csv").split()
-    return tuple(sorted({n for n in names if n.endswith("族")}, key=len, reverse=True))
+    names = data_lines("nations.txt")
+    return tuple(sorted(set(names), key=lambda n: (-len(n), n)))
 
 
 @cache
 def _division_heads() -> frozenset[str]:
     """The first two characters of every division name: most texts fail this at once."""
-    top, districts = _divisions()
+    top, districts = divisions()
     return frozenset(n[:2] for n in top | districts)
 
 
 @cache
 def _division_lengths() -> tuple[int, ...]:
-    top, districts = _divisions()
+    top, districts = divisions()
     return tuple(sorted({len(n) for n in top | districts}, reverse=True))
 
 
 def _strip_places(s: str) -> tuple[str, str]:
     """Remove leading province / city / district names; keep at least two characters."""
-    top, districts = _divisions()
+    top, districts = divisions()
     heads = _division_heads()
     removed = ""
     while True:
@@ -583,13 +327,14 @@ def _is_person(trade: str) -> bool:
     if not _PERSON.match(trade):
         return False
     if trade[-1] in "总工生姐哥" and trade[-2:] not in ("经理", "老总"):
-        return len(trade) <= 3 and trade[0] in SURNAMES
+        return len(trade) <= 3 and trade[0] in words().surnames
     return True
 
 
 def _has_business_word(text: str) -> bool:
+    w = words()
     return any(
-        text[i:j] in _INDUSTRY_SET or text[i:j] in _LEGAL_SET
+        text[i:j] in w.industry or text[i:j] in w.legal
         for i in range(len(text))
         for j in range(i + 2, len(text) + 1)
     )
@@ -598,7 +343,8 @@ def _has_business_word(text: str) -> bool:
 @lru_cache(maxsize=1 << 17)
 def analyse(name: str) -> NameKey:
     """Take a company name apart into place, trade name and industry words."""
-    s = _T2S.convert(unicodedata.normalize("NFKC", name).casefold()).strip()
+    w = words()
+    s = _t2s().convert(unicodedata.normalize("NFKC", name).casefold()).strip()
     place = ""
     m = _PERSON_THEN_COMPANY.match(s)
     if m:
@@ -611,7 +357,7 @@ def analyse(name: str) -> NameKey:
         if removed and stripped in ("xx", "市xx"):
             place = place or removed
             return ""
-        if inner in _divisions()[0] or inner in _divisions()[1]:
+        if inner in divisions()[0] or inner in divisions()[1]:
             place = place or inner
         # anything else in brackets is a note (老客户, 已送样) or a translation (GREEN)
         return ""
@@ -629,14 +375,14 @@ def analyse(name: str) -> NameKey:
     changed = True
     while changed and s:
         changed = False
-        suffix = _longest_suffix(s, _LEGAL_SET, _LEGAL_LENGTHS)
+        suffix = _longest_suffix(s, w.legal, w.legal_lengths, w.last_chars)
         if suffix:
             s = s[: -len(suffix)]
             changed = True
-        word = _longest_suffix(s, _INDUSTRY_SET, _INDUSTRY_LENGTHS)
+        word = _longest_suffix(s, w.industry, w.industry_lengths, w.last_chars)
         if word:
             s = s[: -len(word)]
-            (strong if word in STRONG_WORDS else weak).insert(0, word)
+            (strong if word in w.strong else weak).insert(0, word)
             changed = True
     # places come off the front of what is left, never leaving less than two characters
     # (中山电子 keeps 中山 as its trade name)
@@ -657,5 +403,5 @@ def analyse(name: str) -> NameKey:
         place=place,
         person=person,
         core=trade + "".join(strong),
-        business=frozenset(strong).union(w for w in weak if w in BUSINESS_WORDS),
+        business=frozenset(strong).union(x for x in weak if x in w.business),
     )
