@@ -10,12 +10,14 @@ from xlsync.check import CheckResult
 from xlsync.model import Problem, Register, Row, SheetData
 from xlsync.register.schema import FIELDS, SHEET_NAMES, SheetKind, Status
 from xlsync.rules import VERDICT_LABELS, Claim, Verdict
+from xlsync.rulings import ruling_rows
 
 Position = tuple[SheetKind, int]  # sheet and 1-based Excel row in one register
 
 CONFLICT_HEADERS = ["客户", "归属业务员", "归属依据", "登记业务员", "部门", "工作表", "行", "判定",
                     "该登记的保护", "匹配依据"]  # fmt: skip
 PROBLEM_HEADERS = ["工作表", "行", "列", "内容", "问题"]
+RULING_COLUMN = "裁决行"  # added to 冲突 when the register set has a 裁决 sheet
 _COLUMN_ORDER = {f.header: i for i, f in enumerate(FIELDS)}
 
 
@@ -158,7 +160,8 @@ def build_plans(result: CheckResult, new_ids: list[str]) -> list[Plan]:
     hints: dict[str, dict[Position, list[str]]] = defaultdict(lambda: defaultdict(list))
 
     def final(row: Row) -> tuple[str, int]:
-        return position[(row.file, row.sheet, row.row)]
+        # a 指派 owner with no row of the customer stands at its row of 裁决
+        return position.get((row.file, row.sheet, row.row), (row.sheet, row.row))
 
     def kind_of(reg_name: str, sheet: str) -> SheetKind:
         reg = plans[reg_name].register
@@ -176,6 +179,7 @@ def build_plans(result: CheckResult, new_ids: list[str]) -> list[Plan]:
         return (row.file, int(kind_of(row.file, sheet) is SheetKind.COOPERATING), number)
 
     conflict_rows: dict[str, list[list[object]]] = defaultdict(list)
+    ruled = result.has_rulings_sheet
     groups = sorted(result.conflicts, key=lambda g: min(order(c.row) for c in g.decision.claims))
     for group in groups:
         decision = group.decision
@@ -212,6 +216,8 @@ def build_plans(result: CheckResult, new_ids: list[str]) -> list[Plan]:
                     claim.protection.reason(),
                     group.reason,
                 ]
+                if ruled:  # the register set has rulings: which row of 裁决 decided
+                    line.append(ruling_rows(group, claim))
                 conflict_rows[file].append(line)
 
     for group in result.groups:  # one rep registered the same customer twice: say so
@@ -256,7 +262,8 @@ def build_plans(result: CheckResult, new_ids: list[str]) -> list[Plan]:
         # one layout for a register alone and in a folder: alternating `sync FILE` and
         # `watch FOLDER` must not rewrite these sheets (a row in another register names
         # its file in the 工作表 cell; a register's problems are all its own)
-        plan.conflicts = [CONFLICT_HEADERS, *conflict_rows[name]]
+        headers = [*CONFLICT_HEADERS, RULING_COLUMN] if ruled else CONFLICT_HEADERS
+        plan.conflicts = [headers, *conflict_rows[name]]
         plan.problems = [PROBLEM_HEADERS, *problem_rows[name]]
         plan.write_conflicts = _as_text(plan.conflicts) != reg.tool_grids.get(SheetKind.CONFLICTS)
         plan.write_problems = _as_text(plan.problems) != reg.tool_grids.get(SheetKind.PROBLEMS)
@@ -323,6 +330,9 @@ def _hint(claim: Claim, owner: Claim | None, claims: tuple[Claim, ...], where) -
     verdict = claim.verdict
     if not others and verdict is not Verdict.MUST_STOP:
         verdict = Verdict.SAME_REP  # one rep's own rows, whoever is protected
+    if verdict is Verdict.MUST_STOP and owner is not None and owner.protection.assigned:
+        o = owner.row
+        return f"【冲突】经理已指派给 {o.rep}（{owner.protection.reason()}，裁决第 {owner.protection.ruling_row} 行），请停止跟进"
     if verdict is Verdict.MUST_STOP and owner is not None:
         o = owner.row
         return f"【冲突】与 {o.rep} 冲突：{o.rep} {owner.protection.reason()}（{where(o)}），请停止跟进"

@@ -72,9 +72,15 @@ class _Clusters:
     different cities: companies move and open branches).
     """
 
-    def __init__(self, items: Sequence[Item]) -> None:
+    def __init__(self, items: Sequence[Item], forbidden: Iterable[tuple[int, int]] = ()) -> None:
         self.items = items
         self.parent = list(range(len(items)))
+        # the manager's 不同客户: item -> items it may never share a cluster with
+        self.never: dict[int, set[int]] = defaultdict(set)
+        for a, b in forbidden:
+            self.never[a].add(b)
+            self.never[b].add(a)
+        self.members: dict[int, set[int]] = {}  # per root, kept only when `never` is used
         self.touched: set[int] = set()  # items that were ever merged with another
         # per cluster root, once it has merged; a lone item's own values are used before that
         self.places: dict[int, set[str]] = {}
@@ -99,17 +105,29 @@ class _Clusters:
             i = parent[i]
         return i
 
-    def union(self, a: int, b: int, *, by_phone: bool) -> bool:
+    def _forbidden(self, ra: int, rb: int) -> bool:
+        """Whether joining the clusters of `ra` and `rb` would join a 不同客户 pair."""
+        ma = self.members.get(ra, {ra})
+        mb = self.members.get(rb, {rb})
+        if len(ma) > len(mb):
+            ma, mb = mb, ma
+        return any(not self.never[i].isdisjoint(mb) for i in ma if i in self.never)
+
+    def union(self, a: int, b: int, *, by_phone: bool, forced: bool = False) -> bool:
         ra, rb = self.find(a), self.find(b)
         if ra == rb:
             return True
+        if self.never and self._forbidden(ra, rb):
+            return False
         pa, pb = self._places(ra), self._places(rb)
-        if not by_phone and any(places_conflict(x, y) for x in pa for y in pb):
+        if not forced and not by_phone and any(places_conflict(x, y) for x in pa for y in pb):
             return False
         ka, kb = self._keys(ra), self._keys(rb)
-        if any(_industries_conflict(x, y) for x in ka for y in kb):
+        if not forced and any(_industries_conflict(x, y) for x in ka for y in kb):
             return False
         keep, gone = min(ra, rb), max(ra, rb)
+        if self.never:
+            self.members[keep] = self.members.pop(keep, {keep}) | self.members.pop(gone, {gone})
         self.parent[gone] = keep
         self.touched.update((a, b))
         self.places[keep] = pa | pb
@@ -186,9 +204,20 @@ def find_groups(items: Sequence[tuple[str, Sequence[str]]]) -> list[Group]:
     return group_items(prepare(items))
 
 
-def group_items(prepared: Sequence[Item]) -> list[Group]:
-    uf = _Clusters(prepared)
+def group_items(
+    prepared: Sequence[Item],
+    *,
+    forced: Sequence[tuple[int, int, str]] = (),
+    forbidden: Iterable[tuple[int, int]] = (),
+) -> list[Group]:
+    """Groups of two or more items. The manager's rulings come first: `forced` links
+    (i, j, reason) join whatever the names say; no link, forced or found, ever puts a
+    `forbidden` pair into one group (nor joins them through a third item)."""
+    uf = _Clusters(prepared, forbidden)
     edges: list[tuple[int, str]] = []
+    for i, j, why in forced:
+        if uf.union(i, j, by_phone=True, forced=True):
+            edges.append((i, why))
 
     def link(i: int, j: int, verdict: tuple[str, float]) -> None:
         reason, score = verdict
@@ -308,4 +337,6 @@ def _reason(reasons: list[str]) -> str:
     similar = [r for r in reasons if r.startswith(SIMILAR)]
     if similar:
         parts.append(min(similar))  # the weakest link is the honest one to show
+    known = (SAME_NAME, SAME_PHONE)
+    parts.extend(dict.fromkeys(r for r in reasons if r not in known and not r.startswith(SIMILAR)))
     return "、".join(parts)
