@@ -14,6 +14,7 @@ from xlsync.model import Problem, Row
 from xlsync.register.schema import FIELDS, SheetKind
 from xlsync.register.validate import validate_rows
 from xlsync.registers import RegisterSet, load_set
+from xlsync.review import PossiblePair, pair_json, possible_pairs
 from xlsync.rules import Decision, decide
 from xlsync.rulings import DeletedLookup, RulingEffects, load_rulings, ruled_reason, ruling_json
 
@@ -46,6 +47,7 @@ class CheckResult:
     # the manager's rulings (裁决) and the single-row customers a 指派 / 释放 decided
     rulings: RulingEffects = field(default_factory=RulingEffects)
     ruled: list[DuplicateGroup] = field(default_factory=list)
+    possible: list[PossiblePair] = field(default_factory=list)  # for 待确认
 
     @property
     def conflicts(self) -> list[DuplicateGroup]:
@@ -102,7 +104,8 @@ def check_registers(
     # match in an order that does not depend on where rows stand (a sync moves rows)
     order = sorted(range(len(rows)), key=lambda i: rows[i].content_key())
     links = _ruled_links(rows, order, rulings) if rulings else ((), ())
-    found = _grouped(tuple((rows[i].customer, rows[i].phones) for i in order), *links)
+    unsure: list[tuple[int, int, str]] = []
+    found = _grouped(tuple((rows[i].customer, rows[i].phones) for i in order), *links, unsure)
     groups: list[DuplicateGroup] = []
     grouped: set[int] = set()
     for group in sorted(found, key=lambda g: min(order[i] for i in g.members)):
@@ -118,7 +121,12 @@ def check_registers(
             decision = decide([row], settings.protection_days, as_of, events)
             ruled.append(DuplicateGroup(_group_key([row]), "", [row], decision))
     moves = sorted((r for r in rows if r.is_move), key=lambda r: (r.file, r.row))
-    return CheckResult(target, as_of, registers, rows, problems, groups, moves, rulings, ruled)
+    in_group = {id(r): k for k, g in enumerate(groups) for r in g.rows}
+    apart = {frozenset((id(a), id(b))) for a, b in rulings.forbidden}
+    possible = possible_pairs(rows, order, unsure, in_group, apart)
+    return CheckResult(
+        target, as_of, registers, rows, problems, groups, moves, rulings, ruled, possible
+    )
 
 
 Links = tuple[tuple[tuple[int, int, str], ...], tuple[tuple[int, int], ...]]
@@ -157,21 +165,27 @@ def _deleted(registers: RegisterSet, given: DeletedLookup | None) -> DeletedLook
     return lookup
 
 
-_last_grouping: list[tuple[object, list[Group]]] = []
+_last_grouping: list[tuple[object, tuple[list[Group], list[tuple[int, int, str]]]]] = []
 
 
 def _grouped(
     names: tuple[tuple[str, tuple[str, ...]], ...],
     forced: tuple[tuple[int, int, str], ...] = (),
     forbidden: tuple[tuple[int, int], ...] = (),
+    possible: list[tuple[int, int, str]] | None = None,
 ) -> list[Group]:
-    """Group (name, phones); a watcher re-checking an unchanged list reuses the last answer."""
+    """Group (name, phones); a watcher re-checking an unchanged list reuses the last answer.
+    The matcher's unsure pairs are added to `possible`."""
     key = (names, forced, forbidden)
     if _last_grouping and _last_grouping[0][0] == key:
-        return _last_grouping[0][1]
-    items = [Item.of(name, phones, canonical=True) for name, phones in names]
-    found = group_items(items, forced=forced, forbidden=forbidden)
-    _last_grouping[:] = [(key, found)]
+        found, unsure = _last_grouping[0][1]
+    else:
+        items = [Item.of(name, phones, canonical=True) for name, phones in names]
+        unsure = []
+        found = group_items(items, forced=forced, forbidden=forbidden, possible=unsure)
+        _last_grouping[:] = [(key, (found, unsure))]
+    if possible is not None:
+        possible.extend(unsure)
     return found
 
 
@@ -231,6 +245,8 @@ def check_json(result: CheckResult) -> dict[str, object]:
         ],
         "moves": [ref(r, customer=r.customer, rep=r.rep) for r in result.moves],
     }
+    if result.possible or result.has_rulings_sheet:  # absent: none
+        out["possible"] = [pair_json(p, folder) for p in result.possible]
     if result.has_rulings_sheet:  # listed when the set has a 裁决 sheet (else: none)
         out["rulings"] = [ruling_json(r, folder) for r in result.rulings.rulings]
     return out

@@ -209,10 +209,15 @@ def group_items(
     *,
     forced: Sequence[tuple[int, int, str]] = (),
     forbidden: Iterable[tuple[int, int]] = (),
+    possible: list[tuple[int, int, str]] | None = None,
 ) -> list[Group]:
     """Groups of two or more items. The manager's rulings come first: `forced` links
     (i, j, reason) join whatever the names say; no link, forced or found, ever puts a
-    `forbidden` pair into one group (nor joins them through a third item)."""
+    `forbidden` pair into one group (nor joins them through a third item).
+
+    With a `possible` list, the look-alikes the matcher is not sure of are not linked but
+    added there as (i, j, reason) for a person to decide: same-sounding trade names with no
+    phone in common, one name in two cities, a short name that fits two companies."""
     uf = _Clusters(prepared, forbidden)
     edges: list[tuple[int, str]] = []
     for i, j, why in forced:
@@ -234,7 +239,7 @@ def group_items(
     # 1. the same core: link within each city; names without a city join the only city
     for members in by_core.values():
         if len(members) > 1:
-            _link_same_core(prepared, members, link)
+            _link_same_core(prepared, members, link, possible)
 
     # 2. the same trade name with fewer industry words (格林 / 格林电子, 永美印刷 /
     #    永美印刷包装): linked to the fullest variant, only when there is just one
@@ -244,6 +249,8 @@ def group_items(
             continue
         maximal = [v for v in variants if not any(v < w for w in variants)]
         if len(maximal) != 1:
+            if possible is not None:
+                _ambiguous_short(prepared, members, maximal, possible)
             continue
         top = next(i for i in members if frozenset(prepared[i].key.strong) == maximal[0])  # type: ignore[union-attr]
         for i in members:
@@ -270,7 +277,13 @@ def group_items(
             for i, j in combinations(bucket, 2):
                 if uf.find(i) != uf.find(j):
                     verdict = judge(prepared[i], prepared[j])
-                    if verdict:
+                    if (
+                        verdict
+                        and possible is not None
+                        and not prepared[i].phones & prepared[j].phones
+                    ):
+                        possible.append((i, j, _sounds_alike(prepared[i], prepared[j])))
+                    elif verdict:
                         link(i, j, verdict)
 
     # 4. shared phones, unless the number is a switchboard for many names
@@ -292,7 +305,30 @@ def group_items(
     return _collect(uf, edges)
 
 
-def _link_same_core(prepared: Sequence[Item], members: list[int], link) -> None:  # type: ignore[no-untyped-def]
+def _sounds_alike(a: Item, b: Item) -> str:
+    ta, tb = a.key.trade, b.key.trade  # type: ignore[union-attr]
+    phones = "电话不同" if a.phones and b.phones else "未填电话"
+    return f"读音相同：{ta}/{tb}；{phones}"
+
+
+def _ambiguous_short(
+    prepared: Sequence[Item],
+    members: list[int],
+    maximal: list[frozenset[str]],
+    possible: list[tuple[int, int, str]],
+) -> None:
+    """A short name (格林) that fits two fuller ones (格林电子, 格林包装): ask, do not guess."""
+    tops = [next(i for i in members if frozenset(prepared[i].key.strong) == v) for v in maximal]  # type: ignore[union-attr]
+    for i in members:
+        strong = frozenset(prepared[i].key.strong)  # type: ignore[union-attr]
+        fits = [t for t, v in zip(tops, maximal, strict=True) if strong < v]
+        if len(fits) > 1:
+            for top in fits:
+                short = prepared[i].key.text  # type: ignore[union-attr]
+                possible.append((i, top, f"简称「{short}」可能指多家公司"))
+
+
+def _link_same_core(prepared: Sequence[Item], members: list[int], link, possible=None) -> None:  # type: ignore[no-untyped-def]
     by_place: dict[str, list[int]] = defaultdict(list)
     for i in members:
         by_place[prepared[i].place].append(i)
@@ -311,6 +347,13 @@ def _link_same_core(prepared: Sequence[Item], members: list[int], link) -> None:
         clusters = [(clusters[0] if clusters else []) + unplaced]
     elif unplaced:
         clusters.append(unplaced)  # ambiguous: which city's company? keep apart
+    if possible is not None:
+        for a, b in combinations(clusters, 2):
+            pa, pb = prepared[a[0]].place, prepared[b[0]].place
+            if pa and pb and not prepared[a[0]].phones & prepared[b[0]].phones:
+                ka, kb = prepared[a[0]].key, prepared[b[0]].key
+                where = f"：{ka.place}/{kb.place}" if ka and kb and ka.place and kb.place else ""
+                possible.append((a[0], b[0], f"名称相同，地区不同{where}"))
     for cluster in clusters:
         for other in cluster[1:]:
             link(cluster[0], other, (SAME_NAME, 1.0))
