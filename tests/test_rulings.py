@@ -238,3 +238,77 @@ def test_rulings_decide_grouping(items: list[tuple[str, str]], data: st.DataObje
     for i, j in forbidden:
         assert i not in where or where[i] != where.get(j)
     assert group_items(prepared, forced=[], forbidden=[]) == group_items(prepared)
+
+
+# ------------------------------------------------------------------ 待确认 round trip
+
+LOOK_ALIKES = [
+    customer(customer="深圳市金辉五金有限公司", phone="13800000001", rep="张伟", visited=D(2026, 10, 1)),
+    customer(customer="深圳市金晖五金有限公司", phone="13900000002", rep="王芳", visited=D(2026, 10, 5)),
+    customer(customer="东莞市宏泰塑胶有限公司", rep="李娜", visited=D(2026, 10, 5)),
+    customer(customer="东莞市宏太塑胶有限公司", rep="刘洋", visited=D(2026, 10, 5)),
+]  # fmt: skip
+
+
+def test_look_alikes_are_possible_not_conflicts(tmp_path: Path) -> None:
+    data = check(write_register(tmp_path / "r.xlsx", LOOK_ALIKES, roster=ROSTER))
+    assert data["groups"] == [] and data["conflicts"] == []
+    assert data["possible"] == [
+        {"rows": [{"sheet": "跟进中", "row": 2}, {"sheet": "跟进中", "row": 3}],
+         "reason": "读音相同：金晖/金辉；电话不同"},
+        {"rows": [{"sheet": "跟进中", "row": 4}, {"sheet": "跟进中", "row": 5}],
+         "reason": "读音相同：宏太/宏泰；未填电话"},
+    ]  # fmt: skip
+
+
+def test_review_round_trip_through_libreoffice(tmp_path: Path) -> None:
+    import shutil
+    import subprocess
+
+    import pytest
+
+    if shutil.which("soffice") is None:
+        pytest.skip("LibreOffice is not installed")
+    path = write_register(tmp_path / "r.xlsx", LOOK_ALIKES, roster=ROSTER)
+    assert run_cli("sync", path, "--as-of", AS_OF).code == 0
+    wb = openpyxl.load_workbook(path)
+    ws = wb["待确认"]
+    assert ws.data_validations.dataValidation[0].formula1 == '"同一客户,不同客户"'
+    hint = next(
+        r[-1] for r in wb["跟进中"].iter_rows(values_only=True) if r[1] == "深圳市金辉五金有限公司"
+    )
+    assert hint.startswith("【待确认】可能与 王芳 登记的「深圳市金晖五金有限公司」")
+    assert [ws.cell(2, 1).value, ws.cell(2, 7).value] == ["C000001", "C000002"]
+    ws.cell(2, 14).value = "同一客户"
+    ws.cell(2, 15).value = "陈经理"
+    wb.save(path)
+    out = tmp_path / "lo"
+    subprocess.run(["soffice", "--headless", "--convert-to", "xlsx", "--outdir", str(out), str(path)],
+                   check=True, capture_output=True, timeout=180)  # fmt: skip
+    shutil.copy(out / "r.xlsx", path)
+    assert run_cli("sync", path, "--as-of", "2026-11-02").code in (0, 1)
+    wb = openpyxl.load_workbook(path)
+    rulings = [list(r) for r in wb["裁决"].iter_rows(values_only=True)]
+    assert rulings[1][:4] == ["2026-11-02", "同一客户", "C000001", "C000002"]
+    assert rulings[1][6] == "陈经理"
+    review = [list(r) for r in wb["待确认"].iter_rows(values_only=True)]
+    assert [r[0] for r in review[1:]] == ["C000003"]  # the decided pair left 待确认
+    data = check(path)
+    assert [[r["row"] for r in g["rows"]] for g in data["groups"]] == [[2, 3]]
+    assert data["rulings"][0]["applied"] is True
+
+
+def test_a_decision_that_cannot_be_applied_is_kept_and_said(tmp_path: Path) -> None:
+    path = write_register(tmp_path / "r.xlsx", LOOK_ALIKES, roster=ROSTER)
+    assert run_cli("sync", path, "--as-of", AS_OF).code == 0
+    wb = openpyxl.load_workbook(path)
+    wb["待确认"].cell(2, 14).value = "同一客户"
+    wb["跟进中"].delete_rows(3)  # the pair's second row is gone meanwhile
+    wb.save(path)
+    run_cli("sync", path, "--as-of", AS_OF)
+    wb = openpyxl.load_workbook(path)
+    problems = [list(r) for r in wb["问题"].iter_rows(values_only=True)]
+    assert any(p[0] == "待确认" and "C000002" in str(p[4]) for p in problems)
+    review = [list(r) for r in wb["待确认"].iter_rows(values_only=True)]
+    assert any(r[13] == "同一客户" for r in review[1:])
+    assert "裁决" not in wb.sheetnames
