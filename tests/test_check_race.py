@@ -3,6 +3,8 @@ groups of their own register, never another call's group indexes."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import datetime as dt
 import sys
 import threading
@@ -136,9 +138,9 @@ def test_the_cache_is_reused_for_unchanged_names(
     calls: list[int] = []
     from xlsync.matching.group import group_items as real
 
-    def counting(prepared: Sequence[Item]) -> list[Group]:
+    def counting(prepared: Sequence[Item], **rulings: Any) -> list[Group]:
         calls.append(len(prepared))
-        return real(prepared)
+        return real(prepared, **rulings)
 
     monkeypatch.setattr("xlsync.check.group_items", counting)
     grouping = GroupingCache()

@@ -7,7 +7,7 @@ import pytest
 
 from xlsync.model import Row
 from xlsync.register.schema import SheetKind, Status
-from xlsync.rules import Basis, Verdict, call_verdict, decide, protection
+from xlsync.rules import Basis, RuleEvent, Verdict, call_verdict, decide, protection
 
 D = dt.date
 AS_OF = D(2026, 11, 1)
@@ -186,3 +186,139 @@ def test_invariants_over_every_combination_of_dates(reps: str) -> None:
                 assert not c.protection.protected and c.protection.ever_protected
             if c.verdict is Verdict.NOTICE:
                 assert not owners and not c.protection.ever_protected
+
+
+# ------------------------------------------------------------------ the manager's rulings
+
+
+def assign(rep: str, on: dt.date, until: dt.date | None = None, row: int = 5) -> RuleEvent:
+    return RuleEvent("assign", on, row, "r.xlsx", "裁决", rep, until)
+
+
+def release(on: dt.date, row: int = 6) -> RuleEvent:
+    return RuleEvent("release", on, row, "r.xlsx", "裁决")
+
+
+def ruled(*rows: Row, events: list[RuleEvent], as_of: dt.date = AS_OF) -> list[str]:
+    for i, r in enumerate(rows):
+        r.row = r.row or i + 2
+    return [c.verdict.value for c in decide(rows, DAYS, as_of, events).claims]
+
+
+RULED_CASES = [
+    # (description, claims, events, expected verdicts)
+    ("指派 ranks above an earlier visit: the assigned rep owns",
+     [claim("A", visited=D(2026, 9, 1)), claim("B", visited=D(2026, 10, 1))],
+     [assign("B", D(2026, 10, 15))], ["must_stop", "owner"]),
+    ("指派 to a rep with no row: every claim must stop",
+     [claim("A", visited=D(2026, 9, 1)), claim("B", contacted=D(2026, 10, 1))],
+     [assign("C", D(2026, 10, 15))], ["must_stop", "must_stop"]),
+    ("a visit after the 指派 does not win it back",
+     [claim("A", visited=D(2026, 10, 20)), claim("B")],
+     [assign("B", D(2026, 10, 15))], ["must_stop", "owner"]),
+    ("an expired 指派 frees the customer; claims before it stay ended",
+     [claim("A", visited=D(2026, 9, 1)), claim("B")],
+     [assign("B", D(2026, 9, 10), until=D(2026, 10, 10))], ["expired", "notice"]),
+    ("a 指派 in the future changes nothing yet",
+     [claim("A", visited=D(2026, 9, 1)), claim("B", visited=D(2026, 10, 1))],
+     [assign("B", D(2026, 12, 1))], ["owner", "must_stop"]),
+    ("释放 ends every protection started before it",
+     [claim("A", visited=D(2026, 9, 1)), claim("B", visited=D(2026, 10, 1))],
+     [release(D(2026, 10, 20))], ["expired", "expired"]),
+    ("释放 ends cooperation too",
+     [claim("A", won=D(2026, 5, 1), sheet=SheetKind.COOPERATING), claim("B")],
+     [release(D(2026, 10, 20))], ["expired", "notice"]),
+    ("after a 释放 a new visit protects anew",
+     [claim("A", visited=D(2026, 9, 1)), claim("B", visited=D(2026, 10, 25))],
+     [release(D(2026, 10, 20))], ["expired", "owner"]),
+    ("a visit before and after the 释放: protected anew from the later one",
+     [claim("A", visited=D(2026, 9, 1), sampled=D(2026, 10, 28)), claim("B", visited=D(2026, 10, 25))],
+     [release(D(2026, 10, 20))], ["must_stop", "owner"]),
+    ("the later ruling wins: 释放 after 指派",
+     [claim("A", visited=D(2026, 9, 1)), claim("B")],
+     [assign("B", D(2026, 10, 1)), release(D(2026, 10, 10))], ["expired", "notice"]),
+    ("the later ruling wins: 指派 after 释放",
+     [claim("A", visited=D(2026, 9, 1)), claim("B")],
+     [release(D(2026, 10, 1)), assign("A", D(2026, 10, 10))], ["owner", "must_stop"]),
+    ("the same day: the lower row wins",
+     [claim("A"), claim("B")],
+     [assign("A", D(2026, 10, 10), row=9), assign("B", D(2026, 10, 10), row=4)],
+     ["must_stop", "owner"]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("rows", "events", "expected"), [c[1:] for c in RULED_CASES], ids=[c[0] for c in RULED_CASES]
+)
+def test_ruled_table(rows: list[Row], events: list[RuleEvent], expected: list[str]) -> None:
+    assert ruled(*rows, events=events) == expected
+
+
+def test_assigned_owner_reason_and_call_verdict() -> None:
+    rows = [claim("A", visited=D(2026, 10, 1), row=2), claim("B", row=3)]
+    decision = decide(rows, DAYS, AS_OF, [assign("B", D(2026, 10, 15), D(2027, 1, 13))])
+    assert decision.owner is not None and decision.owner.row.rep == "B"
+    assert decision.owner.protection.reason() == "经理指派 2026-10-15，保护至 2027-01-13"
+    assert call_verdict(decision.owner) == "请勿联系：经理已指派给 B，保护至 2027-01-13"
+    forever = decide(rows, DAYS, AS_OF, [assign("C", D(2026, 10, 15))])
+    assert forever.owner is not None and forever.owner.row.sheet == "裁决"
+    assert forever.owner.row.row == 5 and forever.is_conflict
+    assert call_verdict(forever.owner, "A") == "请勿联系：经理已指派给 C，长期保护"
+
+
+def test_no_events_is_exactly_today() -> None:
+    rows = [claim("A", visited=D(2026, 9, 1), row=2), claim("B", visited=D(2026, 10, 1), row=3)]
+    assert decide(rows, DAYS, AS_OF, []) == decide(rows, DAYS, AS_OF)
+
+
+EVENT_OPTIONS: list[list[RuleEvent]] = [
+    [],
+    [assign("A", D(2026, 8, 15))],
+    [assign("B", D(2026, 10, 15), D(2026, 10, 25))],
+    [assign("C", D(2026, 9, 1))],
+    [release(D(2026, 9, 15))],
+    [assign("A", D(2026, 8, 1)), release(D(2026, 10, 1))],
+]
+
+
+@pytest.mark.parametrize("reps", ["AB", "ABC"])
+def test_ruled_invariants_over_every_combination(reps: str) -> None:
+    """Exhaustive over visit x sample x won x rulings: the invariants hold under rulings."""
+    options = list(itertools.product(DATES, DATES, [None, D(2026, 2, 1)]))
+    for events in EVENT_OPTIONS:
+        in_force = [e for e in events if e.date <= AS_OF]
+        latest = max(in_force, key=lambda e: (e.date, -e.row)) if in_force else None
+        active = (
+            latest is not None
+            and latest.kind == "assign"
+            and (latest.until is None or latest.until >= AS_OF)
+        )
+        for combo in itertools.product(options, repeat=len(reps)):
+            rows = [
+                claim(rep, visited=v, sampled=s, won=w, row=i + 2)
+                for i, (rep, (v, s, w)) in enumerate(zip(reps, combo, strict=True))
+            ]
+            decision = decide(rows, DAYS, AS_OF, events)
+            owners = [c for c in decision.claims if c.verdict is Verdict.OWNER]
+            assert len(owners) <= 1
+            if active:
+                assert latest is not None and decision.owner is not None
+                assert decision.owner.row.rep == latest.rep
+                assert decision.owner.protection.assigned
+                for c in decision.claims:  # every other rep must stop while it is in force
+                    if c.row.rep != latest.rep:
+                        assert c.verdict is Verdict.MUST_STOP
+                continue
+            if owners:
+                owner = owners[0]
+                assert owner.protection.protected
+                for c in decision.claims:
+                    if c.protection.protected and c.row.rep != owner.row.rep:
+                        assert c.verdict is Verdict.MUST_STOP
+            else:
+                assert not any(c.protection.protected for c in decision.claims)
+            if latest is not None:  # nothing started on or before the cut protects past it
+                for c in decision.claims:
+                    p = c.protection
+                    if p.protected and p.since is not None and p.since <= latest.date:
+                        raise AssertionError(f"protection from {p.since} outlived {latest}")

@@ -5,17 +5,19 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from xlsync.lookup import display_name
 from xlsync.matching import analyse
 from xlsync.matching.group import Group, GroupReason, Item, group_items
 from xlsync.model import Problem, Row
-from xlsync.register.schema import FIELDS
+from xlsync.register.schema import FIELDS, SheetKind
 from xlsync.register.validate import validate_rows
 from xlsync.registers import RegisterSet, load_set
+from xlsync.review import PossiblePair, pair_json, possible_pairs
 from xlsync.rules import Decision, decide
+from xlsync.rulings import DeletedLookup, RulingEffects, load_rulings, ruled_reason, ruling_json
 
 _COLUMN_ORDER = {f.header: i for i, f in enumerate(FIELDS)}
 
@@ -43,10 +45,18 @@ class CheckResult:
     problems: list[Problem]
     groups: list[DuplicateGroup]
     moves: list[Row]
+    # the manager's rulings (裁决) and the single-row customers a 指派 / 释放 decided
+    rulings: RulingEffects = field(default_factory=RulingEffects)
+    ruled: list[DuplicateGroup] = field(default_factory=list)
+    possible: list[PossiblePair] = field(default_factory=list)  # for 待确认
 
     @property
     def conflicts(self) -> list[DuplicateGroup]:
-        return [g for g in self.groups if g.decision.is_conflict]
+        return [g for g in self.groups + self.ruled if g.decision.is_conflict]
+
+    @property
+    def has_rulings_sheet(self) -> bool:
+        return any(SheetKind.RULINGS in r.manager_grids for r in self.registers.registers)
 
     @property
     def is_folder(self) -> bool:
@@ -61,9 +71,14 @@ class CheckResult:
 Names = tuple[tuple[str, tuple[str, ...]], ...]
 
 
+Forced = tuple[tuple[int, int, int], ...]  # 同一客户 links: positions in match order, row of 裁决
+Forbidden = tuple[tuple[int, int], ...]  # 不同客户 pairs
+Unsure = tuple[tuple[int, int, str], ...]  # look-alike pairs the matcher did not group
+
+
 class GroupingCache:
-    """The last grouping computed, reused when the same names are checked again (a watcher
-    re-checking a register whose names did not change).
+    """The last grouping computed, reused when the same names (and the same rulings) are
+    checked again (a watcher re-checking a register whose names did not change).
 
     Safe to share between threads (the watcher's sync and its report thread check at the
     same time): the names and their groups are stored as one tuple under a lock and compared
@@ -73,19 +88,24 @@ class GroupingCache:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._last: tuple[Names, tuple[Group, ...]] | None = None
+        self._last: tuple[object, tuple[tuple[Group, ...], Unsure]] | None = None
 
-    def groups(self, names: Names) -> tuple[Group, ...]:
+    def groups(
+        self, names: Names, forced: Forced = (), forbidden: Forbidden = ()
+    ) -> tuple[tuple[Group, ...], Unsure]:
+        """The groups of `names` under the rulings' links, and the unsure pairs."""
+        key = (names, forced, forbidden)
         with self._lock:
             last = self._last
-        if last is not None and last[0] == names:
+        if last is not None and last[0] == key:
             return last[1]
-        found = tuple(
-            group_items([Item.of(name, phones, canonical=True) for name, phones in names])
-        )
+        unsure: list[tuple[int, int, str]] = []
+        items = [Item.of(name, phones, canonical=True) for name, phones in names]
+        found = tuple(group_items(items, forced=forced, forbidden=forbidden, possible=unsure))
+        answer = (found, tuple(unsure))
         with self._lock:
-            self._last = (names, found)
-        return found
+            self._last = (key, answer)
+        return answer
 
 
 # Used by callers that do not bring their own cache (one `check`, `sync` or report run).
@@ -104,9 +124,11 @@ def check_registers(
     target: str,
     registers: RegisterSet,
     as_of: dt.date,
+    deleted: DeletedLookup | None = None,
     *,
     grouping: GroupingCache | None = None,
 ) -> CheckResult:
+    """`deleted` finds a deleted row by 编号 in the history (for a ruling that names one)."""
     settings = registers.settings
     rows: list[Row] = []
     problems: list[Problem] = []
@@ -119,6 +141,9 @@ def check_registers(
     for bad in registers.unusable:
         problems.append(Problem(bad.path.name, "", 0, "", "", bad.message))
     problems.extend(validate_rows(rows, settings, as_of))
+    rulings = load_rulings(
+        registers.registers, rows, settings, problems, _deleted(registers, deleted)
+    )
     sheet_rank = {
         (reg.name, name): i for reg in registers.registers for i, name in enumerate(reg.sheet_names)
     }
@@ -133,14 +158,65 @@ def check_registers(
     # match in an order that does not depend on where rows stand (a sync moves rows)
     order = sorted(range(len(rows)), key=lambda i: rows[i].content_key())
     names: Names = tuple((rows[i].customer, rows[i].phones) for i in order)
-    found = (grouping or _SHARED_GROUPING).groups(names)
+    forced, forbidden = _ruled_links(rows, order, rulings) if rulings else ((), ())
+    found, unsure = (grouping or _SHARED_GROUPING).groups(names, forced, forbidden)
     groups: list[DuplicateGroup] = []
+    grouped: set[int] = set()
     for group in sorted(found, key=lambda g: min(order[i] for i in g.members)):
         members = [rows[i] for i in sorted(order[m] for m in group.members)]
-        decision = decide(members, settings.protection_days, as_of)
+        grouped.update(id(r) for r in members)
+        events = rulings.events_for(members) if rulings else []
+        decision = decide(members, settings.protection_days, as_of, events)
         groups.append(DuplicateGroup(_group_key(members), group.reason, members, decision))
+    ruled: list[DuplicateGroup] = []
+    for row in rows if rulings.events else ():
+        events = rulings.events_for([row])
+        if events and id(row) not in grouped:  # one row, decided by a 指派 / 释放
+            decision = decide([row], settings.protection_days, as_of, events)
+            ruled.append(DuplicateGroup(_group_key([row]), GroupReason(()), [row], decision))
     moves = sorted((r for r in rows if r.is_move), key=lambda r: (r.file, r.row))
-    return CheckResult(target, as_of, registers, rows, problems, groups, moves)
+    in_group = {id(r): k for k, g in enumerate(groups) for r in g.rows}
+    apart = {frozenset((id(a), id(b))) for a, b in rulings.forbidden}
+    possible = possible_pairs(rows, order, unsure, in_group, apart)
+    return CheckResult(
+        target, as_of, registers, rows, problems, groups, moves, rulings, ruled, possible
+    )
+
+
+Links = tuple[Forced, Forbidden]
+
+
+def _ruled_links(rows: list[Row], order: list[int], rulings: RulingEffects) -> Links:
+    """The rulings' 同一客户 links and 不同客户 pairs, as positions in the matching order."""
+    where = {id(rows[i]): k for k, i in enumerate(order)}
+    forced = tuple((where[id(a)], where[id(b)], why) for a, b, why in rulings.forced)
+    forbidden = tuple((where[id(a)], where[id(b)]) for a, b in rulings.forbidden)
+    return forced, forbidden
+
+
+def _deleted(registers: RegisterSet, given: DeletedLookup | None) -> DeletedLookup | None:
+    """Deleted rows by 编号 from the set's history, when it has one (read, never created)."""
+    if given is not None:
+        return given
+    folder = registers.target if registers.is_folder else registers.target.parent
+    path = folder / ".xlsync" / "history.sqlite"
+    if not path.is_file():
+        return None
+
+    def lookup(row_id: str) -> tuple[str, str, int, str] | None:
+        from xlsync.history import SqliteHistory
+
+        try:
+            with SqliteHistory(path) as history:
+                last = history.last_values(row_id)
+        except Exception:  # an unusable history only loses this explanation
+            return None
+        if last is None:
+            return None
+        name = next((v for k, v in last.values.items() if k in ("客户名称", "customer")), "")
+        return last.file, last.sheet, last.row, name
+
+    return lookup
 
 
 def _group_key(rows: list[Row]) -> str:
@@ -150,6 +226,14 @@ def _group_key(rows: list[Row]) -> str:
         return rows[0].customer
     best = max(cores.values())
     return min(c for c, n in cores.items() if n == best)
+
+
+def owner_reason(group: DuplicateGroup) -> str:
+    """Why the owner owns the customer, naming the ruling that joined the rows if one did."""
+    owner = group.decision.owner
+    reason = owner.protection.reason() if owner else ""
+    ruled = ruled_reason(group.reason)
+    return f"{reason}；{ruled}" if ruled and reason else reason or ruled
 
 
 def check_json(result: CheckResult) -> dict[str, object]:
@@ -169,7 +253,7 @@ def check_json(result: CheckResult) -> dict[str, object]:
         conflicts.append(
             {
                 "customer": (owner.row if owner else group.rows[0]).customer or group.key,
-                "owner": ref(owner.row, rep=owner.row.rep, reason=owner.protection.reason())
+                "owner": ref(owner.row, rep=owner.row.rep, reason=owner_reason(group))
                 if owner
                 else None,
                 "claims": [
@@ -178,7 +262,7 @@ def check_json(result: CheckResult) -> dict[str, object]:
                 ],
             }
         )
-    return {
+    out: dict[str, object] = {
         "register": result.target,
         "as_of": result.as_of.isoformat(),
         "groups": [
@@ -191,3 +275,8 @@ def check_json(result: CheckResult) -> dict[str, object]:
         ],
         "moves": [ref(r, customer=r.customer, rep=r.rep) for r in result.moves],
     }
+    if result.possible or result.has_rulings_sheet:  # absent: none
+        out["possible"] = [pair_json(p, folder) for p in result.possible]
+    if result.has_rulings_sheet:  # listed when the set has a 裁决 sheet (else: none)
+        out["rulings"] = [ruling_json(r, folder) for r in result.rulings.rulings]
+    return out

@@ -255,7 +255,8 @@ class LookupIndex:
         grouped: set[int] = set()
         built: list[Customer] = []
         days = result.registers.settings.protection_days
-        for group in result.groups:
+        # groups, then the single rows a manager's 指派 / 释放 decided
+        for group in [*result.groups, *getattr(result, "ruled", ())]:
             grouped.update(id(r) for r in group.rows)
             built.append(_customer(len(built), group.rows, group.decision, group.name, analyse))
         for row in result.rows:

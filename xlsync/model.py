@@ -111,6 +111,8 @@ class Register:
     tool_grids: dict[SheetKind, list[list[str]]] = field(default_factory=dict)
     # the 冲突 / 问题 sheets xlsync created (marked in the workbook, or adopted), by kind
     tool_sheets: dict[SheetKind, str] = field(default_factory=dict)
+    # the manager's sheets as read (values, A1 = [0][0]): 裁决 and xlsync's 待确认, by kind
+    manager_grids: dict[SheetKind, tuple[str, list[list[object]]]] = field(default_factory=dict)
 
     @property
     def name(self) -> str:

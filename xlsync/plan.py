@@ -11,12 +11,14 @@ from xlsync.ids import id_number
 from xlsync.model import Problem, Register, Row, SheetData
 from xlsync.register.schema import FIELDS, SHEET_NAMES, SheetKind, Status
 from xlsync.rules import VERDICT_LABELS, Claim, Verdict
+from xlsync.rulings import ruling_rows
 
 Position = tuple[SheetKind, int]  # sheet and 1-based Excel row in one register
 
 CONFLICT_HEADERS = ["客户", "归属业务员", "归属依据", "登记业务员", "部门", "工作表", "行", "判定",
                     "该登记的保护", "匹配依据"]  # fmt: skip
 PROBLEM_HEADERS = ["工作表", "行", "列", "内容", "问题"]
+RULING_COLUMN = "裁决行"  # added to 冲突 when the register set has a 裁决 sheet
 _COLUMN_ORDER = {f.header: i for i, f in enumerate(FIELDS)}
 
 
@@ -83,11 +85,16 @@ class Plan:
     # rows to move down before writing (first row, by): trailing 合计 rows make room above
     shifts: dict[SheetKind, tuple[int, int]] = field(default_factory=dict)
     conflict_keys: list[ConflictRecord] = field(default_factory=list)  # kept in the history
+    review: list[list[object]] = field(default_factory=list)  # rows of 待确认 (with header)
+    write_review: bool = False
+    ruling_appends: list[list[object]] = field(default_factory=list)  # new rows of 裁决
 
     @property
     def empty(self) -> bool:
         return not (
-            self.new_ids
+            self.write_review
+            or self.ruling_appends
+            or self.new_ids
             or self.restores
             or self.moves
             or self.hints_changed
@@ -151,9 +158,15 @@ def build_plans(result: CheckResult, new_ids: list[str]) -> list[Plan]:
         make_room(plan, SheetKind.COOPERATING)
 
     hints: dict[str, dict[Position, list[str]]] = defaultdict(lambda: defaultdict(list))
+    ids = {(r.file, r.sheet, r.row): r.id for r in result.rows if r.id}
+    for plan in plans.values():
+        for (kind, number), new_id in plan.new_ids.items():
+            sheet = plan.register.sheets[kind].name
+            ids[(plan.register.name, sheet, number)] = new_id
 
     def final(row: Row) -> tuple[str, int]:
-        return position[(row.file, row.sheet, row.row)]
+        # a 指派 owner with no row of the customer stands at its row of 裁决
+        return position.get((row.file, row.sheet, row.row), (row.sheet, row.row))
 
     def kind_of(reg_name: str, sheet: str) -> SheetKind:
         reg = plans[reg_name].register
@@ -171,6 +184,7 @@ def build_plans(result: CheckResult, new_ids: list[str]) -> list[Plan]:
         return (row.file, int(kind_of(row.file, sheet) is SheetKind.COOPERATING), number)
 
     conflict_rows: dict[str, list[list[object]]] = defaultdict(list)
+    ruled = result.has_rulings_sheet
     groups = sorted(result.conflicts, key=lambda g: min(order(c.row) for c in g.decision.claims))
     for group in groups:
         decision = group.decision
@@ -207,6 +221,8 @@ def build_plans(result: CheckResult, new_ids: list[str]) -> list[Plan]:
                     claim.protection.reason(),
                     group.reason.text(),
                 ]
+                if ruled:  # the register set has rulings: which row of 裁决 decided
+                    line.append(ruling_rows(group, claim))
                 conflict_rows[file].append(line)
 
     for group in result.groups:  # one rep registered the same customer twice: say so
@@ -220,6 +236,15 @@ def build_plans(result: CheckResult, new_ids: list[str]) -> list[Plan]:
                 f"【重复】同一客户还登记在 {others}"
             )
 
+    for pair in result.possible:  # look-alikes the manager decides: say so in both rows
+        for row, other in ((pair.a, pair.b), (pair.b, pair.a)):
+            sheet, number = final(row)
+            hints[row.file][(kind_of(row.file, sheet), number)].append(
+                f"【待确认】可能与 {other.rep or '其他业务员'} 登记的「{other.customer}」"
+                f"（{where(other, row.file)}）是同一客户，由经理在「待确认」中裁定"
+            )
+    review_rows, review_problems = plan_review(result, plans, ids)
+
     problem_rows: dict[str, list[list[object]]] = defaultdict(list)
     sheet_rank = {SheetKind.FOLLOWING: 0, SheetKind.COOPERATING: 1}
 
@@ -229,7 +254,7 @@ def build_plans(result: CheckResult, new_ids: list[str]) -> list[Plan]:
             return (-1, number, 0)  # 设置 and other sheets first, as they come
         return (sheet_rank[kind_of(p.file, sheet)], number, _COLUMN_ORDER.get(p.column, 99))
 
-    for p in sorted(result.problems, key=problem_order):
+    for p in sorted([*result.problems, *review_problems], key=problem_order):
         if not p.sheet or p.file not in plans:
             continue
         sheet, number = position.get((p.file, p.sheet, p.row), (p.sheet, p.row))
@@ -251,10 +276,16 @@ def build_plans(result: CheckResult, new_ids: list[str]) -> list[Plan]:
         # one layout for a register alone and in a folder: alternating `sync FILE` and
         # `watch FOLDER` must not rewrite these sheets (a row in another register names
         # its file in the 工作表 cell; a register's problems are all its own)
-        plan.conflicts = [CONFLICT_HEADERS, *conflict_rows[name]]
+        headers = [*CONFLICT_HEADERS, RULING_COLUMN] if ruled else CONFLICT_HEADERS
+        plan.conflicts = [headers, *conflict_rows[name]]
         plan.problems = [PROBLEM_HEADERS, *problem_rows[name]]
         plan.write_conflicts = _as_text(plan.conflicts) != reg.tool_grids.get(SheetKind.CONFLICTS)
         plan.write_problems = _as_text(plan.problems) != reg.tool_grids.get(SheetKind.PROBLEMS)
+        review = review_rows.get(name)
+        if review is not None:
+            plan.review = review
+            old = reg.manager_grids.get(SheetKind.REVIEW)
+            plan.write_review = old is None or _as_text(review) != _trimmed(old[1])
     return list(plans.values())
 
 
@@ -299,6 +330,86 @@ def make_room(plan: Plan, kind: SheetKind) -> None:
         plan.shifts.pop(kind, None)
 
 
+def _trimmed(grid: list[list[object]]) -> list[list[str]]:
+    from xlsync.register.cells import cell_text
+
+    rows = [[cell_text(v) for v in row] for row in grid]
+    for row in rows:
+        while row and not row[-1]:
+            row.pop()
+    while rows and not rows[-1]:
+        rows.pop()
+    return rows
+
+
+def plan_review(
+    result: CheckResult, plans: dict[str, Plan], ids: dict[tuple[str, str, int], str]
+) -> tuple[dict[str, list[list[object]]], list[Problem]]:
+    """The 待确认 sheet of each register, and the manager's choices turned into rulings."""
+    from xlsync.review import (
+        REVIEW_HEADERS,
+        decision_problem,
+        read_decisions,
+        review_line,
+        ruling_line,
+    )
+
+    known = set(ids.values())
+    reasons = {
+        frozenset((ids.get((p.a.file, p.a.sheet, p.a.row), ""), ids.get((p.b.file, p.b.sheet, p.b.row), ""))): p.reason
+        for p in result.possible
+    }  # fmt: skip
+    problems: list[Problem] = []
+    decided: set[frozenset[str]] = set()
+    kept: dict[frozenset[str], tuple[str, str]] = {}
+    for plan in plans.values():
+        for decision in read_decisions(plan.register):
+            pair = decision.pair
+            missing = [i for i in (decision.id_a, decision.id_b) if i not in known]
+            if decision.kind is None:
+                problems.append(decision_problem(decision, "只能选择“同一客户”或“不同客户”"))
+            elif not decision.id_a or not decision.id_b or missing:
+                gone = "、".join(missing) or "编号为空"
+                problems.append(decision_problem(decision, f"登记表中已找不到 {gone}"))
+            elif pair not in decided:
+                decided.add(pair)
+                plan.ruling_appends.append(
+                    ruling_line(decision, result.as_of, reasons.get(pair, ""))
+                )
+                continue
+            else:
+                continue
+            kept[pair] = (decision.text, decision.by)
+            plan.review.append([decision.id_a, "", "", "", "", "", decision.id_b])  # marker
+    out: dict[str, list[list[object]]] = {}
+    for plan in plans.values():
+        lines: list[list[object]] = []
+        placed: set[frozenset[str]] = set()
+        for pair in result.possible:
+            if plan.register.name not in (pair.a.file, pair.b.file):
+                continue
+            id_a = ids.get((pair.a.file, pair.a.sheet, pair.a.row), "")
+            id_b = ids.get((pair.b.file, pair.b.sheet, pair.b.row), "")
+            key = frozenset((id_a, id_b))
+            if key in decided:
+                continue
+            placed.add(key)
+            lines.append(review_line(pair, id_a, id_b, kept.get(key, ("", ""))))
+        for marker in plan.review:  # a choice that could not be applied stays where it was
+            key = frozenset((str(marker[0]), str(marker[6])))
+            if key not in placed and key in kept:
+                old = next(
+                    (row for row in plan.register.manager_grids[SheetKind.REVIEW][1][1:]
+                     if frozenset((str(row[0]).upper(), str(row[6]).upper() if len(row) > 6 else "")) == key),
+                    None,
+                )  # fmt: skip
+                lines.append(list(old) if old else [*marker, *[""] * 6, kept[key][0], kept[key][1]])
+        plan.review = []
+        if lines or SheetKind.REVIEW in plan.register.manager_grids:
+            out[plan.register.name] = [REVIEW_HEADERS, *lines]
+    return out, problems
+
+
 def _as_text(grid: list[list[object]]) -> list[list[str]]:
     return [[str(v) if v is not None else "" for v in row] for row in grid]
 
@@ -318,6 +429,9 @@ def _hint(claim: Claim, owner: Claim | None, claims: tuple[Claim, ...], where) -
     verdict = claim.verdict
     if not others and verdict is not Verdict.MUST_STOP:
         verdict = Verdict.SAME_REP  # one rep's own rows, whoever is protected
+    if verdict is Verdict.MUST_STOP and owner is not None and owner.protection.assigned:
+        o = owner.row
+        return f"【冲突】经理已指派给 {o.rep}（{owner.protection.reason()}，裁决第 {owner.protection.ruling_row} 行），请停止跟进"
     if verdict is Verdict.MUST_STOP and owner is not None:
         o = owner.row
         return f"【冲突】与 {o.rep} 冲突：{o.rep} {owner.protection.reason()}（{where(o)}），请停止跟进"

@@ -76,13 +76,18 @@ class Protection:
     basis: Basis
     basis_date: dt.date | None  # the latest visit/sample date, or the won date
     until: dt.date | None  # last protected day; None for cooperation (no end)
+    ruling: str = ""  # when a manager's ruling decided this protection: the sentence saying so
+    assigned: bool = False  # the protection is the manager's 指派
+    ruling_row: int = 0  # the row of 裁决 behind `ruling`
 
     @property
     def ever_protected(self) -> bool:
-        return self.cooperating or self.basis in (Basis.SAMPLE, Basis.VISIT)
+        return self.cooperating or self.basis in (Basis.SAMPLE, Basis.VISIT) or self.assigned
 
     def reason(self) -> str:
         """A sentence the rep can read: 送样 2026-10-03，保护至 2027-01-01."""
+        if self.ruling:
+            return self.ruling
         if self.cooperating:
             when = f" {self.basis_date.isoformat()} 成交" if self.basis_date else ""
             return f"已合作{when}，长期保护"
@@ -153,7 +158,10 @@ class Decision:
 
     @property
     def reps(self) -> set[str]:
-        return {c.row.rep for c in self.claims if c.row.rep}
+        reps = {c.row.rep for c in self.claims if c.row.rep}
+        if self.owner is not None and self.owner.row.rep:
+            reps.add(self.owner.row.rep)  # a rep the manager assigned who has no row here
+        return reps
 
     @property
     def is_conflict(self) -> bool:
@@ -161,8 +169,17 @@ class Decision:
         return len(self.reps) >= 2
 
 
-def decide(rows: Sequence[Row], protection_days: int, as_of: dt.date) -> Decision:
-    """Who owns a customer claimed by `rows` (given in register order), and every verdict."""
+def decide(
+    rows: Sequence[Row],
+    protection_days: int,
+    as_of: dt.date,
+    events: Sequence[RuleEvent] = (),
+) -> Decision:
+    """Who owns a customer claimed by `rows` (given in register order), and every verdict.
+
+    `events` are the manager's 指派 / 释放 rulings on this customer (see `RuleEvent`)."""
+    if any(e.date <= as_of for e in events):
+        return _decide_ruled(rows, protection_days, as_of, events)
     prots = [protection(r, protection_days, as_of) for r in rows]
     protected = [i for i, p in enumerate(prots) if p.protected]
     owner_index: int | None = None
@@ -204,7 +221,146 @@ def call_verdict(owner: Claim | None, rep: str | None = None) -> str:
     if rep is not None and owner.row.rep == rep:
         return f"可以联系：这是你自己的客户（{owner.protection.reason()}）"
     p = owner.protection
+    if p.assigned:
+        until = f"保护至 {p.until.isoformat()}" if p.until else "长期保护"
+        return f"请勿联系：经理已指派给 {owner.row.rep}，{until}"
     if p.cooperating:
         return f"请勿联系：{owner.row.rep} 的合作客户（{p.reason()}）"
     until = p.until.isoformat() if p.until else ""
     return f"请勿联系：已由 {owner.row.rep} {p.basis.label}保护至 {until}"
+
+
+# ------------------------------------------------------------------ the manager's rulings
+
+
+@dataclass(frozen=True, slots=True)
+class RuleEvent:
+    """A 指派 or 释放 ruling of `裁决` on one customer, as the rules see it.
+
+    - release: every protection of the customer that started on or before `date` ends on
+      `date`; a later visit or sample protects anew.
+    - assign: the same cut on `date`, then `rep` owns the customer from `date` to `until`
+      (None: 长期, no end); every other rep's claim must stop meanwhile.
+    Of several events, the latest (`date`, then the lower `row`) decides.
+    """
+
+    kind: str  # "assign" or "release"
+    date: dt.date
+    row: int  # the row of 裁决
+    file: str
+    sheet: str
+    rep: str = ""
+    until: dt.date | None = None
+
+    @property
+    def label(self) -> str:
+        return f"裁决第 {self.row} 行"
+
+    def assigned_reason(self) -> str:
+        until = f"保护至 {self.until.isoformat()}" if self.until else "长期保护"
+        return f"经理指派 {self.date.isoformat()}，{until}"
+
+
+def _decide_ruled(
+    rows: Sequence[Row], protection_days: int, as_of: dt.date, events: Sequence[RuleEvent]
+) -> Decision:
+    """`decide` under the latest 指派 / 释放 in force on `as_of`."""
+    latest = max((e for e in events if e.date <= as_of), key=lambda e: (e.date, -e.row))
+    cut = latest.date
+    prots = [_cut_protection(r, protection_days, as_of, latest) for r in rows]
+    active = latest.kind == "assign" and (latest.until is None or as_of <= latest.until)
+    if not active:
+        # the customer was freed on `cut`: claims decide again, from what followed the cut
+        decision = _decide_plain(rows, prots)
+        return decision
+    assigned = Protection(
+        True, False, cut, Basis.NONE, cut, latest.until, latest.assigned_reason(), True, latest.row
+    )
+    owner_index = next((i for i, r in enumerate(rows) if r.rep == latest.rep), None)
+    if owner_index is not None:
+        prots[owner_index] = assigned
+        owner_row = rows[owner_index]
+    else:
+        # the assigned rep has no row of this customer: the ruling's own row stands for them
+        names = [r.customer for r in rows if r.customer]
+        owner_row = Row(
+            file=latest.file,
+            sheet=latest.sheet,
+            kind=rows[0].kind,
+            row=latest.row,
+            customer=max(names, key=lambda n: (len(n), n)) if names else "",
+            rep=latest.rep,
+        )
+    claims: list[Claim] = []
+    for i, (row, prot) in enumerate(zip(rows, prots, strict=True)):
+        if i == owner_index:
+            verdict = Verdict.OWNER
+        elif row.rep and row.rep == latest.rep:
+            verdict = Verdict.SAME_REP
+        else:
+            verdict = Verdict.MUST_STOP  # the manager assigned the customer to another rep
+        claims.append(Claim(row, prot, verdict))
+    owner = (
+        claims[owner_index]
+        if owner_index is not None
+        else Claim(owner_row, assigned, Verdict.OWNER)
+    )
+    return Decision(owner, tuple(claims))
+
+
+def _cut_protection(row: Row, protection_days: int, as_of: dt.date, event: RuleEvent) -> Protection:
+    """A row's protection when every protection started on or before `event.date` ends then."""
+    cut = event.date
+    mine = protection(row, protection_days, as_of)
+    after = Row(row.file, row.sheet, row.kind, row.row, rep=row.rep, status=row.status)
+    after.visited = row.visited if row.visited is not None and row.visited > cut else None
+    after.sampled = row.sampled if row.sampled is not None and row.sampled > cut else None
+    after.won = row.won if row.won is not None and row.won > cut else None
+    after.contacted = row.contacted
+    if not row.cooperating and (after.visited or after.sampled):
+        return protection(after, protection_days, as_of)  # protected anew after the cut
+    if not mine.ever_protected or (mine.since is not None and mine.since > cut):
+        return mine
+    if mine.until is not None and mine.until < cut:
+        return mine  # had ended before the ruling anyway
+    word = "经理释放" if event.kind == "release" else f"经理指派给 {event.rep}"
+    what = mine.basis.label if not mine.cooperating else "已合作"
+    when = f" {mine.basis_date.isoformat()}" if mine.basis_date else ""
+    text = f"{what}{when}，{word} {cut.isoformat()}（{event.label}），保护于当日结束"
+    return Protection(as_of <= cut, mine.cooperating, mine.since, mine.basis, mine.basis_date,
+                      cut, text, ruling_row=event.row)  # fmt: skip
+
+
+def _decide_plain(rows: Sequence[Row], prots: Sequence[Protection]) -> Decision:
+    """The ranking of `decide`, over protections already computed."""
+    protected = [i for i, p in enumerate(prots) if p.protected]
+    owner_index: int | None = None
+    if protected:
+        owner_index = min(
+            protected,
+            key=lambda i: (
+                prots[i].since or dt.date.min,
+                not prots[i].cooperating,
+                _first_date(rows[i]),
+                rows[i].content_key(),
+                i,
+            ),
+        )
+    owner_rep = rows[owner_index].rep if owner_index is not None else None
+    claims: list[Claim] = []
+    for i, (row, prot) in enumerate(zip(rows, prots, strict=True)):
+        if i == owner_index:
+            verdict = Verdict.OWNER
+        elif owner_rep is not None and row.rep and row.rep == owner_rep:
+            verdict = Verdict.SAME_REP
+        elif prot.protected:
+            verdict = Verdict.MUST_STOP
+        elif prot.ever_protected:
+            verdict = Verdict.EXPIRED
+        elif owner_index is not None:
+            verdict = Verdict.MUST_STOP
+        else:
+            verdict = Verdict.NOTICE
+        claims.append(Claim(row, prot, verdict))
+    owner = claims[owner_index] if owner_index is not None else None
+    return Decision(owner, tuple(claims))

@@ -40,6 +40,7 @@ class MatchKind(StrEnum):
     SIMILAR_NAME = "similar_name"  # the same trade name, industry words left out (格林 / 格林电子)
     SAME_SOUND = "same_sound"  # one character of the trade name written as a homophone
     SAME_PHONE = "same_phone"  # a shared mobile, or a shared number and related names
+    RULED = "ruled"  # the manager's 同一客户 ruling (its text names the row of 裁决)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +49,7 @@ class MatchReason:
 
     kind: MatchKind
     score: float | None = None  # 0..1 name similarity (rapidfuzz ratio of the cores)
+    ruling_row: int = 0  # RULED: the row of 裁决 that joined the two
 
     @property
     def similar(self) -> bool:
@@ -72,7 +74,13 @@ class GroupReason:
         similar = [r for r in seen if r.similar]
         if similar:
             links.append(min(similar, key=lambda r: (r.score or 0.0, r.kind)))
+        links.extend(dict.fromkeys(r for r in seen if r.kind is MatchKind.RULED))
         return cls(tuple(links))
+
+    @property
+    def ruling_rows(self) -> tuple[int, ...]:
+        """The rows of 裁决 whose 同一客户 rulings joined the group."""
+        return tuple(r.ruling_row for r in self.links if r.kind is MatchKind.RULED)
 
     @property
     def kinds(self) -> frozenset[MatchKind]:
@@ -88,6 +96,7 @@ _REASON_LABELS: dict[MatchKind, str] = {
     MatchKind.SAME_PHONE: "同一电话",
     MatchKind.SIMILAR_NAME: "名称相似",
     MatchKind.SAME_SOUND: "名称相似",
+    MatchKind.RULED: "经理裁定为同一客户",
 }
 
 
@@ -95,6 +104,9 @@ def describe_reason(reason: GroupReason) -> str:
     """The one place a match reason becomes Chinese text."""
     parts: list[str] = []
     for link in reason.links:
+        if link.kind is MatchKind.RULED:
+            parts.append(f"{_REASON_LABELS[link.kind]}（裁决第 {link.ruling_row} 行）")
+            continue
         label = _REASON_LABELS[link.kind]
         parts.append(f"{label} {link.score:.2f}" if link.score is not None else label)
     return "、".join(parts)
@@ -139,9 +151,15 @@ class _Clusters:
     different cities: companies move and open branches).
     """
 
-    def __init__(self, items: Sequence[Item]) -> None:
+    def __init__(self, items: Sequence[Item], forbidden: Iterable[tuple[int, int]] = ()) -> None:
         self.items = items
         self.parent = list(range(len(items)))
+        # the manager's 不同客户: item -> items it may never share a cluster with
+        self.never: dict[int, set[int]] = defaultdict(set)
+        for a, b in forbidden:
+            self.never[a].add(b)
+            self.never[b].add(a)
+        self.members: dict[int, set[int]] = {}  # per root, kept only when `never` is used
         self.touched: set[int] = set()  # items that were ever merged with another
         # per cluster root, once it has merged; a lone item's own values are used before that
         self.places: dict[int, set[str]] = {}
@@ -166,17 +184,29 @@ class _Clusters:
             i = parent[i]
         return i
 
-    def union(self, a: int, b: int, *, by_phone: bool) -> bool:
+    def _forbidden(self, ra: int, rb: int) -> bool:
+        """Whether joining the clusters of `ra` and `rb` would join a 不同客户 pair."""
+        ma = self.members.get(ra, {ra})
+        mb = self.members.get(rb, {rb})
+        if len(ma) > len(mb):
+            ma, mb = mb, ma
+        return any(not self.never[i].isdisjoint(mb) for i in ma if i in self.never)
+
+    def union(self, a: int, b: int, *, by_phone: bool, forced: bool = False) -> bool:
         ra, rb = self.find(a), self.find(b)
         if ra == rb:
             return True
+        if self.never and self._forbidden(ra, rb):
+            return False
         pa, pb = self._places(ra), self._places(rb)
-        if not by_phone and any(places_conflict(x, y) for x in pa for y in pb):
+        if not forced and not by_phone and any(places_conflict(x, y) for x in pa for y in pb):
             return False
         ka, kb = self._keys(ra), self._keys(rb)
-        if any(_industries_conflict(x, y) for x in ka for y in kb):
+        if not forced and any(_industries_conflict(x, y) for x in ka for y in kb):
             return False
         keep, gone = min(ra, rb), max(ra, rb)
+        if self.never:
+            self.members[keep] = self.members.pop(keep, {keep}) | self.members.pop(gone, {gone})
         self.parent[gone] = keep
         self.touched.update((a, b))
         self.places[keep] = pa | pb
@@ -256,9 +286,25 @@ def find_groups(items: Sequence[tuple[str, Sequence[str]]]) -> list[Group]:
 _Link = Callable[[int, int, MatchReason], None]
 
 
-def group_items(prepared: Sequence[Item]) -> list[Group]:
-    uf = _Clusters(prepared)
+def group_items(
+    prepared: Sequence[Item],
+    *,
+    forced: Sequence[tuple[int, int, int]] = (),
+    forbidden: Iterable[tuple[int, int]] = (),
+    possible: list[tuple[int, int, str]] | None = None,
+) -> list[Group]:
+    """Groups of two or more items. The manager's rulings come first: `forced` links
+    (i, j, row of 裁决) join whatever the names say; no link, forced or found, ever puts a
+    `forbidden` pair into one group (nor joins them through a third item).
+
+    With a `possible` list, the look-alikes the matcher is not sure of are not linked but
+    added there as (i, j, reason) for a person to decide: same-sounding trade names with no
+    phone in common, one name in two cities, a short name that fits two companies."""
+    uf = _Clusters(prepared, forbidden)
     edges: list[tuple[int, MatchReason]] = []
+    for i, j, row in forced:
+        if uf.union(i, j, by_phone=True, forced=True):
+            edges.append((i, MatchReason(MatchKind.RULED, ruling_row=row)))
 
     def link(i: int, j: int, reason: MatchReason) -> None:
         if uf.union(i, j, by_phone=reason.kind is MatchKind.SAME_PHONE):
@@ -279,7 +325,7 @@ def group_items(prepared: Sequence[Item]) -> list[Group]:
     # 1. the same core: link within each city; names without a city join the only city
     for members in by_core.values():
         if len(members) > 1:
-            _link_same_core(prepared, members, link)
+            _link_same_core(prepared, members, link, possible)
 
     # 2. the same trade name with fewer industry words (格林 / 格林电子, 永美印刷 /
     #    永美印刷包装): linked to the fullest variant, only when there is just one
@@ -291,6 +337,8 @@ def group_items(prepared: Sequence[Item]) -> list[Group]:
             continue
         maximal = [v for v in variants if not any(v < w for w in variants)]
         if len(maximal) != 1:
+            if possible is not None:
+                _ambiguous_short(prepared, members, maximal, possible)
             continue
         top = next(i for i in members if strong_of(i) == maximal[0])
         for i in members:
@@ -317,7 +365,13 @@ def group_items(prepared: Sequence[Item]) -> list[Group]:
             for i, j in combinations(bucket, 2):
                 if uf.find(i) != uf.find(j):
                     verdict = judge(prepared[i], prepared[j])
-                    if verdict:
+                    if (
+                        verdict
+                        and possible is not None
+                        and not prepared[i].phones & prepared[j].phones
+                    ):
+                        possible.append((i, j, _sounds_alike(prepared[i], prepared[j])))
+                    elif verdict:
                         link(i, j, verdict)
 
     # 4. shared phones, unless the number is a switchboard for many names
@@ -339,7 +393,40 @@ def group_items(prepared: Sequence[Item]) -> list[Group]:
     return _collect(uf, edges)
 
 
-def _link_same_core(prepared: Sequence[Item], members: list[int], link: _Link) -> None:
+def _sounds_alike(a: Item, b: Item) -> str:
+    ta = a.key.trade if a.key else ""
+    tb = b.key.trade if b.key else ""
+    phones = "电话不同" if a.phones and b.phones else "未填电话"
+    return f"读音相同：{ta}/{tb}；{phones}"
+
+
+def _ambiguous_short(
+    prepared: Sequence[Item],
+    members: list[int],
+    maximal: list[frozenset[str]],
+    possible: list[tuple[int, int, str]],
+) -> None:
+    """A short name (格林) that fits two fuller ones (格林电子, 格林包装): ask, do not guess."""
+
+    def strong(i: int) -> frozenset[str]:
+        key = prepared[i].key
+        return frozenset(key.strong) if key else frozenset()
+
+    tops = [next(i for i in members if strong(i) == v) for v in maximal]
+    for i in members:
+        fits = [t for t, v in zip(tops, maximal, strict=True) if strong(i) < v]
+        if len(fits) > 1:
+            key = prepared[i].key
+            for top in fits:
+                possible.append((i, top, f"简称「{key.text if key else ''}」可能指多家公司"))
+
+
+def _link_same_core(
+    prepared: Sequence[Item],
+    members: list[int],
+    link: _Link,
+    possible: list[tuple[int, int, str]] | None = None,
+) -> None:
     by_place: dict[str, list[int]] = defaultdict(list)
     for i in members:
         by_place[prepared[i].place].append(i)
@@ -358,6 +445,13 @@ def _link_same_core(prepared: Sequence[Item], members: list[int], link: _Link) -
         clusters = [(clusters[0] if clusters else []) + unplaced]
     elif unplaced:
         clusters.append(unplaced)  # ambiguous: which city's company? keep apart
+    if possible is not None:
+        for a, b in combinations(clusters, 2):
+            pa, pb = prepared[a[0]].place, prepared[b[0]].place
+            if pa and pb and not prepared[a[0]].phones & prepared[b[0]].phones:
+                ka, kb = prepared[a[0]].key, prepared[b[0]].key
+                where = f"：{ka.place}/{kb.place}" if ka and kb and ka.place and kb.place else ""
+                possible.append((a[0], b[0], f"名称相同，地区不同{where}"))
     for cluster in clusters:
         for other in cluster[1:]:
             link(cluster[0], other, SAME_NAME)

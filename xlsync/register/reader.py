@@ -154,6 +154,7 @@ def _read_workbook(
         )
     tool_grids: dict[SheetKind, list[list[str]]] = {}
     tool_sheets: dict[SheetKind, str] = {}
+    manager_grids = _manager_grids(path, workbook, names, owned)
     if keep_values:
         for kind in (SheetKind.CONFLICTS, SheetKind.PROBLEMS):
             name = next((n for n, k in owned.items() if k == kind.value and n in names), None)
@@ -163,7 +164,9 @@ def _read_workbook(
             if name is None:
                 continue
             grid = _trim([[cell_text(v) for v in row] for row in _load_grid(path, workbook, name)])
-            if name not in owned and (not grid or grid[0] != _tool_headers(kind)):
+            if name not in owned and (
+                not grid or grid[0][: len(_tool_headers(kind))] != _tool_headers(kind)
+            ):
                 continue  # the user's own sheet that happens to carry the name: not ours
             tool_sheets[kind] = name
             tool_grids[kind] = grid
@@ -176,7 +179,27 @@ def _read_workbook(
         sheet_names=names,
         tool_grids=tool_grids,
         tool_sheets=tool_sheets,
+        manager_grids=manager_grids,
     )
+
+
+def _manager_grids(
+    path: Path, workbook: CalamineWorkbook, names: list[str], owned: dict[str, str]
+) -> dict[SheetKind, tuple[str, list[list[object]]]]:
+    """The manager's 裁决 (found by name or alias, never a sheet xlsync created) and
+    xlsync's own 待确认 (marked, or by its exact name), as value grids."""
+    out: dict[SheetKind, tuple[str, list[list[object]]]] = {}
+    rulings = [n for n in names if n not in owned and match_sheet(n) is SheetKind.RULINGS]
+    if rulings:
+        exact = [n for n in rulings if n.strip() == SHEET_NAMES[SheetKind.RULINGS]]
+        name = (exact or rulings)[0]
+        out[SheetKind.RULINGS] = (name, _load_grid(path, workbook, name))
+    review = next((n for n, k in owned.items() if k == SheetKind.REVIEW.value), None)
+    if review is None and SHEET_NAMES[SheetKind.REVIEW] in names:
+        review = SHEET_NAMES[SheetKind.REVIEW]
+    if review is not None and review in names:
+        out[SheetKind.REVIEW] = (review, _load_grid(path, workbook, review))
+    return out
 
 
 def _owned_sheets(path: Path, names: list[str]) -> dict[str, str]:

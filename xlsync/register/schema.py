@@ -19,6 +19,8 @@ class SheetKind(StrEnum):
     SETTINGS = "settings"
     CONFLICTS = "conflicts"
     PROBLEMS = "problems"
+    RULINGS = "rulings"  # the manager's 裁决 (read, only ever appended to)
+    REVIEW = "review"  # xlsync's 待确认 (the manager fills one column)
 
 
 SHEET_NAMES: dict[SheetKind, str] = {
@@ -27,6 +29,8 @@ SHEET_NAMES: dict[SheetKind, str] = {
     SheetKind.SETTINGS: "设置",
     SheetKind.CONFLICTS: "冲突",
     SheetKind.PROBLEMS: "问题",
+    SheetKind.RULINGS: "裁决",
+    SheetKind.REVIEW: "待确认",
 }
 
 

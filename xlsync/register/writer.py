@@ -192,8 +192,59 @@ def apply_plan(plan: Plan, source: Path, dest: Path) -> Written:
                     )
                 package.add_sheet(name, data)
             package.mark_owned(name, kind.value)
+        if plan.write_review or plan.ruling_appends:
+            _write_manager_sheets(package, plan, parts, written)
         written.changed = package.write(dest)
     return written
+
+
+def _write_manager_sheets(
+    package: Package, plan: Plan, parts: dict[str, str], written: Written
+) -> None:
+    """Rewrite xlsync's 待确认 (with its 裁决 dropdown) and append the manager's decisions
+    to 裁决, under its last row (rows already there are never changed)."""
+    from xlsync.review import CHOICES, DECISION_COLUMN
+    from xlsync.rulings import RULING_COLUMNS, find_ruling_header
+
+    reg = plan.register
+    if plan.write_review:
+        data = tool_sheet_xml(plan.review, ToolStyles.of(package))
+        letter = get_column_letter(DECISION_COLUMN + 1)
+        rows = max(len(plan.review), 2) + 500
+        choices = ",".join(CHOICES)
+        validation = (
+            '<dataValidations count="1"><dataValidation type="list" allowBlank="1" '
+            f'showErrorMessage="1" sqref="{letter}2:{letter}{rows}">'
+            f'<formula1>"{choices}"</formula1></dataValidation></dataValidations>'
+        )
+        data = data.replace(b"<pageMargins", validation.encode() + b"<pageMargins", 1)
+        old = reg.manager_grids.get(SheetKind.REVIEW)
+        if old is not None and old[0] in parts:
+            name = old[0]
+            package.put(parts[name], data)
+        else:
+            names = [s.get("name", "") for s in package.sheet_elements()]
+            name = free_sheet_name(names, SheetKind.REVIEW)
+            package.add_sheet(name, data)
+        package.mark_owned(name, SheetKind.REVIEW.value)
+    if plan.ruling_appends:
+        found = reg.manager_grids.get(SheetKind.RULINGS)
+        header = find_ruling_header(found[1]) if found is not None else None
+        if found is None or header is None or found[0] not in parts:
+            grid = [[c.header for c in RULING_COLUMNS], *plan.ruling_appends]
+            names = [s.get("name", "") for s in package.sheet_elements()]
+            package.add_sheet(free_sheet_name(names, SheetKind.RULINGS), tool_sheet_xml(grid, 0))
+            return
+        xml = SheetXml(package.xml(parts[found[0]]))
+        _top, columns = header
+        row = max(xml.last_used_row(), len(found[1])) + 1
+        keys = [c.key for c in RULING_COLUMNS]
+        for line in plan.ruling_appends:
+            for key, value in zip(keys, line, strict=True):
+                if key in columns and value not in ("", None):
+                    xml.set_text(row, columns[key], str(value))
+            row += 1
+        xml.update_dimension()
 
 
 def _restore_cell(
