@@ -3,12 +3,11 @@ groups of their own register, never another call's group indexes."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import datetime as dt
 import sys
 import threading
 from collections.abc import Sequence
+from typing import Any
 
 import pytest
 
