@@ -136,3 +136,26 @@ def test_a_phone_typed_as_the_name_is_searched_as_a_phone(demo_board: tuple[Path
     data = _who(register, phone)
     assert data["customers"], data
     assert data["customers"][0]["match"] in ("phone", "local_phone")
+
+
+@pytest.mark.parametrize(
+    ("typed", "number"),
+    [
+        ("+86 10 6234 5678", "01062345678"),
+        ("+86 755 8888 1234", "075588881234"),
+        ("0086-0755-88881234", "075588881234"),
+        ("+86-157-2486-6357", "15724866357"),
+        ("(+86) 138 1234 5678", "13812345678"),
+        ("0755-88881234转801", "075588881234"),
+        ("８８８８１２３４", "88881234"),
+    ],
+)
+def test_a_typed_phone_query_reads_like_the_register(
+    typed: str, number: str, board_page: Any
+) -> None:
+    from xlsync.lookup import is_phone_query, query_digits
+    from xlsync.register.cells import parse_phones
+
+    assert is_phone_query(typed)
+    assert query_digits(typed) == number == parse_phones(typed)[0][0]
+    assert board_page.evaluate("q => window.xlsyncBoard.queryDigits(q)", typed) == number

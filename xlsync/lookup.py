@@ -219,8 +219,9 @@ def query_digits(text: str) -> str:
         digits, plus = digits[4:], True
     elif digits.startswith("86") and (plus or len(digits) >= 12):
         digits, plus = digits[2:], True
-    if plus and digits and digits[0] not in "01":
-        digits = "0" + digits  # +86 755 8888 1234: a landline without its trunk 0
+    mobile = len(digits) == 11 and digits[0] == "1"
+    if plus and digits and digits[0] != "0" and not mobile:
+        digits = "0" + digits  # +86 755 8888 1234, +86 10 6234 5678: a landline, no trunk 0
     return digits
 
 
