@@ -14,7 +14,8 @@ import pytest
 from faker import Faker
 
 from xlsync.reports.model import ConflictLine, CustomerLine, MonthlyReport, Score
-from xlsync.reports.pdf import _column_widths, _render, _tokens, _wrap, render_monthly_pdf
+from xlsync.reports.pdf import _render, render_monthly_pdf
+from xlsync.reports.pdf_table import cell_tokens, column_widths, wrap
 
 pypdf = pytest.importorskip("pypdf")
 
@@ -326,7 +327,7 @@ def test_pages_rasterise(rendered: tuple[MonthlyReport, Path]) -> None:
 
 
 def test_chinese_lines_break_between_characters_not_inside_codes() -> None:
-    tokens = _tokens("送过 BL-466 的样品，不知（试用）效果2026-10-03如何？", "text")
+    tokens = cell_tokens("送过 BL-466 的样品，不知（试用）效果2026-10-03如何？", "text")
     assert "BL-466" in tokens  # a model number is never split
     assert "品，" in tokens  # no line starts with a comma
     assert "（试" in tokens and "用）" in tokens  # brackets stay with their text
@@ -344,29 +345,32 @@ def test_a_big_month_renders_in_a_few_seconds(tmp_path: Path) -> None:
 
 def test_numbers_codes_and_places_are_never_broken() -> None:
     """`东莞市塘厦/镇`, `EP-526/AC-/759`, `0755-****754/6`: the breaks the handout had."""
-    assert _tokens("东莞市塘厦镇", "short") == ("东莞市塘厦镇",)
-    assert _tokens("0755-****7546", "phone") == ("0755-****7546",)
-    assert _tokens("138****1711 / 0769-****3271", "phone") == ("138****1711 / ", "0769-****3271")
-    assert _tokens("EP-526/AC-759", "code") == ("EP-526/", "AC-759")
-    assert _tokens("2026-10-24", "date") == ("2026-10-24",)
-    name = _tokens("东莞市塘厦镇宏达五金制品有限公司", "name")
+    assert cell_tokens("东莞市塘厦镇", "short") == ("东莞市塘厦镇",)
+    assert cell_tokens("0755-****7546", "phone") == ("0755-****7546",)
+    assert cell_tokens("138****1711 / 0769-****3271", "phone") == (
+        "138****1711 / ",
+        "0769-****3271",
+    )
+    assert cell_tokens("EP-526/AC-759", "code") == ("EP-526/", "AC-759")
+    assert cell_tokens("2026-10-24", "date") == ("2026-10-24",)
+    name = cell_tokens("东莞市塘厦镇宏达五金制品有限公司", "name")
     assert name[:2] == ("东莞市", "塘厦镇") and name[-1] == "有限公司"
-    assert "EP-526/" in _tokens("送过 EP-526/AC-759 的样品", "text")
+    assert "EP-526/" in cell_tokens("送过 EP-526/AC-759 的样品", "text")
 
     class Mono:  # every character 1 mm wide
         def width(self, text: str, bold: bool = False) -> float:
             return float(len(text))
 
     m = Mono()
-    assert _wrap("东莞市塘厦镇", 8, m, False, 9, "short") == ["东莞市塘厦镇"]
-    assert _wrap("EP-526/AC-759", 8, m, False, 9, "code") == ["EP-526/", "AC-759"]
-    assert _wrap("138****1711 / 0769-****3271", 15, m, False, 9, "phone") == [
+    assert wrap("东莞市塘厦镇", 8, m, False, 9, "short") == ["东莞市塘厦镇"]
+    assert wrap("EP-526/AC-759", 8, m, False, 9, "code") == ["EP-526/", "AC-759"]
+    assert wrap("138****1711 / 0769-****3271", 15, m, False, 9, "phone") == [
         "138****1711 /",
         "0769-****3271",
     ]
-    wrapped = _wrap("东莞市塘厦镇宏达五金有限公司", 7, m, False, 9, "name")
+    wrapped = wrap("东莞市塘厦镇宏达五金有限公司", 7, m, False, 9, "name")
     assert wrapped[0].startswith("东莞市塘厦镇") and wrapped[-1].endswith("有限公司")
-    assert _wrap("东莞市塘厦镇宏达五金有限公司", 5, m, False, 9, "name") == [
+    assert wrap("东莞市塘厦镇宏达五金有限公司", 5, m, False, 9, "name") == [
         "东莞市",
         "塘厦镇宏达",
         "五金",
@@ -378,17 +382,17 @@ def test_columns_are_sized_from_their_content() -> None:
     kinds = ["index", "name", "short", "phone", "date", "text"]
     mins = [8.0, 12.0, 14.0, 20.0, 18.0, 12.0]
     maxs = [8.0, 60.0, 14.0, 40.0, 18.0, 30.0]
-    widths = _column_widths(kinds, mins, maxs, 190.0)
+    widths = column_widths(kinds, mins, maxs, 190.0)
     assert abs(sum(widths) - 190.0) < 1e-6
     assert widths[2] == 14.0 and widths[4] == 18.0 and widths[0] == 8.0  # words: as wide as needed
     assert widths[3] == 40.0  # room for both numbers
     assert widths[1] > 60.0 - 1e-6 and widths[5] > 30.0 - 1e-6  # the rest to names and notes
-    tight = _column_widths(kinds, mins, maxs, 110.0)
+    tight = column_widths(kinds, mins, maxs, 110.0)
     assert tight[2] == 14.0 and tight[4] == 18.0  # a word column never shrinks below its word
     assert all(w >= lo - 1e-9 for w, lo in zip(tight, mins, strict=True))
 
 
-def test_cells_break_only_between_tokens(tmp_path: Path) -> None:
+def test_cells_break_only_betweentokens(tmp_path: Path) -> None:
     report = build_report(n_zone1=60, n_zone2=30)
     for i, line in enumerate(report.zone1 + report.zone2):
         line.region = ("东莞市塘厦镇", "深圳市南山区", "广州市番禺区")[i % 3]
