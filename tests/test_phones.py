@@ -11,8 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from xlsync.check import run_check
-from xlsync.matching.group import MatchKind
-from xlsync.matching.group import Item
+from xlsync.matching.group import Item, MatchKind
 from xlsync.register.cells import find_phones, parse_phones
 
 from .helpers import customer, write_register
