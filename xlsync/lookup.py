@@ -29,10 +29,15 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cache
+from typing import TYPE_CHECKING
 
 from rapidfuzz import fuzz
 
+from xlsync.model import Row
 from xlsync.rules import Decision, Verdict, call_verdict, decide
+
+if TYPE_CHECKING:
+    from xlsync.check import CheckResult
 
 MAYBE_SCORE = 70  # name similarity (0-100) from which a customer is worth checking
 MAYBE_LIMIT = 8
@@ -250,8 +255,7 @@ class LookupIndex:
         self.customers = list(customers)
 
     @classmethod
-    def from_check(cls, result) -> LookupIndex:  # type: ignore[no-untyped-def]
-        from xlsync.matching import analyse
+    def from_check(cls, result: CheckResult) -> LookupIndex:
 
         grouped: set[int] = set()
         built: list[Customer] = []
@@ -259,12 +263,12 @@ class LookupIndex:
         # groups, then the single rows a manager's 指派 / 释放 decided
         for group in [*result.groups, *getattr(result, "ruled", ())]:
             grouped.update(id(r) for r in group.rows)
-            built.append(_customer(len(built), group.rows, group.decision, group.name, analyse))
+            built.append(_customer(len(built), group.rows, group.decision, group.name))
         for row in result.rows:
             if id(row) in grouped or not (row.customer or row.phones):
                 continue
             decision = decide([row], days, result.as_of)
-            built.append(_customer(len(built), [row], decision, display_name([row]), analyse))
+            built.append(_customer(len(built), [row], decision, display_name([row])))
         return cls(built)
 
     def find(self, text: str, phone: str | None = None) -> LookupAnswer:
@@ -309,7 +313,9 @@ class LookupIndex:
         return answer
 
 
-def _customer(index, rows, decision: Decision, name: str, analyse) -> Customer:  # type: ignore[no-untyped-def]
+def _customer(index: int, rows: Sequence[Row], decision: Decision, name: str) -> Customer:
+    from xlsync.matching import analyse
+
     keys: list[str] = []
     phones: list[str] = []
     for row in rows:
@@ -321,7 +327,7 @@ def _customer(index, rows, decision: Decision, name: str, analyse) -> Customer: 
     return Customer(index, name, decision, clean, tuple(dict.fromkeys(phones)))
 
 
-def display_name(rows: Iterable, owner_row=None) -> str:  # type: ignore[no-untyped-def]
+def display_name(rows: Iterable[Row], owner_row: Row | None = None) -> str:
     """A customer's name as a rep wrote it: the owner's spelling, else the fullest one."""
     if owner_row is not None and owner_row.customer:
         return str(owner_row.customer)
