@@ -81,7 +81,8 @@ def install() -> None:
     global _installed
     if _installed:
         return
-    original = typer.core._
+    # typer's core calls its module-level gettext alias `_`: swapping it is the hook
+    original = typer.core._  # type: ignore[attr-defined]
 
     def translate(message: str) -> str:
         return CATALOG.get(message) or original(message)

@@ -40,7 +40,7 @@ class PossiblePair:
 def possible_pairs(
     rows: Sequence[Row],
     order: Sequence[int],
-    found: list[tuple[int, int, str]],
+    found: Sequence[tuple[int, int, str]],
     grouped: dict[int, int],
     forbidden: set[frozenset[int]],
 ) -> list[PossiblePair]:

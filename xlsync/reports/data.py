@@ -10,10 +10,14 @@ import re
 from collections.abc import Iterable
 from dataclasses import replace
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from pypinyin import lazy_pinyin
 
 from xlsync.check import CheckResult, DuplicateGroup
+
+if TYPE_CHECKING:
+    from xlsync.reports.model import Board, ConflictLine, DailyReport, MonthlyReport, Score
 from xlsync.history import EventKind, HistoryStore
 from xlsync.model import Row
 from xlsync.plan import ConflictRecord
@@ -191,7 +195,7 @@ def _ago(day: dt.date, as_of: dt.date) -> str:
 
 
 def build_monthly(result: CheckResult, month: str, *, company: str, mask: bool,
-                  now: dt.datetime, history: HistoryStore | None = None):  # type: ignore[no-untyped-def]  # fmt: skip
+                  now: dt.datetime, history: HistoryStore | None = None) -> MonthlyReport:  # fmt: skip
     from xlsync.reports.model import MonthlyReport
 
     first, last = month_bounds(month)
@@ -244,7 +248,7 @@ def build_monthly(result: CheckResult, month: str, *, company: str, mask: bool,
 
 
 def _scores(rows: Iterable[Row], first: dt.date, last: dt.date, as_of: dt.date,
-            roster: dict[str, str]):  # type: ignore[no-untyped-def]  # fmt: skip
+            roster: dict[str, str]) -> tuple[list[Score], list[Score]]:  # fmt: skip
     from xlsync.reports.model import Score
 
     reps: dict[str, Score] = {}
@@ -274,7 +278,7 @@ def _scores(rows: Iterable[Row], first: dt.date, last: dt.date, as_of: dt.date,
     return sorted(reps.values(), key=rank), sorted(by_dept.values(), key=rank)
 
 
-def conflict_line(group: DuplicateGroup):  # type: ignore[no-untyped-def]
+def conflict_line(group: DuplicateGroup) -> ConflictLine:
     """A conflict as the reports show it: the owner, why, and what the others must do."""
     from xlsync.reports.model import ConflictLine
 
@@ -291,7 +295,7 @@ def conflict_line(group: DuplicateGroup):  # type: ignore[no-untyped-def]
 
 
 def _conflicts(result: CheckResult, first: dt.date, last: dt.date,
-               history: HistoryStore | None):  # type: ignore[no-untyped-def]  # fmt: skip
+               history: HistoryStore | None) -> list[ConflictLine]:  # fmt: skip
     from xlsync.reports.model import ConflictLine
 
     lines: list[ConflictLine] = []
@@ -321,7 +325,7 @@ def _conflicts(result: CheckResult, first: dt.date, last: dt.date,
 
 
 def build_daily(result: CheckResult, day: dt.date, *, company: str, mask: bool, now: dt.datetime,
-                history: HistoryStore | None = None):  # type: ignore[no-untyped-def]  # fmt: skip
+                history: HistoryStore | None = None) -> DailyReport:  # fmt: skip
     """Customers newly registered on `day`: first recorded that day, or new in the history."""
     from xlsync.reports.model import DailyReport
 
@@ -342,7 +346,7 @@ def build_daily(result: CheckResult, day: dt.date, *, company: str, mask: bool, 
     return report
 
 
-def build_board(result: CheckResult, *, company: str, now: dt.datetime):  # type: ignore[no-untyped-def]
+def build_board(result: CheckResult, *, company: str, now: dt.datetime) -> Board:
     from xlsync.lookup import LookupIndex
     from xlsync.reports.model import Board, BoardCustomer, BoardEntry
 

@@ -333,6 +333,6 @@ def _render(report: MonthlyReport, dest: Path) -> _Rendered:
                     pdf.ln(3)
                     continue
                 for table in laid:
-                    draw_table(pdf, table, measure)
+                    draw_table(pdf, table, measure, pdf.rows_drawn)
             atomic_write(dest, bytes(pdf.output()))  # a reader never sees half a PDF
     return _Rendered(dest, pdf.rows_drawn, pdf.t_margin, pdf.page_break_trigger)

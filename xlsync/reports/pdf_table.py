@@ -394,7 +394,9 @@ def layout_table(pdf: FPDF, table: PdfTable, clean: Clean, measure: Measure) -> 
     return Laid(table, xs, head, head_h, groups)
 
 
-def draw_table(pdf: FPDF, laid: Laid, measure: Measure) -> None:
+def draw_table(
+    pdf: FPDF, laid: Laid, measure: Measure, drawn: list[tuple[int, float, float]] | None = None
+) -> None:
     """Draw a table: header row repeated on every page, no row (group) split across pages.
 
     fpdf2's own `table()` does the same but measures every cell twice through
@@ -432,6 +434,7 @@ def draw_table(pdf: FPDF, laid: Laid, measure: Measure) -> None:
                 fill = ZEBRA
             _draw_row(pdf, laid.xs, top, heights[i:], placed, fill, measure)
             top += heights[i]
-        pdf.rows_drawn.append((pdf.page_no(), start, top))
+        if drawn is not None:  # (page, top, bottom) of every row group, for the tests
+            drawn.append((pdf.page_no(), start, top))
         pdf.set_y(top)
     pdf.ln(3)
