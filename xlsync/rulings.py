@@ -237,14 +237,13 @@ class Resolver:
 
     def __init__(self, rows: Sequence[Row], deleted: DeletedLookup | None = None) -> None:
         from xlsync.lookup import LookupIndex, _customer
-        from xlsync.matching import analyse
         from xlsync.rules import Decision
 
         self.rows = list(rows)
         self.ids = {r.id.strip().upper(): r for r in rows if r.id.strip()}
         empty = Decision(None, ())
         self.index = LookupIndex(
-            [_customer(i, [r], empty, r.customer, analyse) for i, r in enumerate(self.rows)]
+            [_customer(i, [r], empty, r.customer) for i, r in enumerate(self.rows)]
         )
         self.deleted = deleted
 
