@@ -13,7 +13,7 @@ from xlsync.matching import analyse
 from xlsync.matching.group import Group, GroupReason, Item, group_items
 from xlsync.model import Problem, Row
 from xlsync.problems import ProblemCode
-from xlsync.register.schema import FIELDS, SheetKind
+from xlsync.register.schema import FIELDS, SheetKind, field_text
 from xlsync.register.validate import validate_rows
 from xlsync.registers import RegisterSet, load_set
 from xlsync.review import PossiblePair, pair_json, possible_pairs
@@ -214,7 +214,7 @@ def _deleted(registers: RegisterSet, given: DeletedLookup | None) -> DeletedLook
             return None
         if last is None:
             return None
-        name = next((v for k, v in last.values.items() if k in ("客户名称", "customer")), "")
+        name = field_text(last.values, "customer")
         return last.file, last.sheet, last.row, name
 
     return lookup
