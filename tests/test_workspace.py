@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import types
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Self
 
@@ -23,8 +24,10 @@ from xlsync.history import (
     Known,
     RowSnapshot,
     RowState,
+    RulingRecord,
     check_rows,
     diff_sync,
+    new_rulings,
 )
 from xlsync.ids import format_id, id_number
 from xlsync.locks import excel_owner_names, libreoffice_lock_name, locked_register
@@ -65,11 +68,14 @@ class MemoryStore:
         moved: dict[str, tuple[str, int]] | None = None,
         restored: set[str] | None = None,
         moved_from: dict[str, tuple[str, int]] | None = None,
+        rulings: Sequence[RulingRecord] | None = None,
     ) -> tuple[int, list[Event]]:
         self.calls.append(("record_sync", {"file": file}))
         by_id = check_rows(file, rows)
         known = {id: k for (f, id), k in self.snapshots.items() if f == file}
         diff = diff_sync(known, rows, moved, restored, moved_from)
+        recorded = [e.detail for e in self.log if e.file == file and e.kind is EventKind.RULING]
+        diff.changes.extend(new_rulings(recorded, rulings or ()))
         self.syncs.append((file, at, plan))
         sync_id = len(self.syncs)
         events = [Event(sync_id, at, c.id, file, c.kind, c.sheet, c.row, c.detail)

@@ -17,7 +17,7 @@ from xlsync.register.schema import FIELDS, SheetKind, field_text
 from xlsync.register.validate import validate_rows
 from xlsync.registers import RegisterSet, load_set
 from xlsync.review import PossiblePair, pair_json, possible_pairs
-from xlsync.rules import Decision, decide
+from xlsync.rules import Decision, Verdict, decide
 from xlsync.rulings import DeletedLookup, RulingEffects, load_rulings, ruled_reason, ruling_json
 
 _COLUMN_ORDER = {f.header: i for i, f in enumerate(FIELDS)}
@@ -54,6 +54,12 @@ class CheckResult:
     @property
     def conflicts(self) -> list[DuplicateGroup]:
         return [g for g in self.groups + self.ruled if g.decision.is_conflict]
+
+    @property
+    def double_entries(self) -> list[DuplicateGroup]:
+        """Groups whose rows all belong to one rep: not conflicts, but check --json lists
+        them in `conflicts` so that the rep sees the double entry."""
+        return [g for g in self.groups if g.decision.is_one_rep]
 
     @property
     def has_rulings_sheet(self) -> bool:
@@ -249,18 +255,20 @@ def check_json(result: CheckResult) -> dict[str, object]:
         return out
 
     conflicts = []
-    for group in result.conflicts:
+    one_rep = {id(g) for g in result.double_entries}
+    for group in result.groups + result.ruled:  # real conflicts and one rep's double entries
+        if not group.decision.is_conflict and id(group) not in one_rep:
+            continue
         owner = group.decision.owner
+        claims = group.decision.one_rep_claims() if id(group) in one_rep else group.decision.claims
+        lead = owner or next((c for c in claims if c.verdict is Verdict.OWNER), None)
         conflicts.append(
             {
-                "customer": (owner.row if owner else group.rows[0]).customer or group.key,
+                "customer": (lead.row if lead else group.rows[0]).customer or group.key,
                 "owner": ref(owner.row, rep=owner.row.rep, reason=owner_reason(group))
                 if owner
                 else None,
-                "claims": [
-                    ref(c.row, rep=c.row.rep, verdict=c.verdict.value)
-                    for c in group.decision.claims
-                ],
+                "claims": [ref(c.row, rep=c.row.rep, verdict=c.verdict.value) for c in claims],
             }
         )
     out: dict[str, object] = {

@@ -177,10 +177,25 @@ def print_sync(outcome: SyncOutcome, console: Console, *, rerun: str | None = No
                     f"  [yellow]注意[/]：编号 {e.id} {customer}（原 {e.sheet} 第{e.row}行）已被删除；"
                     f"如是误删，可用 xlsync restore {f.path} {e.id} 恢复"
                 )
+            elif e.kind is EventKind.RULING:
+                from xlsync.rulings import ruling_sentence
+
+                console.print(f"  记入历史：裁决第{e.row}行 {ruling_sentence(e.detail)}")
 
 
 EVENT_LABELS = {EventKind.NEW: "新登记", EventKind.CHANGED: "修改", EventKind.MOVED: "移动",
-                EventKind.DELETED: "删除", EventKind.RESTORED: "恢复"}  # fmt: skip
+                EventKind.DELETED: "删除", EventKind.RESTORED: "恢复",
+                EventKind.RULING: "裁决"}  # fmt: skip
+
+
+def _ruling_detail(detail: dict[str, Any]) -> str:
+    """A recorded ruling in the history table: what, by whom, on which rows (编号)."""
+    from xlsync.rulings import ruling_sentence
+
+    ids = [*detail.get("ids", []), *detail.get("other_ids", [])]
+    rows = f"；编号 {'、'.join(map(str, ids))}" if ids else ""
+    note = f"；备注：{detail['note']}" if detail.get("note") else ""
+    return f"{detail.get('date', '')} {ruling_sentence(detail)}{rows}{note}"
 
 
 def print_history(
@@ -202,6 +217,8 @@ def print_history(
         elif e.kind in (EventKind.NEW, EventKind.DELETED):
             values = detail.get("values", {})
             text = f"{field_text(values, 'customer')} {field_text(values, 'rep')}".strip()
+        elif e.kind is EventKind.RULING:
+            text = _ruling_detail(detail)
         else:
             text = ""
         place = f"{e.sheet} 第{e.row}行"

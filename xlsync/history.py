@@ -8,7 +8,10 @@ of the file after the sync with the file's last snapshot, which yields events:
 - `moved`: the row went to another sheet (listed in `moved`, or found on another sheet than
   in the snapshot); the event is located where the row was, detail `to_sheet` / `to_row`;
 - `deleted`: an id of the snapshot is missing (detail `values`: its last values);
-- `restored`: a deleted id is back (listed in `restored`, or simply present again).
+- `restored`: a deleted id is back (listed in `restored`, or simply present again);
+- `ruling`: a ruling of the manager's 裁决 that this sync applied for the first time (or
+  after it was edited), located at its row of 裁决; its `id` is the first 编号 it names,
+  its detail says what was decided, by whom (经办人) and which rows (see `RulingRecord`).
 
 Row-number shifts alone (a rep inserting rows above) are not events; the snapshot just
 follows them.
@@ -37,7 +40,7 @@ import enum
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -62,6 +65,7 @@ class EventKind(enum.StrEnum):
     MOVED = "moved"
     DELETED = "deleted"
     RESTORED = "restored"
+    RULING = "ruling"  # a ruling of 裁决 applied (not a row event: located on 裁决)
 
 
 EVENT_KINDS = tuple(kind.value for kind in EventKind)
@@ -104,6 +108,24 @@ class Event:
     detail: dict[str, object]
 
 
+@dataclass(frozen=True, slots=True)
+class RulingRecord:
+    """A ruling of 裁决 that a sync applied, as the history keeps it.
+
+    `key` identifies what the manager wrote (not where): a ruling is recorded once, when a
+    sync first applies it, and again only if the manager edits it. `id` is the first 编号
+    it names ("" when its rows have none yet). `detail` holds stable keys: `kind` (same,
+    different, assign, release), `label` (同一客户 …), `date`, `customer`, `other`, `rep`,
+    `days`, `by` (经办人), `note`, `ids` and `other_ids` (the 编号 of the rows it named).
+    """
+
+    key: str
+    sheet: str
+    row: int
+    id: str
+    detail: dict[str, object]
+
+
 @runtime_checkable
 class HistoryStore(Protocol):
     """What xlsync needs from a history store; SQLite now, a server database later.
@@ -123,6 +145,7 @@ class HistoryStore(Protocol):
         moved: dict[str, tuple[str, int]] | None = None,
         restored: set[str] | None = None,
         moved_from: dict[str, tuple[str, int]] | None = None,
+        rulings: Sequence[RulingRecord] | None = None,
     ) -> tuple[int, list[Event]]: ...
 
     def last_values(self, id: str) -> RowSnapshot | None: ...
@@ -358,6 +381,22 @@ def diff_sync(
     return diff
 
 
+def new_rulings(
+    recorded: Iterable[Mapping[str, object]], rulings: Sequence[RulingRecord]
+) -> list[Change]:
+    """The rulings no earlier sync recorded (`recorded`: the details of the file's earlier
+    `ruling` events), as `ruling` events. A pure function, like `diff_sync`."""
+    seen = {detail.get("key") for detail in recorded}
+    changes: list[Change] = []
+    for record in rulings:
+        if record.key in seen:
+            continue
+        seen.add(record.key)
+        detail = {**record.detail, "key": record.key}
+        changes.append(Change(record.id, EventKind.RULING, record.sheet, record.row, detail))
+    return changes
+
+
 class SqliteHistory:
     """The history in a SQLite file; safe to share between threads and processes.
 
@@ -473,6 +512,7 @@ class SqliteHistory:
         moved: dict[str, tuple[str, int]] | None = None,
         restored: set[str] | None = None,
         moved_from: dict[str, tuple[str, int]] | None = None,
+        rulings: Sequence[RulingRecord] | None = None,
     ) -> tuple[int, list[Event]]:
         """Store one sync of `file` and the events it made; `rows` become the snapshot.
 
@@ -481,7 +521,9 @@ class SqliteHistory:
         in `rows` wins. An id in `moved` but not in `rows` left the file: "moved", not
         "deleted". `restored` lists the ids the sync put back. `moved_from` gives where a
         moved row stood before (sheet, row): a row new in this sync that moved at once is
-        recorded as new where the rep typed it, then moved.
+        recorded as new where the rep typed it, then moved. `rulings` are the rulings of
+        `file`'s 裁决 the sync applied; those not recorded before (by `RulingRecord.key`)
+        become `ruling` events.
         """
         by_id = check_rows(file, rows)
         with self._write() as conn:
@@ -498,6 +540,12 @@ class SqliteHistory:
                 )
             }
             diff = diff_sync(known, rows, moved, restored, moved_from)
+            if rulings:
+                recorded = conn.execute(
+                    "SELECT detail FROM events WHERE file = ? AND kind = ?",
+                    (file, EventKind.RULING.value),
+                )
+                diff.changes.extend(new_rulings((json.loads(d) for (d,) in recorded), rulings))
             events = [
                 Event(sync_id, at, c.id, file, c.kind, c.sheet, c.row, c.detail)
                 for c in diff.changes

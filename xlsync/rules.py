@@ -168,6 +168,35 @@ class Decision:
         """Two or more different reps claim the customer."""
         return len(self.reps) >= 2
 
+    @property
+    def is_one_rep(self) -> bool:
+        """Every row names the same rep (a double entry, not a conflict), and nobody else
+        (not even a rep the manager assigned) holds the customer."""
+        return len({c.row.rep for c in self.claims}) == 1 and len(self.reps) == 1
+
+    def one_rep_claims(self) -> tuple[Claim, ...]:
+        """The claims of a one-rep group as its rep reads them: the leading row `owner`, the
+        others `same_rep`. The leading row is the rules' owner when one is protected, else the
+        claim that started first (its protection's start, else its first date, then the
+        rules' tie-breaks); it is not protected then, and `owner` stays None."""
+        if self.owner is not None:
+            lead = next(i for i, c in enumerate(self.claims) if c is self.owner)
+        else:
+            lead = min(
+                range(len(self.claims)),
+                key=lambda i: (
+                    self.claims[i].protection.since or _first_date(self.claims[i].row),
+                    not self.claims[i].protection.cooperating,
+                    _first_date(self.claims[i].row),
+                    self.claims[i].row.content_key(),
+                    i,
+                ),
+            )
+        return tuple(
+            Claim(c.row, c.protection, Verdict.OWNER if i == lead else Verdict.SAME_REP)
+            for i, c in enumerate(self.claims)
+        )
+
 
 def decide(
     rows: Sequence[Row],

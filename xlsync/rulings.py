@@ -12,11 +12,14 @@ through the same query code as `who` (:mod:`xlsync.lookup`).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+import json
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import NamedTuple
 
+from xlsync.history import RulingRecord
+from xlsync.lookup import display_name
 from xlsync.matching.group import GroupReason, MatchKind
 from xlsync.model import Problem, Register, Row
 from xlsync.problems import ProblemCode
@@ -470,3 +473,52 @@ def ruling_rows(group: object, claim: object) -> str:
         if c is not None and c.protection.ruling_row:
             found.append(c.protection.ruling_row)
     return "、".join(str(n) for n in sorted(set(found)))
+
+
+# ------------------------------------------------------------------ the history of rulings
+
+
+def ruling_record(ruling: Ruling, id_of: Callable[[Row], str]) -> RulingRecord:
+    """What the history keeps of an applied ruling (see `xlsync.history.RulingRecord`);
+    `id_of` gives a row's 编号 after the sync (a new row gets one in the same sync)."""
+    assert ruling.kind is not None and ruling.date is not None
+    days: object = "长期" if ruling.long_term else ruling.days
+    typed = [ruling.kind.value, ruling.date.isoformat(), ruling.customer, ruling.other,
+             ruling.rep, days, ruling.by, ruling.note]  # fmt: skip
+    ids = [i for i in map(id_of, ruling.rows) if i]
+    other_ids = [i for i in map(id_of, ruling.other_rows) if i]
+    detail: dict[str, object] = {
+        "kind": ruling.kind.value,
+        "label": ruling.kind.label,
+        "date": ruling.date.isoformat(),
+        "customer": ruling.customer,
+        "customer_name": display_name(ruling.rows) if ruling.rows else ruling.customer,
+        "other": ruling.other,
+        "other_name": display_name(ruling.other_rows) if ruling.other_rows else ruling.other,
+        "rep": ruling.rep,
+        "days": days,
+        "by": ruling.by,
+        "note": ruling.note,
+        "ids": ids,
+        "other_ids": other_ids,
+    }
+    key = json.dumps(typed, ensure_ascii=False, default=str)
+    return RulingRecord(key, ruling.sheet, ruling.row, (ids + other_ids + [""])[0], detail)
+
+
+def ruling_sentence(detail: Mapping[str, object]) -> str:
+    """A recorded ruling as people read it: `指派 格林电子 给 李娜，长期保护（经办人 王经理）`."""
+    label = str(detail.get("label") or detail.get("kind") or "")
+    name = str(detail.get("customer_name") or detail.get("customer") or "")
+    other = str(detail.get("other_name") or detail.get("other") or "")
+    kind = detail.get("kind")
+    if kind == RulingKind.ASSIGN.value:
+        days = detail.get("days")
+        span = "，长期保护" if days == "长期" else f"，保护 {days} 天" if days else ""
+        text = f"{label} {name} 给 {detail.get('rep', '')}{span}"
+    elif kind in (RulingKind.SAME.value, RulingKind.DIFFERENT.value):
+        text = f"{label} {name} 与 {other}"
+    else:
+        text = f"{label} {name}"
+    by = detail.get("by")
+    return f"{text}（经办人 {by}）" if by else text

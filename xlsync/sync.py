@@ -25,13 +25,15 @@ from pathlib import Path
 
 from xlsync.check import CheckResult, check_registers
 from xlsync.errors import UnusableInput
-from xlsync.history import Event, HistoryStore, RowSnapshot
+from xlsync.history import Event, HistoryStore, RowSnapshot, RulingRecord
 from xlsync.locks import Lock
+from xlsync.model import Row
 from xlsync.plan import Plan, Restore, build_plans, first_free_row, make_room, next_id_number
 from xlsync.register.reader import read_register
 from xlsync.register.schema import SHEET_NAMES, SheetKind
 from xlsync.register.writer import apply_plan
 from xlsync.registers import load_set
+from xlsync.rulings import ruling_record
 from xlsync.sidecar import write_sidecar
 from xlsync.workspace import Workspace
 from xlsync.xlsx.package import PackageError, verify_written
@@ -181,9 +183,11 @@ def _sync_once(
         outcomes = [FileOutcome(plan.register.path, plan) for plan in plans]
         for outcome in outcomes:
             _apply(outcome, ws, stamps[outcome.path], backups, now)
+        ruled = _ruling_records(result, outcomes)
         for outcome in outcomes:
             snapshot, moved, moved_from = _snapshot(outcome)
-            digest = hashlib.sha256(repr(snapshot).encode()).hexdigest()
+            rulings = ruled.get(outcome.path.name, [])
+            digest = hashlib.sha256(repr((snapshot, rulings)).encode()).hexdigest()
             if outcome.plan.empty and ws.recorded.is_same(outcome.path.name, digest):
                 continue  # this workspace recorded exactly this snapshot last time: nothing new
             ws.recorded.remember(outcome.path.name, digest)
@@ -196,8 +200,31 @@ def _sync_once(
                 moved=moved,
                 restored={r.id for r in outcome.plan.restores} if outcome.written else None,
                 moved_from=moved_from,
+                rulings=rulings,
             )
     return SyncOutcome(result, outcomes, attempt)
+
+
+def _ruling_records(
+    result: CheckResult, outcomes: list[FileOutcome]
+) -> dict[str, list[RulingRecord]]:
+    """The applied rulings of each file's 裁决, for the history (which keeps the new ones).
+    Rows are named by 编号, including the 编号 this sync wrote into new rows."""
+    new_ids = {
+        (f.plan.register.name, kind, number): row_id
+        for f in outcomes
+        if f.written
+        for (kind, number), row_id in f.plan.new_ids.items()
+    }
+
+    def id_of(row: Row) -> str:
+        return row.id or new_ids.get((row.file, row.kind, row.row), "")
+
+    out: dict[str, list[RulingRecord]] = {}
+    for ruling in result.rulings.rulings:
+        if ruling.applied and not ruling.bad:
+            out.setdefault(ruling.file, []).append(ruling_record(ruling, id_of))
+    return out
 
 
 def restore_row(

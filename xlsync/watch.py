@@ -33,6 +33,7 @@ from xlsync.board import BoardPart
 from xlsync.errors import IncompleteFile, UnusableInput
 from xlsync.history import EventKind
 from xlsync.registers import is_register_name
+from xlsync.rulings import ruling_sentence
 from xlsync.schedule import Schedule
 from xlsync.sidecar import SIDECAR_FOLDER
 from xlsync.sync import Stamp, SyncOutcome, sync
@@ -324,6 +325,8 @@ class Watcher:
                     log.warning(
                         "%s：编号 %s 的行已被删除（可用 xlsync restore 恢复）", path.name, e.id
                     )
+                elif e.kind is EventKind.RULING:  # recorded once: only new rulings show
+                    log.info("%s：裁决第 %d 行：%s", path.name, e.row, ruling_sentence(e.detail))
         self.on_synced(outcome)
         for copy, original in outcome.result.registers.copies.items():
             log.warning("%s 是 %s 的同步冲突副本，未合并，请人工处理", copy, original)

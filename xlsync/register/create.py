@@ -72,7 +72,51 @@ def build_workbook(settings: Settings, roster: tuple[tuple[str, str], ...]) -> W
     workbook.defined_names[ROSTER_NAME] = DefinedName(ROSTER_NAME, attr_text=roster_ref)
     for sheet in (following, cooperating):
         _write_data_sheet(sheet)
+    _write_rulings_sheet(workbook.create_sheet(SHEET_NAMES[SheetKind.RULINGS]))
     return workbook
+
+
+RULINGS_NOTE = (
+    "经理在此填写裁决，每行一条：同一客户 / 不同客户 填「客户」和「另一客户」；"
+    "指派 填「业务员」（保护天数可空或填“长期”）；释放 只填「客户」。"
+    "客户可填编号、电话或名称；日期较晚的裁决优先；xlsync 只会在下方追加，不会改动已写的行"
+)
+
+
+def _write_rulings_sheet(sheet: Worksheet) -> None:
+    """The manager's 裁决: headers, dropdowns for 裁决 and 业务员, a date format on 日期, a
+    frozen header and one line saying how to use it (to the right of the headers)."""
+    from xlsync.rulings import KIND_LABELS, RULING_COLUMNS
+
+    last = FORMAT_ROWS + 1
+    for col, column in enumerate(RULING_COLUMNS, start=1):
+        cell = sheet.cell(row=1, column=col, value=column.header)
+        cell.font = HEADER_FONT
+        cell.fill = HEADER_FILL
+        cell.alignment = Alignment(horizontal="center", vertical="center")
+        cell.border = Border(bottom=THIN)
+        letter = cell.column_letter
+        sheet.column_dimensions[letter].width = column.width
+        if column.key == "date":
+            sheet.column_dimensions[letter].number_format = "yyyy-mm-dd"
+            options, title, message = _VALIDATIONS["date"]
+        elif column.key == "kind":
+            kinds = ",".join(KIND_LABELS.values())
+            options = {"type": "list", "formula1": f'"{kinds}"'}
+            title, message = "裁决", f"请从下拉列表选择：{kinds.replace(',', '、')}"
+        elif column.key == "rep":
+            options, title, message = _VALIDATIONS["rep"]
+        else:
+            continue
+        dv = DataValidation(
+            allow_blank=True, showErrorMessage=True, errorTitle=title, error=message, **options
+        )
+        dv.add(f"{letter}2:{letter}{last}")
+        sheet.add_data_validation(dv)
+    note = sheet.cell(row=1, column=len(RULING_COLUMNS) + 2, value=RULINGS_NOTE)
+    note.font = Font(italic=True, color="595959")
+    sheet.freeze_panes = "A2"
+    sheet.row_dimensions[1].height = 22
 
 
 # The dropdown or check each kind of column gets: (validation options, error title, message)

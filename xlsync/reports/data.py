@@ -244,7 +244,32 @@ def build_monthly(result: CheckResult, month: str, *, company: str, mask: bool,
     report.free.sort(key=lambda c: (pinyin(c.rep), pinyin(c.customer)))
     report.reps, report.departments = _scores(rows, first, last, as_of, settings.roster)
     report.conflicts = _conflicts(result, first, last, history)
+    report.rulings = _rulings(result, first, last)
+    report.open_reviews = len(result.possible)
+    report.has_rulings = result.has_rulings_sheet or bool(result.possible)
     return report
+
+
+def _rulings(result: CheckResult, first: dt.date, last: dt.date):  # type: ignore[no-untyped-def]
+    """The month's rulings of 裁决 (those that could be used), by date then row."""
+    from xlsync.lookup import display_name
+    from xlsync.reports.model import RulingLine
+    from xlsync.rulings import RulingKind
+
+    lines = []
+    good = [r for r in result.rulings.rulings if not r.bad and r.kind and _in(r.date, first, last)]
+    for ruling in sorted(good, key=lambda r: (r.date, r.file, r.row)):
+        assert ruling.kind is not None and ruling.date is not None
+        name = display_name(ruling.rows) if ruling.rows else ruling.customer
+        if ruling.kind in (RulingKind.SAME, RulingKind.DIFFERENT):
+            other = display_name(ruling.other_rows) if ruling.other_rows else ruling.other
+            name = f"{name} 与 {other}"
+        note = ruling.note
+        if ruling.superseded_by is not None:
+            note = "；".join(filter(None, [note, f"已被第 {ruling.superseded_by} 行取代"]))
+        rep = ruling.rep if ruling.kind is RulingKind.ASSIGN else ""
+        lines.append(RulingLine(ruling.date, ruling.kind.label, name, rep, ruling.by, note))
+    return lines
 
 
 def _scores(rows: Iterable[Row], first: dt.date, last: dt.date, as_of: dt.date,

@@ -299,6 +299,41 @@ def _conflicts(r: MonthlyReport) -> Section:
     )
 
 
+def _rulings(r: MonthlyReport) -> Section:
+    columns = (
+        Column("序号", "index"), Column("日期", "date"), Column("裁决", "short"),
+        Column("客户", "name"), Column("业务员", "short"), Column("经办人", "short"),
+        Column("备注", "text"),
+    )  # fmt: skip
+    lines = [
+        Line(
+            [
+                Cell(str(i)),
+                Cell(_d(x.date)),
+                Cell(x.kind),
+                Cell(x.customer, bold=True),
+                Cell(x.rep),
+                Cell(x.by),
+                Cell(x.note),
+            ]
+        )
+        for i, x in enumerate(r.rulings, 1)
+    ]
+    waiting = (
+        f"另有 {r.open_reviews} 对相似客户在「待确认」中等待经理确认是否同一客户。"
+        if r.open_reviews
+        else "「待确认」中没有等待确认的相似客户。"
+    )
+    return Section(
+        "rulings",
+        "八、经理裁决",
+        f"共 {len(r.rulings)} 条，待确认 {r.open_reviews} 对",
+        f"本月经理在「裁决」中的决定（指派、释放、同一客户、不同客户），优先于保护规则。{waiting}",
+        "本月没有裁决。",
+        [Table(columns, lines)],
+    )
+
+
 SECTIONS = (_zone1, _zone2, _scores, _follow_ups, _ending_soon, _free, _conflicts)
 
 
@@ -319,6 +354,10 @@ def build_handout(r: MonthlyReport) -> Handout:
         ("可转交", f"{len(r.free)} 家"),
         ("本月冲突", f"{len(r.conflicts)} 起（未解决 {open_conflicts}）"),
     ]
+    sections = [make(r) for make in SECTIONS]
+    if r.has_rulings:  # the set has a 裁决 sheet, or look-alikes wait in 待确认
+        summary.append(("裁决／待确认", f"{len(r.rulings)} 条／{r.open_reviews} 对"))
+        sections.append(_rulings(r))
     footer = (
         f"由 xlsync 根据登记表 {r.register} 生成。保护规则：拜访或送样后保护期内归原业务员；"
         "已合作客户长期归属成交业务员；仅电话联系不受保护。"
@@ -329,6 +368,6 @@ def build_handout(r: MonthlyReport) -> Handout:
         month_label=label,
         meta=meta,
         summary=summary,
-        sections=[make(r) for make in SECTIONS],
+        sections=sections,
         footer=footer,
     )

@@ -67,6 +67,18 @@ class ConflictLine:
 
 
 @dataclass(slots=True)
+class RulingLine:
+    """A ruling of 裁决 dated in the month, as the handout lists it."""
+
+    date: dt.date
+    kind: str  # 同一客户 / 不同客户 / 指派 / 释放
+    customer: str  # the customer's name; "A 与 B" for 同一客户 / 不同客户
+    rep: str  # the rep assigned (指派), else ""
+    by: str  # 经办人
+    note: str  # 备注, and "已被第 N 行取代" when a later ruling overrides it
+
+
+@dataclass(slots=True)
 class MonthlyReport:
     company: str
     month: str  # YYYY-MM
@@ -82,6 +94,11 @@ class MonthlyReport:
     free: list[CustomerLine] = field(default_factory=list)  # expired, no order: can be handed over
     conflicts: list[ConflictLine] = field(default_factory=list)
     masked_phones: bool = True
+    # the manager's rulings dated in the month and the look-alike pairs still awaiting a
+    # decision in 待确认; the handout shows them when the set has a 裁决 sheet or such pairs
+    rulings: list[RulingLine] = field(default_factory=list)
+    open_reviews: int = 0
+    has_rulings: bool = False
 
 
 @dataclass(slots=True)
