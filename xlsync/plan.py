@@ -286,7 +286,7 @@ def build_plans(result: CheckResult, new_ids: list[str]) -> list[Plan]:
         if review is not None:
             plan.review = review
             old = reg.manager_grids.get(SheetKind.REVIEW)
-            plan.write_review = old is None or _as_text(review) != _trimmed(old[1])
+            plan.write_review = old is None or _trimmed(review) != _trimmed(old[1])
     return list(plans.values())
 
 

@@ -13,6 +13,7 @@ problems are shown at once; `sync_json` is the `--json` form of an outcome.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import errno
 import hashlib
@@ -27,11 +28,11 @@ from xlsync.check import CheckResult, check_registers
 from xlsync.errors import UnusableInput
 from xlsync.history import Event, HistoryStore, RowSnapshot, RulingRecord
 from xlsync.locks import Lock
-from xlsync.model import Row
+from xlsync.model import Register, Row
 from xlsync.plan import Plan, Restore, build_plans, first_free_row, make_room, next_id_number
 from xlsync.register.reader import read_register
 from xlsync.register.schema import SHEET_NAMES, SheetKind
-from xlsync.register.writer import apply_plan
+from xlsync.register.writer import apply_plan, free_sheet_name
 from xlsync.registers import load_set
 from xlsync.rulings import ruling_record
 from xlsync.sidecar import write_sidecar
@@ -178,6 +179,8 @@ def _sync_once(
         at_least = next_id_number(registers.registers)
         ids = history.reserve_ids(ws.folder.name, missing, at_least) if missing else []
         plans = build_plans(result, ids)
+        if any(plan.ruling_appends for plan in plans):
+            result, plans = _count_decisions(str(target), result, plans, ids)
         if restore is not None:
             _plan_restore(restore, plans, history, result)
         outcomes = [FileOutcome(plan.register.path, plan) for plan in plans]
@@ -225,6 +228,50 @@ def _ruling_records(
         if ruling.applied and not ruling.bad:
             out.setdefault(ruling.file, []).append(ruling_record(ruling, id_of))
     return out
+
+
+def _count_decisions(
+    target: str, result: CheckResult, plans: list[Plan], ids: list[str]
+) -> tuple[CheckResult, list[Plan]]:
+    """Plan again as if the decisions this sync appends to 裁决 (from 待确认) were already
+    there, so that this sync's hints, conflicts and 待确认 show their effect and the next
+    sync has nothing left to do. The registers are read once: the second pass sees them
+    with the appended rows added to their 裁决 grid, in the rows the writer will use."""
+    from xlsync.rulings import RULING_COLUMNS, find_ruling_header
+
+    registers: list[Register] = []
+    for plan in plans:
+        reg = plan.register
+        if plan.ruling_appends:
+            found = reg.manager_grids.get(SheetKind.RULINGS)
+            header = find_ruling_header(found[1]) if found is not None else None
+            if found is None or header is None:
+                # the writer adds a new sheet: the contract's headers, then the decisions
+                names = [*reg.sheet_names, *(n for n, _ in reg.manager_grids.values())]
+                name = free_sheet_name(names, SheetKind.RULINGS)
+                grid: list[list[object]] = [[c.header for c in RULING_COLUMNS]]
+                columns = {c.key: i for i, c in enumerate(RULING_COLUMNS)}
+            else:
+                name, grid = found[0], list(found[1])
+                columns = header[1]
+            width = max(columns.values()) + 1
+            for line in plan.ruling_appends:
+                cells: list[object] = [None] * width
+                for column, value in zip(RULING_COLUMNS, line, strict=True):
+                    if column.key in columns and value not in ("", None):
+                        cells[columns[column.key]] = str(value)
+                grid.append(cells)
+            grids = {**reg.manager_grids, SheetKind.RULINGS: (name, grid)}
+            reg = dataclasses.replace(reg, manager_grids=grids)
+        registers.append(reg)
+    counted = dataclasses.replace(result.registers, registers=registers)
+    again = check_registers(target, counted, result.as_of)
+    replanned = build_plans(again, ids)
+    for first, second in zip(plans, replanned, strict=True):
+        # write against the registers as read, and append each decision once
+        second.register = first.register
+        second.ruling_appends = first.ruling_appends
+    return again, replanned
 
 
 def restore_row(
