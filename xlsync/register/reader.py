@@ -22,6 +22,7 @@ from xlsync.register.cells import (
     cell_text,
     is_blank,
     parse_date,
+    parse_count,
     parse_phones,
     parse_positive_int,
     parse_status,
@@ -440,6 +441,11 @@ def _apply_setting(
     if kind == "days":
         try:
             setattr(settings, attr, parse_positive_int(value))
+        except CellError as exc:
+            problems.append(Problem(file, sheet, excel_row, label, cell_text(value), exc.message))
+    elif kind == "count":
+        try:
+            setattr(settings, attr, parse_count(value))
         except CellError as exc:
             problems.append(Problem(file, sheet, excel_row, label, cell_text(value), exc.message))
     elif kind == "bool":
