@@ -16,8 +16,9 @@ from xlsync.register.schema import FIELDS, SheetKind
 from xlsync.register.validate import validate_rows
 from xlsync.registers import RegisterSet, load_set
 from xlsync.review import PossiblePair, pair_json, possible_pairs
-from xlsync.rules import Decision, decide
+from xlsync.rules import Decision, apply_cap, apply_cool_down, decide
 from xlsync.rulings import DeletedLookup, RulingEffects, load_rulings, ruled_reason, ruling_json
+from xlsync.settings import Settings
 
 _COLUMN_ORDER = {f.header: i for i, f in enumerate(FIELDS)}
 
@@ -49,6 +50,8 @@ class CheckResult:
     rulings: RulingEffects = field(default_factory=RulingEffects)
     ruled: list[DuplicateGroup] = field(default_factory=list)
     possible: list[PossiblePair] = field(default_factory=list)  # for 待确认
+    # single-row customers an office rule (最多保护客户数, 冷却天数) took protection from
+    limited: list[DuplicateGroup] = field(default_factory=list)
 
     @property
     def conflicts(self) -> list[DuplicateGroup]:
@@ -174,13 +177,39 @@ def check_registers(
         if events and id(row) not in grouped:  # one row, decided by a 指派 / 释放
             decision = decide([row], settings.protection_days, as_of, events)
             ruled.append(DuplicateGroup(_group_key([row]), GroupReason(()), [row], decision))
+    limited = _office_rules(rows, groups, ruled, settings, as_of)
     moves = sorted((r for r in rows if r.is_move), key=lambda r: (r.file, r.row))
     in_group = {id(r): k for k, g in enumerate(groups) for r in g.rows}
     apart = {frozenset((id(a), id(b))) for a, b in rulings.forbidden}
     possible = possible_pairs(rows, order, unsure, in_group, apart)
     return CheckResult(
-        target, as_of, registers, rows, problems, groups, moves, rulings, ruled, possible
+        target, as_of, registers, rows, problems, groups, moves, rulings, ruled, possible, limited
     )
+
+
+def _office_rules(
+    rows: list[Row],
+    groups: list[DuplicateGroup],
+    ruled: list[DuplicateGroup],
+    settings: Settings,
+    as_of: dt.date,
+) -> list[DuplicateGroup]:
+    """Apply 冷却天数 then 最多保护客户数 over every customer (groups, ruled single rows and
+    the other single rows), in place; return the single rows whose protection a rule took."""
+    if not settings.max_protected and not settings.cool_down_days:
+        return []
+    days = settings.protection_days
+    seen = {id(r) for g in groups + ruled for r in g.rows}
+    singles = [
+        DuplicateGroup(_group_key([r]), GroupReason(()), [r], decide([r], days, as_of))
+        for r in rows
+        if id(r) not in seen
+    ]
+    everyone = groups + ruled + singles
+    cooled = [apply_cool_down(g.decision, days, settings.cool_down_days, as_of) for g in everyone]
+    for group, decision in zip(everyone, apply_cap(cooled, settings.max_protected), strict=True):
+        group.decision = decision
+    return [g for g in singles if any(c.protection.limit for c in g.decision.claims)]
 
 
 Links = tuple[Forced, Forbidden]
