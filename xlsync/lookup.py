@@ -260,8 +260,8 @@ class LookupIndex:
         grouped: set[int] = set()
         built: list[Customer] = []
         days = result.registers.settings.protection_days
-        # groups, then the single rows a manager's 指派 / 释放 decided
-        for group in [*result.groups, *getattr(result, "ruled", ())]:
+        # groups, then the single rows a manager's 指派 / 释放 or an office rule decided
+        for group in [*result.groups, *result.ruled, *result.limited]:
             grouped.update(id(r) for r in group.rows)
             built.append(_customer(len(built), group.rows, group.decision, group.name))
         for row in result.rows:
