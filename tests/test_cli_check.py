@@ -85,6 +85,7 @@ def test_check_json_is_exactly_the_contract(register: Path) -> None:
                 "column": "送样日期",
                 "value": "2026-13-01",
                 "message": "日期不存在",
+                "code": "date.invalid",
             }
         ],
         "moves": [{"sheet": "跟进中", "row": 5, "customer": "雅玛西电子", "rep": "王芳"}],

@@ -69,9 +69,14 @@ def test_the_schema_rejects_what_breaks_the_contract() -> None:
     broken = json.loads(json.dumps(out))
     del broken["problems"][0]["row"]
     assert not validator.is_valid(broken)
+    broken = json.loads(json.dumps(out))
+    del broken["problems"][0]["code"]
+    assert not validator.is_valid(broken)
+    broken["problems"][0]["code"] = "bad_date"  # not dotted
+    assert not validator.is_valid(broken)
     extended = json.loads(json.dumps(out))  # later fields are welcome
     extended["possible"] = []
-    extended["problems"][0]["code"] = "bad_date"
+    extended["problems"][0]["hint"] = "..."
     assert validator.is_valid(extended)
 
 

@@ -12,7 +12,8 @@ from xlsync.lookup import display_name
 from xlsync.matching import analyse
 from xlsync.matching.group import Group, GroupReason, Item, group_items
 from xlsync.model import Problem, Row
-from xlsync.register.schema import FIELDS, SheetKind
+from xlsync.problems import ProblemCode
+from xlsync.register.schema import FIELDS, SheetKind, field_text
 from xlsync.register.validate import validate_rows
 from xlsync.registers import RegisterSet, load_set
 from xlsync.review import PossiblePair, pair_json, possible_pairs
@@ -142,7 +143,7 @@ def check_registers(
         rows.extend(r for r in here if r.is_move)
         problems.extend(register.problems)
     for bad in registers.unusable:
-        problems.append(Problem(bad.path.name, "", 0, "", "", bad.message))
+        problems.append(Problem.whole_file(bad.path.name, ProblemCode.FILE_UNUSABLE, bad.message))
     problems.extend(validate_rows(rows, settings, as_of))
     rulings = load_rulings(
         registers.registers, rows, settings, problems, _deleted(registers, deleted)
@@ -242,7 +243,7 @@ def _deleted(registers: RegisterSet, given: DeletedLookup | None) -> DeletedLook
             return None
         if last is None:
             return None
-        name = next((v for k, v in last.values.items() if k in ("客户名称", "customer")), "")
+        name = field_text(last.values, "customer")
         return last.file, last.sheet, last.row, name
 
     return lookup
@@ -300,7 +301,8 @@ def check_json(result: CheckResult) -> dict[str, object]:
         ],
         "conflicts": conflicts,
         "problems": [
-            ref(p, column=p.column, value=p.value, message=p.message) for p in result.problems
+            ref(p, column=p.column, value=p.value, message=p.message, code=p.code.value)
+            for p in result.problems
         ],
         "moves": [ref(r, customer=r.customer, rep=r.rep) for r in result.moves],
     }

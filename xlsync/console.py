@@ -10,6 +10,7 @@ from rich.table import Table
 from xlsync.check import CheckResult
 from xlsync.history import Event, EventKind
 from xlsync.lookup import WHY_LABELS, LookupAnswer
+from xlsync.register.schema import SheetKind, field_text
 from xlsync.rules import VERDICT_LABELS, Verdict
 from xlsync.sync import SyncOutcome
 
@@ -24,7 +25,7 @@ def _where(file: str, sheet: str, row: int, folder: bool) -> str:
 def print_check(result: CheckResult, console: Console, *, show_all: bool = False) -> None:
     folder = result.is_folder
     limit = None if show_all else SHOW_AT_MOST
-    following = sum(1 for r in result.rows if r.kind.value == "following")
+    following = sum(1 for r in result.rows if r.kind is SheetKind.FOLLOWING)
     names = "、".join(r.name for r in result.registers.registers)
     console.print(
         f"[bold]检查 {names}[/bold]（截至 {result.as_of.isoformat()}）："
@@ -160,7 +161,7 @@ def print_sync(outcome: SyncOutcome, console: Console, *, rerun: str | None = No
         for r in plan.restores if f.written else []:
             sheet = plan.register.sheets[r.kind].name
             console.print(
-                f"  恢复编号 {r.id}（{r.values.get('客户名称', '')}）→ {sheet} 第{r.row}行"
+                f"  恢复编号 {r.id}（{field_text(r.values, 'customer')}）→ {sheet} 第{r.row}行"
             )
         for m in plan.moves if f.written else []:
             console.print(
@@ -171,7 +172,7 @@ def print_sync(outcome: SyncOutcome, console: Console, *, rerun: str | None = No
                 customer = ""
                 detail = e.detail.get("values") if isinstance(e.detail, dict) else None
                 if isinstance(detail, dict):
-                    customer = str(detail.get("客户名称", ""))
+                    customer = field_text(detail, "customer")
                 console.print(
                     f"  [yellow]注意[/]：编号 {e.id} {customer}（原 {e.sheet} 第{e.row}行）已被删除；"
                     f"如是误删，可用 xlsync restore {f.path} {e.id} 恢复"
@@ -200,7 +201,7 @@ def print_history(
             text = f"{e.sheet} 第{e.row}行 → {detail.get('to_sheet', '')} 第{detail.get('to_row', '')}行"
         elif e.kind in (EventKind.NEW, EventKind.DELETED):
             values = detail.get("values", {})
-            text = f"{values.get('客户名称', '')} {values.get('业务员', '')}".strip()
+            text = f"{field_text(values, 'customer')} {field_text(values, 'rep')}".strip()
         else:
             text = ""
         place = f"{e.sheet} 第{e.row}行"

@@ -6,13 +6,19 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from xlsync.problems import ProblemCode
 from xlsync.register.schema import SheetKind, Status
 from xlsync.settings import Settings
 
 
 @dataclass(slots=True)
 class Problem:
-    """One validation problem, located as the rep sees it: file, sheet, row, column."""
+    """One validation problem, located as the rep sees it: file, sheet, row, column, with
+    its stable `code` (required, by name) and its Chinese `message`.
+
+    A problem about a whole file (a register of a folder that cannot be read) has sheet ""
+    and row 0: build it with `Problem.whole_file`, test it with `is_whole_file`.
+    """
 
     file: str
     sheet: str
@@ -20,6 +26,15 @@ class Problem:
     column: str
     value: str
     message: str
+    code: ProblemCode = field(kw_only=True)
+
+    @classmethod
+    def whole_file(cls, file: str, code: ProblemCode, message: str) -> Problem:
+        return cls(file, "", 0, "", "", message, code=code)
+
+    @property
+    def is_whole_file(self) -> bool:
+        return not self.sheet and self.row == 0
 
     def ref(self) -> dict[str, object]:
         return {"file": self.file, "sheet": self.sheet, "row": self.row}

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from xlsync.check import CheckResult
 from xlsync.ids import id_number
 from xlsync.model import Problem, Register, Row, SheetData
+from xlsync.problems import ProblemCode
 from xlsync.register.schema import FIELDS, SHEET_NAMES, SheetKind, Status
 from xlsync.rules import VERDICT_LABELS, Claim, Verdict
 from xlsync.rulings import ruling_rows
@@ -376,10 +377,18 @@ def plan_review(
             pair = decision.pair
             missing = [i for i in (decision.id_a, decision.id_b) if i not in known]
             if decision.kind is None:
-                problems.append(decision_problem(decision, "只能选择“同一客户”或“不同客户”"))
+                problems.append(
+                    decision_problem(
+                        decision, ProblemCode.REVIEW_BAD_CHOICE, "只能选择“同一客户”或“不同客户”"
+                    )
+                )
             elif not decision.id_a or not decision.id_b or missing:
                 gone = "、".join(missing) or "编号为空"
-                problems.append(decision_problem(decision, f"登记表中已找不到 {gone}"))
+                problems.append(
+                    decision_problem(
+                        decision, ProblemCode.REVIEW_ROW_GONE, f"登记表中已找不到 {gone}"
+                    )
+                )
             elif pair not in decided:
                 decided.add(pair)
                 plan.ruling_appends.append(

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from xlsync.model import Problem, Register, Row
+from xlsync.problems import ProblemCode
 from xlsync.register.cells import cell_text, is_blank
 from xlsync.register.schema import SheetKind, norm_label
 from xlsync.rulings import RulingKind, parse_kind
@@ -139,7 +140,7 @@ def read_decisions(register: Register) -> list[Decision]:
     return out
 
 
-def decision_problem(decision: Decision, why: str) -> Problem:
+def decision_problem(decision: Decision, code: ProblemCode, why: str) -> Problem:
     return Problem(
         decision.file,
         decision.sheet,
@@ -147,6 +148,7 @@ def decision_problem(decision: Decision, why: str) -> Problem:
         "裁决",
         decision.text,
         f"这条裁决还没有写入「裁决」：{why}；请核对后重新选择",
+        code=code,
     )
 
 

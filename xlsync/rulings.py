@@ -15,9 +15,11 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import NamedTuple
 
 from xlsync.matching.group import GroupReason, MatchKind
 from xlsync.model import Problem, Register, Row
+from xlsync.problems import ProblemCode
 from xlsync.register.cells import CellError, cell_text, is_blank, parse_date, parse_positive_int
 from xlsync.register.schema import SheetKind, norm_label
 from xlsync.rules import RuleEvent
@@ -158,7 +160,13 @@ def read_rulings(register: Register, problems: list[Problem]) -> list[Ruling]:
         if any(not is_blank(v) for row in grid for v in row):
             problems.append(
                 Problem(
-                    file, name, 1, "", "", "找不到裁决表的表头（需要「日期」「裁决」「客户」等列）"
+                    file,
+                    name,
+                    1,
+                    "",
+                    "",
+                    "找不到裁决表的表头（需要「日期」「裁决」「客户」等列）",
+                    code=ProblemCode.RULING_NO_HEADER,
                 )
             )
         return []
@@ -176,10 +184,11 @@ def read_rulings(register: Register, problems: list[Problem]) -> list[Ruling]:
             continue
         excel_row = r + 1
 
-        def problem(key: str, value: object, message: str, row: int = excel_row) -> None:
-            problems.append(
-                Problem(file, name, row, RULING_HEADERS[key], cell_text(value), message)
-            )
+        def problem(
+            code: ProblemCode, key: str, value: object, message: str, row: int = excel_row
+        ) -> None:
+            header = RULING_HEADERS[key]
+            problems.append(Problem(file, name, row, header, cell_text(value), message, code=code))
 
         ruling = Ruling(file, name, excel_row, parse_kind(get("kind")), None)
         ruling.customer = cell_text(get("customer"))
@@ -189,18 +198,18 @@ def read_rulings(register: Register, problems: list[Problem]) -> list[Ruling]:
         ruling.note = cell_text(get("note"))
         if ruling.kind is None:
             value = get("kind")
-            problem("kind", value, "请填写裁决：同一客户、不同客户、指派 或 释放" if is_blank(value)
+            problem(ProblemCode.RULING_UNKNOWN_KIND, "kind", value, "请填写裁决：同一客户、不同客户、指派 或 释放" if is_blank(value)
                     else "不是有效的裁决，应为 同一客户、不同客户、指派 或 释放")  # fmt: skip
             ruling.bad = True
         value = get("date")
         try:
             ruling.date = parse_date(value, date1904=register.date1904)
         except CellError as exc:
-            problem("date", value, exc.message)
+            problem(ProblemCode.RULING_BAD_DATE, "date", value, exc.message)
             ruling.bad = True
         else:
             if ruling.date is None:
-                problem("date", value, "请填写裁决日期")
+                problem(ProblemCode.RULING_BAD_DATE, "date", value, "请填写裁决日期")
                 ruling.bad = True
         days = get("days")
         if not is_blank(days):
@@ -210,17 +219,22 @@ def read_rulings(register: Register, problems: list[Problem]) -> list[Ruling]:
                 try:
                     ruling.days = parse_positive_int(days)
                 except CellError as exc:
-                    problem("days", days, exc.message)
+                    problem(ProblemCode.RULING_BAD_DAYS, "days", days, exc.message)
                     ruling.bad = True
         if not ruling.customer:
-            problem("customer", "", "请填写客户（编号、电话或客户名称）")
+            problem(
+                ProblemCode.RULING_MISSING_CUSTOMER,
+                "customer",
+                "",
+                "请填写客户（编号、电话或客户名称）",
+            )
             ruling.bad = True
         kind = ruling.kind
         if kind in (RulingKind.SAME, RulingKind.DIFFERENT) and not ruling.other:
-            problem("other", "", f"「{kind.label}」需要填写另一客户")  # type: ignore[union-attr]
+            problem(ProblemCode.RULING_MISSING_OTHER, "other", "", f"「{kind.label}」需要填写另一客户")  # type: ignore[union-attr]  # fmt: skip
             ruling.bad = True
         if kind is RulingKind.ASSIGN and not ruling.rep:
-            problem("rep", "", "「指派」需要填写业务员")
+            problem(ProblemCode.RULING_MISSING_REP, "rep", "", "「指派」需要填写业务员")
             ruling.bad = True
         out.append(ruling)
     return out
@@ -232,35 +246,42 @@ def read_rulings(register: Register, problems: list[Problem]) -> list[Ruling]:
 DeletedLookup = Callable[[str], "tuple[str, str, int, str] | None"]
 
 
+class Unresolved(NamedTuple):
+    """Why a ruling's 客户 names no row: the problem's code and its sentence for 问题."""
+
+    code: ProblemCode
+    message: str
+
+
 class Resolver:
     """Finds the rows a ruling's 客户 names: by 编号, then phone, then name (as `who`)."""
 
     def __init__(self, rows: Sequence[Row], deleted: DeletedLookup | None = None) -> None:
         from xlsync.lookup import LookupIndex, _customer
-        from xlsync.matching import analyse
         from xlsync.rules import Decision
 
         self.rows = list(rows)
         self.ids = {r.id.strip().upper(): r for r in rows if r.id.strip()}
         empty = Decision(None, ())
         self.index = LookupIndex(
-            [_customer(i, [r], empty, r.customer, analyse) for i, r in enumerate(self.rows)]
+            [_customer(i, [r], empty, r.customer) for i, r in enumerate(self.rows)]
         )
         self.deleted = deleted
 
-    def resolve(self, text: str) -> tuple[list[Row], str]:
-        """The rows `text` names, or [] and why not (a sentence for 问题)."""
+    def resolve(self, text: str) -> tuple[list[Row], Unresolved | None]:
+        """The rows `text` names and None, or [] and why not."""
         text = text.strip()
         by_id = self.ids.get(text.upper())
         if by_id is not None:
-            return [by_id], ""
+            return [by_id], None
         if _looks_like_id(text):
             gone = self.deleted(text.upper()) if self.deleted else None
             if gone is not None:
                 file, sheet, row, name = gone
-                return [], (f"编号 {text.upper()}（{name or '未填客户名称'}，原在 {file} {sheet} 第 {row} 行）"
-                            "已被删除；可用 xlsync restore 恢复后再裁决")  # fmt: skip
-            return [], f"登记表中没有编号 {text.upper()}"
+                return [], Unresolved(ProblemCode.RULING_DELETED_ROW,
+                                      f"编号 {text.upper()}（{name or '未填客户名称'}，原在 {file} {sheet} 第 {row} 行）"
+                                      "已被删除；可用 xlsync restore 恢复后再裁决")  # fmt: skip
+            return [], Unresolved(ProblemCode.RULING_NOT_FOUND, f"登记表中没有编号 {text.upper()}")
         answer = self.index.find(text)
         rows = [self.rows[h.customer.index] for h in answer.same]
         if not rows:
@@ -269,13 +290,15 @@ class Resolver:
                 for h in answer.maybe[:3]
             )
             tail = f"；名称相近的有：{near}" if near else "（可填编号、电话或客户名称）"
-            return [], f"登记表中找不到「{text}」{tail}"
+            return [], Unresolved(ProblemCode.RULING_NOT_FOUND, f"登记表中找不到「{text}」{tail}")
         if answer.digits:  # a phone names one customer, however many rows carry it
-            return rows, ""
+            return rows, None
         if len(rows) > 1 and not _one_customer(rows):
             where = "、".join(f"{_where(r)}（{r.customer}）" for r in rows[:4])
-            return [], f"「{text}」对应多个客户：{where}；请改填编号"
-        return rows, ""
+            return [], Unresolved(
+                ProblemCode.RULING_AMBIGUOUS, f"「{text}」对应多个客户：{where}；请改填编号"
+            )
+        return rows, None
 
 
 def _where(row: Row) -> str:
@@ -329,25 +352,31 @@ def load_rulings(
     resolver = Resolver(rows, deleted)
     for ruling in effects.rulings:
 
-        def problem(key: str, value: str, message: str, ruling: Ruling = ruling) -> None:
-            problems.append(
-                Problem(ruling.file, ruling.sheet, ruling.row, RULING_HEADERS[key], value, message)
-            )
+        def problem(
+            code: ProblemCode, key: str, value: str, message: str, ruling: Ruling = ruling
+        ) -> None:
+            where = (ruling.file, ruling.sheet, ruling.row, RULING_HEADERS[key])
+            problems.append(Problem(*where, value, message, code=code))
             ruling.bad = True
 
         if ruling.rep and not settings.rep_known(ruling.rep):
-            problem("rep", ruling.rep, "业务员不在「设置」的业务员名单中")
+            problem(
+                ProblemCode.RULING_UNKNOWN_REP,
+                "rep",
+                ruling.rep,
+                "业务员不在「设置」的业务员名单中",
+            )
         if ruling.customer:
             ruling.rows, why = resolver.resolve(ruling.customer)
             if why:
-                problem("customer", ruling.customer, why)
+                problem(why.code, "customer", ruling.customer, why.message)
         if ruling.other and ruling.kind in (RulingKind.SAME, RulingKind.DIFFERENT):
             ruling.other_rows, why = resolver.resolve(ruling.other)
             if why:
-                problem("other", ruling.other, why)
+                problem(why.code, "other", ruling.other, why.message)
             elif ruling.rows and any(r in ruling.other_rows for r in ruling.rows):
                 both = next(r for r in ruling.rows if r in ruling.other_rows)
-                problem("other", ruling.other,
+                problem(ProblemCode.RULING_SAME_CUSTOMER, "other", ruling.other,
                         f"客户与另一客户都指向 {_where(both)}（{both.customer}），无法裁决；请改填编号")  # fmt: skip
     _settle(effects, settings)
     return effects

@@ -17,6 +17,7 @@ from python_calamine import CalamineWorkbook, PasswordError
 
 from xlsync.errors import IncompleteFile, UnusableInput
 from xlsync.model import Problem, Register, Row, SheetData
+from xlsync.problems import ProblemCode
 from xlsync.register.cells import (
     CellError,
     cell_text,
@@ -358,11 +359,10 @@ def _parse_row(
 ) -> Row:
     row = Row(file=file, sheet=sheet, kind=kind, row=excel_row)
 
-    def problem(key: str, value: object, message: str) -> None:
+    def problem(code: ProblemCode, key: str, value: object, message: str) -> None:
         row.unreadable.add(key)
-        problems.append(
-            Problem(file, sheet, excel_row, FIELD_BY_KEY[key].header, cell_text(value), message)
-        )
+        header, text = FIELD_BY_KEY[key].header, cell_text(value)
+        problems.append(Problem(file, sheet, excel_row, header, text, message, code=code))
 
     for key in _TEXT_FIELDS:
         if key in columns:
@@ -373,20 +373,22 @@ def _parse_row(
             try:
                 setattr(row, key, parse_date(value, date1904=date1904))
             except CellError as exc:
-                problem(key, value, exc.message)
+                problem(ProblemCode.DATE_INVALID, key, value, exc.message)
     if "phone" in columns:
         value = _get(cells, columns["phone"])
         row.phone_text = cell_text(value)
         good, bad = parse_phones(value)
         row.phones = good
         for part in bad:
-            problem("phone", value, phone_problem(part, row.phone_text))
+            problem(
+                ProblemCode.PHONE_UNREADABLE, "phone", value, phone_problem(part, row.phone_text)
+            )
     if "status" in columns:
         value = _get(cells, columns["status"])
         try:
             row.status = parse_status(value)
         except CellError as exc:
-            problem("status", value, exc.message)
+            problem(ProblemCode.STATUS_UNKNOWN, "status", value, exc.message)
     return row
 
 
@@ -438,16 +440,21 @@ def _apply_setting(
 ) -> None:
     if is_blank(value):
         return
+    invalid = ProblemCode.SETTINGS_INVALID
     if kind == "days":
         try:
             setattr(settings, attr, parse_positive_int(value))
         except CellError as exc:
-            problems.append(Problem(file, sheet, excel_row, label, cell_text(value), exc.message))
+            problems.append(
+                Problem(file, sheet, excel_row, label, cell_text(value), exc.message, code=invalid)
+            )
     elif kind == "count":
         try:
             setattr(settings, attr, parse_count(value))
         except CellError as exc:
-            problems.append(Problem(file, sheet, excel_row, label, cell_text(value), exc.message))
+            problems.append(
+                Problem(file, sheet, excel_row, label, cell_text(value), exc.message, code=invalid)
+            )
     elif kind == "bool":
         word = norm_label(cell_text(value))
         if word in TRUE_WORDS:
@@ -456,7 +463,9 @@ def _apply_setting(
             setattr(settings, attr, False)
         else:
             problems.append(
-                Problem(file, sheet, excel_row, label, cell_text(value), "应为“是”或“否”")
+                Problem(
+                    file, sheet, excel_row, label, cell_text(value), "应为“是”或“否”", code=invalid
+                )
             )
     else:
         setattr(settings, attr, cell_text(value))

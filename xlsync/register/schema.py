@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -99,6 +100,12 @@ def match_header(text: object) -> str | None:
     if text is None:
         return None
     return _HEADER_INDEX.get(norm_label(text))
+
+
+def field_text(values: Mapping[str, object], key: str) -> str:
+    """The text of field `key` in a row's values keyed by the headers as the rep typed them
+    (客户名称, 公司名称 or customer are all the customer): "" when no header names it."""
+    return next((str(v) for header, v in values.items() if match_header(header) == key), "")
 
 
 _SHEET_INDEX: dict[str, SheetKind] = {}
