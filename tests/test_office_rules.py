@@ -69,3 +69,46 @@ def test_a_bad_office_setting_is_a_problem_and_the_rule_is_off(tmp_path: Path) -
     result = run_check(path, AS_OF)
     assert [(p.sheet, p.row, p.column) for p in result.problems] == [("设置", 3, "最多保护客户数")]
     assert result.limited == []
+
+
+def test_agents_customers_get_the_agent_verdict(tmp_path: Path) -> None:
+    d = dt.date
+    path = write_register(
+        tmp_path / "r.xlsx",
+        [
+            customer(customer="深圳市格林电子有限公司", rep="张伟", visited=d(2026, 10, 1)),
+            customer(
+                customer="宏达五金厂", rep="王芳", phone="13800138000", visited=d(2026, 10, 2)
+            ),
+            customer(customer="旧代理塑胶有限公司", rep="李娜", visited=d(2026, 10, 3)),
+            customer(customer="无关涂料有限公司", rep="刘洋", visited=d(2026, 10, 3)),
+        ],
+        [],
+        roster=ROSTER,
+        extra_sheets={
+            "代理商": [
+                ["客户名称", "电话", "地区", "代理商", "截止日期"],
+                ["格林电子", None, "深圳", "华南代理", None],  # by name
+                [None, "138-0013-8000", "东莞", "东莞经销商", "2027-12-31"],  # by phone
+                ["旧代理塑胶有限公司", None, None, "过期代理", "2026-06-30"],  # passed
+                [None, None, "广州", "没有客户的代理", None],  # a problem
+            ]
+        },
+    )
+    result = run_check(path, AS_OF)
+    assert [(p.sheet, p.row, p.code.value) for p in result.problems] == [
+        ("代理商", 5, "agent.missing_customer")
+    ]
+    run = run_cli("check", path, "--json", "--as-of", AS_OF.isoformat())
+    verdicts = {c["claims"][0]["row"]: c["claims"][0]["verdict"] for c in run.json()["conflicts"]}
+    assert verdicts == {2: "agent", 3: "agent"}
+    who = run_cli("who", path, "格林电子", "--as-of", AS_OF.isoformat())
+    assert who.stdout.startswith("请勿联系：由代理商 华南代理 负责"), who.stdout
+    who = run_cli("who", path, "旧代理塑胶", "--as-of", AS_OF.isoformat())
+    assert not who.stdout.startswith("请勿联系：由代理商"), who.stdout
+    run = run_cli("sync", path, "--as-of", AS_OF.isoformat())
+    assert run.code in (0, 1), run.stderr
+    hints = _hints(path)
+    assert hints[2] == "【代理商】请勿联系：由代理商 华南代理 负责"
+    assert hints[3] == "【代理商】请勿联系：由代理商 东莞经销商 负责"
+    assert hints[4] == hints[5] == ""

@@ -94,7 +94,7 @@ class Customer:
     agent: str = ""  # served by this agent (代理商), when listed
 
     def verdict(self, rep: str | None = None) -> str:
-        return call_verdict(self.decision.owner, rep)
+        return call_verdict(self.decision.owner, rep, self.decision.agent)
 
     def stops(self, rep: str | None = None) -> bool:
         owner = self.decision.owner

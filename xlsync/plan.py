@@ -238,7 +238,7 @@ def build_plans(result: CheckResult, new_ids: list[str]) -> list[Plan]:
             )
 
     # an office rule (最多保护客户数, 冷却天数) took a row's protection: say so in the row
-    for group in [g for g in result.groups if not g.decision.is_conflict] + result.limited:
+    for group in [g for g in result.groups + result.limited if not g.decision.is_conflict]:
         for claim in group.decision.claims:
             if claim.protection.limit:
                 sheet, number = final(claim.row)
@@ -444,9 +444,14 @@ def _others(claims: list[Claim]) -> str:
 def _limit_hint(claim: Claim, owner: Claim | None) -> str:
     """The hint of a row whose protection an office rule took (its note says why)."""
     p = claim.protection
-    tag = "【超限】" if p.limit == "cap" else "【冷却】"
+    tag = {"cap": "【超限】", "agent": "【代理商】"}.get(p.limit, "【冷却】")
     tail = ""
-    if p.limit != "cap" and owner is not None and owner.row.rep and owner.row.rep != claim.row.rep:
+    if (
+        p.limit == "cool_down"
+        and owner is not None
+        and owner.row.rep
+        and owner.row.rep != claim.row.rep
+    ):
         tail = f"；现归 {owner.row.rep}（{owner.protection.reason()}）"
     return f"{tag}{p.note}{tail}"
 

@@ -33,6 +33,7 @@ class Verdict(StrEnum):
     EXPIRED = "expired"
     NOTICE = "notice"
     SAME_REP = "same_rep"
+    AGENT = "agent"  # the customer is served by an agent (代理商): nobody may follow it
 
 
 VERDICT_LABELS: dict[Verdict, str] = {
@@ -41,6 +42,7 @@ VERDICT_LABELS: dict[Verdict, str] = {
     Verdict.EXPIRED: "保护已过期",
     Verdict.NOTICE: "提醒（仅电话）",
     Verdict.SAME_REP: "同一业务员",
+    Verdict.AGENT: "代理商客户",
 }
 
 
@@ -163,6 +165,7 @@ class Claim:
 class Decision:
     owner: Claim | None
     claims: tuple[Claim, ...]  # in the order of the rows given
+    agent: str = ""  # the agent (代理商) serving the customer: every claim is `agent`
 
     @property
     def reps(self) -> set[str]:
@@ -173,8 +176,8 @@ class Decision:
 
     @property
     def is_conflict(self) -> bool:
-        """Two or more different reps claim the customer."""
-        return len(self.reps) >= 2
+        """Two or more different reps claim the customer, or a rep claims an agent's."""
+        return len(self.reps) >= 2 or bool(self.agent and self.reps)
 
 
 def decide(
@@ -222,8 +225,10 @@ def decide(
     return Decision(owner, tuple(claims))
 
 
-def call_verdict(owner: Claim | None, rep: str | None = None) -> str:
+def call_verdict(owner: Claim | None, rep: str | None = None, agent: str = "") -> str:
     """What a rep about to call this customer is told: 可以联系, or why not."""
+    if agent:
+        return agent_sentence(agent)
     if owner is None:
         return "可以联系"
     if rep is not None and owner.row.rep == rep:
@@ -537,3 +542,22 @@ def _without_rep(decision: Decision, rep: str, note: str) -> Decision:
         for c in decision.claims
     ]
     return _decide_plain([c.row for c in decision.claims], prots)
+
+
+def agent_sentence(agent: str) -> str:
+    return f"请勿联系：由代理商 {agent} 负责"
+
+
+def apply_agent(decision: Decision, agent: str) -> Decision:
+    """`decision` for a customer an agent (代理商) serves: no rep owns it, every claim is
+    `agent`, and each claim's reason says who serves it."""
+    note = agent_sentence(agent)
+    claims = tuple(
+        Claim(
+            c.row,
+            dataclasses.replace(c.protection, protected=False, limit="agent", note=note),
+            Verdict.AGENT,
+        )
+        for c in decision.claims
+    )
+    return Decision(None, claims, agent)
