@@ -7,6 +7,7 @@ import openpyxl
 
 from tests.helpers import ROSTER, customer, run_cli, write_register
 from xlsync.check import run_check
+from xlsync.lookup import LookupIndex
 from xlsync.register.schema import HINT_HEADER
 from xlsync.rules import holdings
 
@@ -104,6 +105,9 @@ def test_agents_customers_get_the_agent_verdict(tmp_path: Path) -> None:
     assert verdicts == {2: "agent", 3: "agent"}
     who = run_cli("who", path, "格林电子", "--as-of", AS_OF.isoformat())
     assert who.stdout.startswith("请勿联系：由代理商 华南代理 负责"), who.stdout
+    index = LookupIndex.from_check(result)  # what the board searches
+    (green,) = [c for c in index.customers if c.decision.agent == "华南代理"]
+    assert green.stops() and green.verdict() == "请勿联系：由代理商 华南代理 负责"
     who = run_cli("who", path, "旧代理塑胶", "--as-of", AS_OF.isoformat())
     assert not who.stdout.startswith("请勿联系：由代理商"), who.stdout
     run = run_cli("sync", path, "--as-of", AS_OF.isoformat())

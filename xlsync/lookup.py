@@ -97,6 +97,8 @@ class Customer:
         return call_verdict(self.decision.owner, rep, self.decision.agent)
 
     def stops(self, rep: str | None = None) -> bool:
+        if self.decision.agent:
+            return True  # an agent's customer: nobody calls
         owner = self.decision.owner
         return owner is not None and not (rep is not None and owner.row.rep == rep)
 
