@@ -42,7 +42,7 @@ VERDICT_LABELS: dict[Verdict, str] = {
     Verdict.EXPIRED: "保护已过期",
     Verdict.NOTICE: "提醒（仅电话）",
     Verdict.SAME_REP: "同一业务员",
-    Verdict.AGENT: "代理商客户",
+    Verdict.AGENT: "代理商",
 }
 
 
