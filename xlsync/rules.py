@@ -503,22 +503,18 @@ def apply_cap(decisions: Sequence[Decision], cap: int | None) -> list[Decision]:
         return current
     capped: list[tuple[int, str]] = []
     while True:
-        held: dict[str, list[tuple[tuple[object, ...], int]]] = defaultdict(list)
+        held: dict[str, list[tuple[tuple[object, ...], int, bool]]] = defaultdict(list)
         for k, d in enumerate(current):
             o = d.owner
             if o is None or not o.row.rep or not o.protection.protected:
                 continue
             if o.protection.cooperating:
                 continue
-            held[o.row.rep].append((_hold_key(o), k))
-        over = []
+            held[o.row.rep].append((_hold_key(o), k, o.protection.assigned))
+        over: list[tuple[int, str]] = []
         for rep, items in held.items():
             items.sort(key=lambda item: item[0])
-            over.extend(
-                (k, rep)
-                for _, k in items[cap:]
-                if not current[k].owner.protection.assigned  # type: ignore[union-attr]
-            )
+            over.extend((k, rep) for _, k, assigned in items[cap:] if not assigned)
         if not over:
             break
         for k, rep in over:
