@@ -172,3 +172,46 @@ def test_an_empty_cooperating_sheet_is_fine(tmp_path: Path) -> None:
     wb.save(path)
     register = read_register(path)
     assert register.sheets[SheetKind.COOPERATING].rows == []
+
+
+def test_office_rule_settings_are_read_by_name_or_alias(tmp_path: Path) -> None:
+    path = write_register(
+        tmp_path / "r.xlsx",
+        [customer(customer="格林电子", rep="张伟")],
+        settings=[["设置项", "值"], ["最多保护客户数", 30], ["cool_down_days", "60天"]],
+    )
+    register = read_register(path)
+    assert (register.settings.max_protected, register.settings.cool_down_days) == (30, 60)
+    assert register.problems == []
+
+
+def test_office_rules_are_off_when_blank_or_absent(tmp_path: Path) -> None:
+    path = write_register(
+        tmp_path / "r.xlsx",
+        [customer(customer="格林电子", rep="张伟")],
+        settings=[["最多保护客户数", None], ["保护天数", 90]],
+    )
+    register = read_register(path)
+    assert (register.settings.max_protected, register.settings.cool_down_days) == (None, None)
+    assert register.problems == []
+
+
+@pytest.mark.parametrize("value", ["三十", 2.5, -1, "-3"])
+def test_a_bad_office_rule_is_a_located_problem_and_the_rule_is_off(
+    tmp_path: Path, value: object
+) -> None:
+    path = write_register(
+        tmp_path / "r.xlsx",
+        [customer(customer="格林电子", rep="张伟")],
+        settings=[
+            ["设置项", "值"],
+            ["保护天数", 90],
+            ["max_protected", value],
+            ["冷却天数", value],
+        ],
+    )
+    register = read_register(path)
+    assert (register.settings.max_protected, register.settings.cool_down_days) == (None, None)
+    located = [(p.sheet, p.row, p.column) for p in register.problems]
+    assert located == [("设置", 3, "max_protected"), ("设置", 4, "冷却天数")]
+    assert all("整数" in p.message for p in register.problems)

@@ -322,3 +322,160 @@ def test_ruled_invariants_over_every_combination(reps: str) -> None:
                     p = c.protection
                     if p.protected and p.since is not None and p.since <= latest.date:
                         raise AssertionError(f"protection from {p.since} outlived {latest}")
+
+
+# ------------------------------------------------------------------ the office rules
+
+from xlsync.rules import apply_cap, apply_cool_down, holdings  # noqa: E402
+
+
+def customer(name: str, *claims: Row) -> list[Row]:
+    for i, r in enumerate(claims):
+        r.customer = name
+        r.row = r.row or i + 2
+    return list(claims)
+
+
+def test_cool_down_blocks_a_visit_after_the_same_reps_protection_ended() -> None:
+    rows = customer(
+        "格林电子",
+        claim("A", visited=D(2026, 5, 1), row=2),  # protected to 2026-07-30
+        claim("A", visited=D(2026, 9, 1), row=3),  # in the 60-day cool-down
+        claim("B", visited=D(2026, 9, 10), row=4),
+    )
+    plain = decide(rows, DAYS, AS_OF)
+    assert [c.verdict.value for c in plain.claims] == ["same_rep", "owner", "must_stop"]
+    cooled = apply_cool_down(plain, DAYS, 60, AS_OF)
+    assert [c.verdict.value for c in cooled.claims] == ["expired", "expired", "owner"]
+    assert cooled.claims[1].protection.reason() == (
+        "冷却期内（原保护 2026-07-30 到期，冷却至 2026-09-28），本次拜访不受保护"
+    )
+    assert cooled.claims[1].protection.limit == "cool_down"
+
+
+def test_cool_down_within_one_row_and_after_it_ends() -> None:
+    # one row: a visit whose protection ended, then a sample in the cool-down
+    row = claim("A", visited=D(2026, 5, 1), sampled=D(2026, 9, 1), row=2)
+    cooled = apply_cool_down(decide([row], DAYS, AS_OF), DAYS, 60, AS_OF)
+    assert cooled.owner is None
+    assert "本次送样不受保护" in cooled.claims[0].protection.reason()
+    # a visit after the cool-down protects anew
+    later = claim("A", visited=D(2026, 5, 1), sampled=D(2026, 10, 1), row=2)
+    cooled = apply_cool_down(decide([later], DAYS, AS_OF), DAYS, 60, AS_OF)
+    assert cooled.owner is not None and cooled.owner.protection.since == D(2026, 10, 1)
+
+
+def test_cool_down_spares_cooperating_reps_and_other_reps() -> None:
+    rows = customer(
+        "格林电子",
+        claim("A", visited=D(2026, 5, 1), row=2),
+        claim("B", visited=D(2026, 9, 1), row=3),  # another rep: no cool-down
+    )
+    plain = decide(rows, DAYS, AS_OF)
+    assert apply_cool_down(plain, DAYS, 60, AS_OF) is plain
+
+
+@pytest.mark.parametrize("reps", ["AAB", "AAA"])
+def test_a_rep_in_cool_down_never_owns(reps: str) -> None:
+    """Exhaustive over visit x sample: a rep whose latest visit or sample came after their
+    protection ended and within the cool-down never owns; off, the verdicts are today's."""
+    cool = 60
+    dates = [None, D(2026, 1, 1), D(2026, 5, 1), D(2026, 8, 15), D(2026, 9, 1), D(2026, 10, 20)]
+    options = list(itertools.product(dates, dates))
+    for combo in itertools.product(options, repeat=len(reps)):
+        rows = [
+            claim(rep, visited=v, sampled=s, row=i + 2)
+            for i, (rep, (v, s)) in enumerate(zip(reps, combo, strict=True))
+        ]
+        plain = decide(rows, DAYS, AS_OF)
+        assert apply_cool_down(plain, DAYS, None, AS_OF) is plain
+        assert apply_cool_down(plain, DAYS, 0, AS_OF) is plain
+        cooled = apply_cool_down(plain, DAYS, cool, AS_OF)
+        owners = [c for c in cooled.claims if c.verdict is Verdict.OWNER]
+        assert len(owners) == (1 if any(c.protection.protected for c in cooled.claims) else 0)
+        if not owners:
+            continue
+        rep = owners[0].row.rep
+        mine = sorted({d for r in rows if r.rep == rep for d in (r.visited, r.sampled) if d})
+        # a date protects when it is the first, continues a protection, or comes after the
+        # cool-down that followed the last protecting date; the owner's latest date protects
+        last: dt.date | None = None
+        for d in mine:
+            span = (d - last).days if last else 0
+            if last is None or span <= DAYS or span > DAYS + cool:
+                last = d
+        assert last == mine[-1], (combo, cooled)
+
+
+def _customers(n: int, seed: int) -> list[list[Row]]:
+    """`n` customers, each claimed by one to three of reps A..D on random dates."""
+    import random
+
+    rnd = random.Random(seed)
+    out = []
+    for k in range(n):
+        claims = []
+        for rep in rnd.sample("ABCD", rnd.randint(1, 3)):
+            day = D(2026, 8, 1) + dt.timedelta(days=rnd.randint(0, 90))
+            kind = rnd.choice(["visited", "sampled", "contacted"])
+            claims.append(claim(rep, **{kind: day}))
+        out.append(customer(f"客户{k:03d}", *claims))
+    return out
+
+
+def _verdicts(decisions: list) -> dict[tuple[str, str], str]:  # type: ignore[type-arg]
+    return {(c.row.customer, c.row.rep): c.verdict.value for d in decisions for c in d.claims}
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_no_rep_ever_holds_more_than_the_cap(seed: int) -> None:
+    import random
+
+    customers = _customers(40, seed)
+    plain = [decide(rows, DAYS, AS_OF) for rows in customers]
+    assert apply_cap(plain, None) == plain and apply_cap(plain, 0) == plain
+    for cap in (1, 3, 5, 8):
+        capped = apply_cap(plain, cap)
+        assert all(n <= cap for n in holdings(capped).values())
+        # whoever was not over the cap keeps exactly today's verdicts
+        over = {rep for rep, n in holdings(plain).items() if n > cap}
+        if not over:
+            assert _verdicts(capped) == _verdicts(plain)
+        # the same answer whatever the order of customers and of their rows
+        shuffled = [list(rows) for rows in customers]
+        random.Random(seed + 100).shuffle(shuffled)
+        for rows in shuffled:
+            random.Random(seed).shuffle(rows)
+        again = apply_cap([decide(rows, DAYS, AS_OF) for rows in shuffled], cap)
+        assert _verdicts(again) == _verdicts(capped)
+
+
+def test_the_latest_protection_past_the_cap_does_not_protect() -> None:
+    decisions = [
+        decide(customer("甲公司", claim("A", visited=D(2026, 9, 1))), DAYS, AS_OF),
+        decide(customer("乙公司", claim("A", visited=D(2026, 10, 1))), DAYS, AS_OF),
+        decide(
+            customer(
+                "丙公司", claim("A", visited=D(2026, 9, 15)), claim("B", sampled=D(2026, 10, 5))
+            ),
+            DAYS,
+            AS_OF,
+        ),
+        decide(
+            customer("丁公司", claim("A", won=D(2026, 1, 1), status=Status.COOPERATING)),
+            DAYS,
+            AS_OF,
+        ),
+    ]
+    capped = apply_cap(decisions, 2)
+    assert _verdicts(capped) == {
+        ("甲公司", "A"): "owner",
+        ("乙公司", "A"): "expired",  # the latest start: past the cap
+        ("丙公司", "A"): "owner",  # started 2026-09-15: within the first two
+        ("丙公司", "B"): "must_stop",
+        ("丁公司", "A"): "owner",  # cooperating customers do not count
+    }
+    assert capped[1].claims[0].protection.reason() == (
+        "你已有 2 个保护中的客户（上限 2），本条不受保护；请先释放或成交"
+    )
+    assert holdings(capped) == {"A": 2}

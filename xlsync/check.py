@@ -5,9 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from xlsync.agents import Listing, agent_for, read_agents
 from xlsync.lookup import display_name
 from xlsync.matching import analyse
 from xlsync.matching.group import Group, GroupReason, Item, group_items
@@ -17,8 +19,9 @@ from xlsync.register.schema import FIELDS, SheetKind, field_text
 from xlsync.register.validate import validate_rows
 from xlsync.registers import RegisterSet, load_set
 from xlsync.review import PossiblePair, pair_json, possible_pairs
-from xlsync.rules import Decision, Verdict, decide
+from xlsync.rules import Decision, Verdict, apply_agent, apply_cap, apply_cool_down, decide
 from xlsync.rulings import DeletedLookup, RulingEffects, load_rulings, ruled_reason, ruling_json
+from xlsync.settings import Settings
 
 _COLUMN_ORDER = {f.header: i for i, f in enumerate(FIELDS)}
 
@@ -50,10 +53,12 @@ class CheckResult:
     rulings: RulingEffects = field(default_factory=RulingEffects)
     ruled: list[DuplicateGroup] = field(default_factory=list)
     possible: list[PossiblePair] = field(default_factory=list)  # for 待确认
+    # single-row customers an office rule (最多保护客户数, 冷却天数) took protection from
+    limited: list[DuplicateGroup] = field(default_factory=list)
 
     @property
     def conflicts(self) -> list[DuplicateGroup]:
-        return [g for g in self.groups + self.ruled if g.decision.is_conflict]
+        return [g for g in self.groups + self.ruled + self.limited if g.decision.is_conflict]
 
     @property
     def double_entries(self) -> list[DuplicateGroup]:
@@ -151,6 +156,7 @@ def check_registers(
     rulings = load_rulings(
         registers.registers, rows, settings, problems, _deleted(registers, deleted)
     )
+    listings = read_agents(registers.registers, problems)
     sheet_rank = {
         (reg.name, name): i for reg in registers.registers for i, name in enumerate(reg.sheet_names)
     }
@@ -181,13 +187,43 @@ def check_registers(
         if events and id(row) not in grouped:  # one row, decided by a 指派 / 释放
             decision = decide([row], settings.protection_days, as_of, events)
             ruled.append(DuplicateGroup(_group_key([row]), GroupReason(()), [row], decision))
+    limited = _office_rules(rows, groups, ruled, settings, as_of, listings)
     moves = sorted((r for r in rows if r.is_move), key=lambda r: (r.file, r.row))
     in_group = {id(r): k for k, g in enumerate(groups) for r in g.rows}
     apart = {frozenset((id(a), id(b))) for a, b in rulings.forbidden}
     possible = possible_pairs(rows, order, unsure, in_group, apart)
     return CheckResult(
-        target, as_of, registers, rows, problems, groups, moves, rulings, ruled, possible
+        target, as_of, registers, rows, problems, groups, moves, rulings, ruled, possible, limited
     )
+
+
+def _office_rules(
+    rows: list[Row],
+    groups: list[DuplicateGroup],
+    ruled: list[DuplicateGroup],
+    settings: Settings,
+    as_of: dt.date,
+    listings: Sequence[Listing] = (),
+) -> list[DuplicateGroup]:
+    """Apply 冷却天数 then 最多保护客户数 over every customer (groups, ruled single rows and
+    the other single rows), then the 代理商 listings, in place; return the single rows whose
+    protection a rule took."""
+    live = [x for x in listings if x.applies(as_of)]
+    if not settings.max_protected and not settings.cool_down_days and not live:
+        return []
+    days = settings.protection_days
+    seen = {id(r) for g in groups + ruled for r in g.rows}
+    singles = [
+        DuplicateGroup(_group_key([r]), GroupReason(()), [r], decide([r], days, as_of))
+        for r in rows
+        if id(r) not in seen
+    ]
+    everyone = groups + ruled + singles
+    cooled = [apply_cool_down(g.decision, days, settings.cool_down_days, as_of) for g in everyone]
+    for group, decision in zip(everyone, apply_cap(cooled, settings.max_protected), strict=True):
+        agent = agent_for(group.rows, live, as_of) if live else ""
+        group.decision = apply_agent(decision, agent) if agent else decision
+    return [g for g in singles if any(c.protection.limit for c in g.decision.claims)]
 
 
 Links = tuple[Forced, Forbidden]
@@ -256,7 +292,7 @@ def check_json(result: CheckResult) -> dict[str, object]:
 
     conflicts = []
     one_rep = {id(g) for g in result.double_entries}
-    for group in result.groups + result.ruled:  # real conflicts and one rep's double entries
+    for group in result.groups + result.ruled + result.limited:  # conflicts, double entries
         if not group.decision.is_conflict and id(group) not in one_rep:
             continue
         owner = group.decision.owner

@@ -50,13 +50,16 @@ def print_check(result: CheckResult, console: Console, *, show_all: bool = False
                 for c in group.decision.claims
                 if c.verdict is not Verdict.OWNER
             )
+            agent = group.decision.agent
+            why = group.reason.text()
             table.add_row(
                 group.name,
-                owner.row.rep if owner else "无人保护",
-                (owner.protection.reason() if owner else "所有登记都不受保护")
-                + f"\n（{group.reason.text()}）",
+                owner.row.rep if owner else (f"代理商 {agent}" if agent else "无人保护"),
+                (owner.protection.reason() if owner else (
+                    f"由代理商 {agent} 负责" if agent else "所有登记都不受保护"))
+                + (f"\n（{why}）" if why or not agent else ""),
                 claims,
-            )
+            )  # fmt: skip
         console.print(table)
         _more(console, len(conflicts), limit)
     if result.problems:

@@ -94,9 +94,11 @@ class Customer:
     agent: str = ""  # served by this agent (代理商), when listed
 
     def verdict(self, rep: str | None = None) -> str:
-        return call_verdict(self.decision.owner, rep)
+        return call_verdict(self.decision.owner, rep, self.decision.agent)
 
     def stops(self, rep: str | None = None) -> bool:
+        if self.decision.agent:
+            return True  # an agent's customer: nobody calls
         owner = self.decision.owner
         return owner is not None and not (rep is not None and owner.row.rep == rep)
 
@@ -260,8 +262,8 @@ class LookupIndex:
         grouped: set[int] = set()
         built: list[Customer] = []
         days = result.registers.settings.protection_days
-        # groups, then the single rows a manager's 指派 / 释放 decided
-        for group in [*result.groups, *getattr(result, "ruled", ())]:
+        # groups, then the single rows a manager's 指派 / 释放 or an office rule decided
+        for group in [*result.groups, *result.ruled, *result.limited]:
             grouped.update(id(r) for r in group.rows)
             built.append(_customer(len(built), group.rows, group.decision, group.name))
         for row in result.rows:

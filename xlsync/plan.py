@@ -237,6 +237,15 @@ def build_plans(result: CheckResult, new_ids: list[str]) -> list[Plan]:
                 f"【重复】同一客户还登记在 {others}"
             )
 
+    # an office rule (最多保护客户数, 冷却天数) took a row's protection: say so in the row
+    for group in [g for g in result.groups + result.limited if not g.decision.is_conflict]:
+        for claim in group.decision.claims:
+            if claim.protection.limit:
+                sheet, number = final(claim.row)
+                hints[claim.row.file][(kind_of(claim.row.file, sheet), number)].append(
+                    _limit_hint(claim, group.decision.owner)
+                )
+
     for pair in result.possible:  # look-alikes the manager decides: say so in both rows
         for row, other in ((pair.a, pair.b), (pair.b, pair.a)):
             sheet, number = final(row)
@@ -432,10 +441,27 @@ def _others(claims: list[Claim]) -> str:
     return "、".join(seen.values())
 
 
+def _limit_hint(claim: Claim, owner: Claim | None) -> str:
+    """The hint of a row whose protection an office rule took (its note says why)."""
+    p = claim.protection
+    tag = {"cap": "【超限】", "agent": "【代理商】"}.get(p.limit, "【冷却】")
+    tail = ""
+    if (
+        p.limit == "cool_down"
+        and owner is not None
+        and owner.row.rep
+        and owner.row.rep != claim.row.rep
+    ):
+        tail = f"；现归 {owner.row.rep}（{owner.protection.reason()}）"
+    return f"{tag}{p.note}{tail}"
+
+
 def _hint(claim: Claim, owner: Claim | None, claims: tuple[Claim, ...], where) -> str:  # type: ignore[no-untyped-def]
     """The sentence shown in a claim's own row: what is true of this row and of the others."""
     others = [c for c in claims if c is not claim and c.row.rep != claim.row.rep]
     verdict = claim.verdict
+    if claim.protection.limit:
+        return _limit_hint(claim, owner)
     if not others and verdict is not Verdict.MUST_STOP:
         verdict = Verdict.SAME_REP  # one rep's own rows, whoever is protected
     if verdict is Verdict.MUST_STOP and owner is not None and owner.protection.assigned:

@@ -39,6 +39,8 @@ class ProblemCode(StrEnum):
     RULING_MISSING_OTHER = "ruling.missing_other"  # 同一客户/不同客户 without 另一客户
     RULING_MISSING_REP = "ruling.missing_rep"  # 指派 without 业务员
     RULING_UNKNOWN_REP = "ruling.unknown_rep"  # 业务员 not on the roster
+    AGENT_MISSING_CUSTOMER = "agent.missing_customer"  # 代理商 row without 客户名称 or 电话
+    AGENT_BAD_DATE = "agent.bad_date"  # 代理商 截止日期 not a date
     RULING_NOT_FOUND = "ruling.not_found"  # 客户/另一客户 names no row (no such 编号 or name)
     RULING_AMBIGUOUS = "ruling.ambiguous"  # a name that fits several customers
     RULING_DELETED_ROW = "ruling.deleted_row"  # an 编号 whose row was deleted

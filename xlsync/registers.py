@@ -78,6 +78,8 @@ class RegisterSet:
             company=first.company,
             mask_phones=first.mask_phones,
             roster=roster,
+            max_protected=first.max_protected,
+            cool_down_days=first.cool_down_days,
         )
 
 

@@ -16,8 +16,10 @@ stands (a sync moves rows).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import itertools
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -31,6 +33,7 @@ class Verdict(StrEnum):
     EXPIRED = "expired"
     NOTICE = "notice"
     SAME_REP = "same_rep"
+    AGENT = "agent"  # the customer is served by an agent (代理商): nobody may follow it
 
 
 VERDICT_LABELS: dict[Verdict, str] = {
@@ -39,6 +42,7 @@ VERDICT_LABELS: dict[Verdict, str] = {
     Verdict.EXPIRED: "保护已过期",
     Verdict.NOTICE: "提醒（仅电话）",
     Verdict.SAME_REP: "同一业务员",
+    Verdict.AGENT: "代理商",
 }
 
 
@@ -79,6 +83,10 @@ class Protection:
     ruling: str = ""  # when a manager's ruling decided this protection: the sentence saying so
     assigned: bool = False  # the protection is the manager's 指派
     ruling_row: int = 0  # the row of 裁决 behind `ruling`
+    # an office rule that took this protection away: "cap" (最多保护客户数) or "cool_down"
+    # (冷却天数); `note` is then the sentence saying why (see apply_cap / apply_cool_down)
+    limit: str = ""
+    note: str = ""
 
     @property
     def ever_protected(self) -> bool:
@@ -86,6 +94,8 @@ class Protection:
 
     def reason(self) -> str:
         """A sentence the rep can read: 送样 2026-10-03，保护至 2027-01-01."""
+        if self.note:
+            return self.note
         if self.ruling:
             return self.ruling
         if self.cooperating:
@@ -155,6 +165,7 @@ class Claim:
 class Decision:
     owner: Claim | None
     claims: tuple[Claim, ...]  # in the order of the rows given
+    agent: str = ""  # the agent (代理商) serving the customer: every claim is `agent`
 
     @property
     def reps(self) -> set[str]:
@@ -165,8 +176,8 @@ class Decision:
 
     @property
     def is_conflict(self) -> bool:
-        """Two or more different reps claim the customer."""
-        return len(self.reps) >= 2
+        """Two or more different reps claim the customer, or a rep claims an agent's."""
+        return len(self.reps) >= 2 or bool(self.agent and self.reps)
 
     @property
     def is_one_rep(self) -> bool:
@@ -243,8 +254,10 @@ def decide(
     return Decision(owner, tuple(claims))
 
 
-def call_verdict(owner: Claim | None, rep: str | None = None) -> str:
+def call_verdict(owner: Claim | None, rep: str | None = None, agent: str = "") -> str:
     """What a rep about to call this customer is told: 可以联系, or why not."""
+    if agent:
+        return agent_sentence(agent)
     if owner is None:
         return "可以联系"
     if rep is not None and owner.row.rep == rep:
@@ -393,3 +406,183 @@ def _decide_plain(rows: Sequence[Row], prots: Sequence[Protection]) -> Decision:
         claims.append(Claim(row, prot, verdict))
     owner = claims[owner_index] if owner_index is not None else None
     return Decision(owner, tuple(claims))
+
+
+# ------------------------------------------------------------------ the office rules
+
+
+def apply_cool_down(
+    decision: Decision, protection_days: int, cool_down_days: int | None, as_of: dt.date
+) -> Decision:
+    """`decision` with the 冷却天数 rule applied (stateless: from the group's own rows).
+
+    After a rep's protection of the customer ended (the last day of an unbroken run of their
+    visits and samples, over all their rows in the group), a visit or sample of that rep in
+    the next `cool_down_days` days does not protect; one after the cool-down protects anew.
+    A rep with a cooperating row is never cooled. A decision made under a manager's 指派 /
+    释放 is left as it is. Off (the decision unchanged) when `cool_down_days` is None or 0.
+    """
+    if not cool_down_days or not decision.claims:
+        return decision
+    claims = decision.claims
+    owner = decision.owner
+    if any(c.protection.ruling for c in claims) or (
+        owner is not None and owner.protection.assigned
+    ):
+        return decision
+    days = dt.timedelta(days=protection_days)
+    cool = dt.timedelta(days=cool_down_days)
+    by_rep: dict[str, list[int]] = defaultdict(list)
+    for i, c in enumerate(claims):
+        if c.row.rep:
+            by_rep[c.row.rep].append(i)
+    prots = [c.protection for c in claims]
+    changed = False
+    for indexes in by_rep.values():
+        rows = [claims[i].row for i in indexes]
+        if any(r.cooperating for r in rows):
+            continue
+        dates = sorted({d for r in rows for d in (r.visited, r.sampled) if d and d <= as_of})
+        blocked = _cooled_dates(dates, days, cool)
+        for i, row in zip(indexes, rows, strict=True):
+            if not any(d in blocked for d in (row.visited, row.sampled) if d):
+                continue
+            prots[i] = _cooled_protection(row, protection_days, as_of, blocked)
+            changed = True
+    if not changed:
+        return decision
+    return _decide_plain([c.row for c in claims], prots)
+
+
+def _cooled_dates(
+    dates: Sequence[dt.date], days: dt.timedelta, cool: dt.timedelta
+) -> dict[dt.date, tuple[dt.date, dt.date]]:
+    """The dates (sorted) that fall in a cool-down: date -> (protection ended, cool-down end)."""
+    blocked: dict[dt.date, tuple[dt.date, dt.date]] = {}
+    last: dt.date | None = None  # the latest date of the protection running now
+    cooling: tuple[dt.date, dt.date] | None = None
+    for d in dates:
+        if last is not None and d <= last + days:
+            last = d  # the same unbroken protection
+            continue
+        if last is not None:
+            ended = last + days
+            cooling = (ended, ended + cool)
+            last = None
+        if cooling is not None and d <= cooling[1]:
+            blocked[d] = cooling
+            continue
+        last = d
+    return blocked
+
+
+def _cooled_protection(
+    row: Row,
+    protection_days: int,
+    as_of: dt.date,
+    blocked: dict[dt.date, tuple[dt.date, dt.date]],
+) -> Protection:
+    """A row's protection when its visits or samples in `blocked` do not count."""
+    kept = Row(row.file, row.sheet, row.kind, row.row, rep=row.rep, status=row.status)
+    kept.visited = row.visited if row.visited not in blocked else None
+    kept.sampled = row.sampled if row.sampled not in blocked else None
+    kept.contacted = row.contacted
+    plain = protection(row, protection_days, as_of)
+    latest = plain.basis_date
+    if latest is None or latest not in blocked:
+        return protection(kept, protection_days, as_of)  # the row's latest date counts
+    ended, until = blocked[latest]
+    note = (
+        f"冷却期内（原保护 {ended.isoformat()} 到期，冷却至 {until.isoformat()}），"
+        f"本次{plain.basis.label}不受保护"
+    )
+    return dataclasses.replace(plain, protected=False, since=latest, limit="cool_down", note=note)
+
+
+def _hold_key(claim: Claim) -> tuple[object, ...]:
+    """The order in which a rep's holdings count against the cap: a manager's 指派 first,
+    then by the start of the protection, the first date recorded and what was typed."""
+    p = claim.protection
+    return (not p.assigned, p.since or dt.date.min, _first_date(claim.row), claim.row.content_key())
+
+
+def holdings(decisions: Sequence[Decision]) -> dict[str, int]:
+    """How many customers each rep holds protected (what counts against 最多保护客户数):
+    customers the rep owns, not cooperating ones (a deal frees a place)."""
+    held: dict[str, int] = defaultdict(int)
+    for d in decisions:
+        o = d.owner
+        if o is not None and o.row.rep and o.protection.protected and not o.protection.cooperating:
+            held[o.row.rep] += 1
+    return dict(held)
+
+
+def apply_cap(decisions: Sequence[Decision], cap: int | None) -> list[Decision]:
+    """`decisions` (one per customer) with the 最多保护客户数 rule applied.
+
+    A rep who owns more protected customers than `cap` keeps the first `cap` (a manager's
+    指派 first, then by the start of their protection); on the others none of the rep's
+    claims protects (hint: 【超限】…), and the customer goes to the next claim by the usual
+    ranking, which may put that rep over the cap in turn: the pass repeats until no rep is
+    over. Cooperating customers do not count, and a 指派 is never taken away. The answer does
+    not depend on the order of `decisions` or of their rows. Off when `cap` is None or 0.
+    """
+    current = list(decisions)
+    if not cap:
+        return current
+    capped: list[tuple[int, str]] = []
+    while True:
+        held: dict[str, list[tuple[tuple[object, ...], int, bool]]] = defaultdict(list)
+        for k, d in enumerate(current):
+            o = d.owner
+            if o is None or not o.row.rep or not o.protection.protected:
+                continue
+            if o.protection.cooperating:
+                continue
+            held[o.row.rep].append((_hold_key(o), k, o.protection.assigned))
+        over: list[tuple[int, str]] = []
+        for rep, items in held.items():
+            items.sort(key=lambda item: item[0])
+            over.extend((k, rep) for _, k, assigned in items[cap:] if not assigned)
+        if not over:
+            break
+        for k, rep in over:
+            capped.append((k, rep))
+            current[k] = _without_rep(current[k], rep, "")
+    if not capped:
+        return current
+    counts = holdings(current)
+    for k, rep in capped:
+        note = f"你已有 {counts.get(rep, 0)} 个保护中的客户（上限 {cap}），本条不受保护；请先释放或成交"
+        current[k] = _without_rep(current[k], rep, note)
+    return current
+
+
+def _without_rep(decision: Decision, rep: str, note: str) -> Decision:
+    """`decision` decided again with none of `rep`'s claims protecting (the cap)."""
+    prots = [
+        dataclasses.replace(c.protection, protected=False, limit="cap", note=note)
+        if c.row.rep == rep and (c.protection.protected or c.protection.limit == "cap")
+        else c.protection
+        for c in decision.claims
+    ]
+    return _decide_plain([c.row for c in decision.claims], prots)
+
+
+def agent_sentence(agent: str) -> str:
+    return f"请勿联系：由代理商 {agent} 负责"
+
+
+def apply_agent(decision: Decision, agent: str) -> Decision:
+    """`decision` for a customer an agent (代理商) serves: no rep owns it, every claim is
+    `agent`, and each claim's reason says who serves it."""
+    note = agent_sentence(agent)
+    claims = tuple(
+        Claim(
+            c.row,
+            dataclasses.replace(c.protection, protected=False, limit="agent", note=note),
+            Verdict.AGENT,
+        )
+        for c in decision.claims
+    )
+    return Decision(None, claims, agent)

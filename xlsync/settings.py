@@ -17,6 +17,11 @@ class Settings:
     company: str = ""
     mask_phones: bool = True
     roster: dict[str, str] = field(default_factory=dict)  # rep name -> department
+    # the office rules (issue 14); None or 0: off
+    max_protected: int | None = None  # 最多保护客户数: customers one rep may hold protected
+    cool_down_days: int | None = (
+        None  # 冷却天数: after a protection ends, days before re-protecting
+    )
 
     def rep_known(self, rep: str) -> bool:
         return not self.roster or rep in self.roster
@@ -36,8 +41,21 @@ SETTING_KEYS: tuple[SettingKey, ...] = (
     SettingKey("company", "公司名称", "text", "打印清单页眉上的公司名称"),
     SettingKey("mask_phones", "打印隐藏电话", "bool", "是 = 打印时电话显示为 138****5678"),
 )
+# The office rules' keys: read from 设置 (blank or 0: off); `kind` "count" is a whole number
+# of 0 or more. Kept apart from SETTING_KEYS so that `init` writes what it wrote before.
+OFFICE_KEYS: tuple[SettingKey, ...] = (
+    SettingKey(
+        "max_protected", "最多保护客户数", "count", "每个业务员最多同时保护的客户数；留空不限"
+    ),
+    SettingKey(
+        "cool_down_days",
+        "冷却天数",
+        "count",
+        "保护到期或释放后，同一业务员须等这么多天才能再保护；留空不限",
+    ),
+)
 SETTING_BY_LABEL: dict[str, SettingKey] = {}
-for _k in SETTING_KEYS:
+for _k in SETTING_KEYS + OFFICE_KEYS:
     SETTING_BY_LABEL[norm_label(_k.label)] = _k
     SETTING_BY_LABEL[norm_label(_k.attr)] = _k
 

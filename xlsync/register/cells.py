@@ -441,3 +441,16 @@ def parse_positive_int(value: object) -> int:
     if not number.is_integer() or number < 1 or number > 36500:
         raise CellError("应为天数（正整数）")
     return int(number)
+
+
+def parse_count(value: object) -> int:
+    """An office-rule setting such as 最多保护客户数 or 冷却天数: a whole number, 0 or more."""
+    text = unicodedata.normalize("NFKC", cell_text(value)).strip()
+    text = re.sub(r"\s*(天|日|个|位|家|days?)$", "", text, flags=re.IGNORECASE)
+    try:
+        number = float(text)
+    except ValueError:
+        raise CellError("应为整数（0 或更大；留空表示不启用）") from None
+    if not number.is_integer() or number < 0 or number > 1_000_000:
+        raise CellError("应为整数（0 或更大；留空表示不启用）")
+    return int(number)

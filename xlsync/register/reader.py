@@ -22,6 +22,7 @@ from xlsync.register.cells import (
     CellError,
     cell_text,
     is_blank,
+    parse_count,
     parse_date,
     parse_phones,
     parse_positive_int,
@@ -195,6 +196,9 @@ def _manager_grids(
         exact = [n for n in rulings if n.strip() == SHEET_NAMES[SheetKind.RULINGS]]
         name = (exact or rulings)[0]
         out[SheetKind.RULINGS] = (name, _load_grid(path, workbook, name))
+    agents = [n for n in names if n not in owned and match_sheet(n) is SheetKind.AGENTS]
+    if agents:
+        out[SheetKind.AGENTS] = (agents[0], _load_grid(path, workbook, agents[0]))
     review = next((n for n, k in owned.items() if k == SheetKind.REVIEW.value), None)
     if review is None and SHEET_NAMES[SheetKind.REVIEW] in names:
         review = SHEET_NAMES[SheetKind.REVIEW]
@@ -443,6 +447,13 @@ def _apply_setting(
     if kind == "days":
         try:
             setattr(settings, attr, parse_positive_int(value))
+        except CellError as exc:
+            problems.append(
+                Problem(file, sheet, excel_row, label, cell_text(value), exc.message, code=invalid)
+            )
+    elif kind == "count":
+        try:
+            setattr(settings, attr, parse_count(value))
         except CellError as exc:
             problems.append(
                 Problem(file, sheet, excel_row, label, cell_text(value), exc.message, code=invalid)

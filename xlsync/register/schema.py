@@ -22,6 +22,7 @@ class SheetKind(StrEnum):
     PROBLEMS = "problems"
     RULINGS = "rulings"  # the manager's 裁决 (read, only ever appended to)
     REVIEW = "review"  # xlsync's 待确认 (the manager fills one column)
+    AGENTS = "agents"  # the manager's 代理商 (read only)
 
 
 SHEET_NAMES: dict[SheetKind, str] = {
@@ -32,6 +33,7 @@ SHEET_NAMES: dict[SheetKind, str] = {
     SheetKind.PROBLEMS: "问题",
     SheetKind.RULINGS: "裁决",
     SheetKind.REVIEW: "待确认",
+    SheetKind.AGENTS: "代理商",
 }
 
 
