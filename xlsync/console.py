@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from rich.console import Console
@@ -87,8 +88,8 @@ def _more(console: Console, total: int, limit: int | None) -> None:
         console.print(f"……还有 {total - limit} 条未显示（加 --all 显示全部，或用 --json）")
 
 
-def _date(value: object) -> str:
-    return value.isoformat() if value is not None else ""  # type: ignore[attr-defined]
+def _date(value: dt.date | None) -> str:
+    return value.isoformat() if value is not None else ""
 
 
 def print_who(answer: LookupAnswer, console: Console, *, rep: str | None, folder: bool) -> None:

@@ -3,7 +3,9 @@ register already shows the truth (then nothing is written)."""
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from xlsync.check import CheckResult
@@ -145,7 +147,7 @@ def build_plans(result: CheckResult, new_ids: list[str]) -> list[Plan]:
         cooperating = reg.sheets.get(SheetKind.COOPERATING)
         next_row = first_free_row(cooperating) if cooperating else 2
         for row in reg.rows:
-            final: Position = (row.kind, row.row)
+            place: Position = (row.kind, row.row)
             row_id = row.id
             if not row_id:
                 row_id = plan.new_ids[(row.kind, row.row)] = next(ids)
@@ -153,17 +155,17 @@ def build_plans(result: CheckResult, new_ids: list[str]) -> list[Plan]:
                 keep = row.status is Status.COOPERATING or "status" in row.unreadable
                 status = "" if keep else _status_header(reg)  # never overwrite what is unread
                 plan.moves.append(Move(row.row, next_row, row.customer, row.rep, row_id, status))
-                final = (SheetKind.COOPERATING, next_row)
+                place = (SheetKind.COOPERATING, next_row)
                 next_row += 1
-            position[(reg.name, row.sheet, row.row)] = (_sheet_name(reg, final[0]), final[1])
+            position[(reg.name, row.sheet, row.row)] = (_sheet_name(reg, place[0]), place[1])
         make_room(plan, SheetKind.COOPERATING)
 
     hints: dict[str, dict[Position, list[str]]] = defaultdict(lambda: defaultdict(list))
-    ids = {(r.file, r.sheet, r.row): r.id for r in result.rows if r.id}
+    id_at = {(r.file, r.sheet, r.row): r.id for r in result.rows if r.id}
     for plan in plans.values():
         for (kind, number), new_id in plan.new_ids.items():
-            sheet = plan.register.sheets[kind].name
-            ids[(plan.register.name, sheet, number)] = new_id
+            sheet_name = plan.register.sheets[kind].name
+            id_at[(plan.register.name, sheet_name, number)] = new_id
 
     def final(row: Row) -> tuple[str, int]:
         # a 指派 owner with no row of the customer stands at its row of 裁决
@@ -194,7 +196,7 @@ def build_plans(result: CheckResult, new_ids: list[str]) -> list[Plan]:
         for claim in claims:
             row = claim.row
             sheet, number = final(row)
-            text = _hint(claim, owner, claims, lambda r, v=row.file: where(r, v))
+            text = _hint(claim, owner, claims, functools.partial(where, viewer=row.file))
             if text:
                 hints[row.file][(kind_of(row.file, sheet), number)].append(text)
         files = {c.row.file for c in claims}
@@ -223,7 +225,7 @@ def build_plans(result: CheckResult, new_ids: list[str]) -> list[Plan]:
                     group.reason.text(),
                 ]
                 if ruled:  # the register set has rulings: which row of 裁决 decided
-                    line.append(ruling_rows(group, claim))
+                    line.append(ruling_rows(group.reason, group.decision, claim))
                 conflict_rows[file].append(line)
 
     for group in result.groups:  # one rep registered the same customer twice: say so
@@ -253,7 +255,7 @@ def build_plans(result: CheckResult, new_ids: list[str]) -> list[Plan]:
                 f"【待确认】可能与 {other.rep or '其他业务员'} 登记的「{other.customer}」"
                 f"（{where(other, row.file)}）是同一客户，由经理在「待确认」中裁定"
             )
-    review_rows, review_problems = plan_review(result, plans, ids)
+    review_rows, review_problems = plan_review(result, plans, id_at)
 
     problem_rows: dict[str, list[list[object]]] = defaultdict(list)
     sheet_rank = {SheetKind.FOLLOWING: 0, SheetKind.COOPERATING: 1}
@@ -279,16 +281,16 @@ def build_plans(result: CheckResult, new_ids: list[str]) -> list[Plan]:
         reg = plan.register
         plan.hints = {pos: "；".join(texts) for pos, texts in hints[name].items()}
         current: dict[Position, str] = {}
-        for kind, sheet in reg.sheets.items():
-            for number, text in sheet.hints.items():
+        for kind, data in reg.sheets.items():
+            for number, text in data.hints.items():
                 current[(kind, number)] = text
         plan.hints_changed = plan.hints != current
         # one layout for a register alone and in a folder: alternating `sync FILE` and
         # `watch FOLDER` must not rewrite these sheets (a row in another register names
         # its file in the 工作表 cell; a register's problems are all its own)
         headers = [*CONFLICT_HEADERS, RULING_COLUMN] if ruled else CONFLICT_HEADERS
-        plan.conflicts = [headers, *conflict_rows[name]]
-        plan.problems = [PROBLEM_HEADERS, *problem_rows[name]]
+        plan.conflicts = [list[object](headers), *conflict_rows[name]]
+        plan.problems = [list[object](PROBLEM_HEADERS), *problem_rows[name]]
         plan.write_conflicts = _as_text(plan.conflicts) != reg.tool_grids.get(SheetKind.CONFLICTS)
         plan.write_problems = _as_text(plan.problems) != reg.tool_grids.get(SheetKind.PROBLEMS)
         review = review_rows.get(name)
@@ -403,16 +405,17 @@ def plan_review(
     for plan in plans.values():
         lines: list[list[object]] = []
         placed: set[frozenset[str]] = set()
-        for pair in result.possible:
-            if plan.register.name not in (pair.a.file, pair.b.file):
+        for look_alike in result.possible:
+            a, b = look_alike.a, look_alike.b
+            if plan.register.name not in (a.file, b.file):
                 continue
-            id_a = ids.get((pair.a.file, pair.a.sheet, pair.a.row), "")
-            id_b = ids.get((pair.b.file, pair.b.sheet, pair.b.row), "")
+            id_a = ids.get((a.file, a.sheet, a.row), "")
+            id_b = ids.get((b.file, b.sheet, b.row), "")
             key = frozenset((id_a, id_b))
             if key in decided:
                 continue
             placed.add(key)
-            lines.append(review_line(pair, id_a, id_b, kept.get(key, ("", ""))))
+            lines.append(review_line(look_alike, id_a, id_b, kept.get(key, ("", ""))))
         for marker in plan.review:  # a choice that could not be applied stays where it was
             key = frozenset((str(marker[0]), str(marker[6])))
             if key not in placed and key in kept:
@@ -424,7 +427,7 @@ def plan_review(
                 lines.append(list(old) if old else [*marker, *[""] * 6, kept[key][0], kept[key][1]])
         plan.review = []
         if lines or SheetKind.REVIEW in plan.register.manager_grids:
-            out[plan.register.name] = [REVIEW_HEADERS, *lines]
+            out[plan.register.name] = [list[object](REVIEW_HEADERS), *lines]
     return out, problems
 
 
@@ -456,7 +459,9 @@ def _limit_hint(claim: Claim, owner: Claim | None) -> str:
     return f"{tag}{p.note}{tail}"
 
 
-def _hint(claim: Claim, owner: Claim | None, claims: tuple[Claim, ...], where) -> str:  # type: ignore[no-untyped-def]
+def _hint(
+    claim: Claim, owner: Claim | None, claims: tuple[Claim, ...], where: Callable[[Row], str]
+) -> str:
     """The sentence shown in a claim's own row: what is true of this row and of the others."""
     others = [c for c in claims if c is not claim and c.row.rep != claim.row.rep]
     verdict = claim.verdict

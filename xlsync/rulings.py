@@ -25,7 +25,7 @@ from xlsync.model import Problem, Register, Row
 from xlsync.problems import ProblemCode
 from xlsync.register.cells import CellError, cell_text, is_blank, parse_date, parse_positive_int
 from xlsync.register.schema import SheetKind, norm_label
-from xlsync.rules import RuleEvent
+from xlsync.rules import Claim, Decision, RuleEvent
 from xlsync.settings import Settings
 
 HEADER_SCAN_ROWS = 30
@@ -234,7 +234,7 @@ def read_rulings(register: Register, problems: list[Problem]) -> list[Ruling]:
             ruling.bad = True
         kind = ruling.kind
         if kind in (RulingKind.SAME, RulingKind.DIFFERENT) and not ruling.other:
-            problem(ProblemCode.RULING_MISSING_OTHER, "other", "", f"「{kind.label}」需要填写另一客户")  # type: ignore[union-attr]  # fmt: skip
+            problem(ProblemCode.RULING_MISSING_OTHER, "other", "", f"「{kind.label}」需要填写另一客户")  # fmt: skip
             ruling.bad = True
         if kind is RulingKind.ASSIGN and not ruling.rep:
             problem(ProblemCode.RULING_MISSING_REP, "rep", "", "「指派」需要填写业务员")
@@ -462,14 +462,12 @@ def ruled_reason(group_reason: GroupReason) -> str:
     return ruled.text()
 
 
-def ruling_rows(group: object, claim: object) -> str:
+def ruling_rows(reason: GroupReason, decision: Decision, claim: Claim) -> str:
     """The rows of 裁决 that decided a claim of a conflict (the 冲突 sheet's 裁决行): the
     同一客户 rulings that joined its group, the 指派 / 释放 behind its protection or its
     owner's."""
-    reason = getattr(group, "reason", None)
-    found = list(reason.ruling_rows) if isinstance(reason, GroupReason) else []
-    owner = getattr(getattr(group, "decision", None), "owner", None)
-    for c in (claim, owner):
+    found = list(reason.ruling_rows)
+    for c in (claim, decision.owner):
         if c is not None and c.protection.ruling_row:
             found.append(c.protection.ruling_row)
     return "、".join(str(n) for n in sorted(set(found)))

@@ -5,9 +5,11 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
@@ -97,6 +99,7 @@ def _write_rulings_sheet(sheet: Worksheet) -> None:
         cell.border = Border(bottom=THIN)
         letter = cell.column_letter
         sheet.column_dimensions[letter].width = column.width
+        options: dict[str, Any]
         if column.key == "date":
             sheet.column_dimensions[letter].number_format = "yyyy-mm-dd"
             options, title, message = _VALIDATIONS["date"]
@@ -120,7 +123,8 @@ def _write_rulings_sheet(sheet: Worksheet) -> None:
 
 
 # The dropdown or check each kind of column gets: (validation options, error title, message)
-_VALIDATIONS: dict[str, tuple[dict[str, str], str, str]] = {
+# openpyxl's DataValidation keywords (type, formula1, operator …) per kind of column
+_VALIDATIONS: dict[str, tuple[dict[str, Any], str, str]] = {
     "date": (
         {"type": "date", "operator": "greaterThan", "formula1": "DATE(2000,1,1)",
          "errorStyle": "warning"},
@@ -159,7 +163,7 @@ def _write_data_sheet(sheet: Worksheet) -> None:
             sheet.add_data_validation(dv)
     sheet.freeze_panes = "C2"  # header row and the 编号/客户名称 columns stay visible
     sheet.row_dimensions[1].height = 22
-    sheet.auto_filter.ref = f"A1:{sheet.cell(row=1, column=len(FIELDS)).column_letter}1"
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(FIELDS))}1"
 
 
 def _write_settings(

@@ -12,6 +12,7 @@ import itertools
 import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import cast
 
 from python_calamine import CalamineWorkbook, PasswordError
 
@@ -150,9 +151,14 @@ def _read_workbook(
     for kind in (SheetKind.FOLLOWING, SheetKind.COOPERATING):
         if kind not in by_kind:
             continue
-        grid = _iter_grid(path, workbook, by_kind[kind])
         sheets[kind] = _read_data_sheet(
-            path, by_kind[kind], kind, grid, date1904, problems, keep_values
+            path,
+            by_kind[kind],
+            kind,
+            _iter_grid(path, workbook, by_kind[kind]),
+            date1904,
+            problems,
+            keep_values,
         )
     tool_grids: dict[SheetKind, list[list[str]]] = {}
     tool_sheets: dict[SheetKind, str] = {}
@@ -165,13 +171,13 @@ def _read_workbook(
                 name = legacy  # written by a version that did not mark its sheets yet
             if name is None:
                 continue
-            grid = _trim([[cell_text(v) for v in row] for row in _load_grid(path, workbook, name)])
+            texts = _trim([[cell_text(v) for v in row] for row in _load_grid(path, workbook, name)])
             if name not in owned and (
-                not grid or grid[0][: len(_tool_headers(kind))] != _tool_headers(kind)
+                not texts or texts[0][: len(_tool_headers(kind))] != _tool_headers(kind)
             ):
                 continue  # the user's own sheet that happens to carry the name: not ours
             tool_sheets[kind] = name
-            tool_grids[kind] = grid
+            tool_grids[kind] = texts
     return Register(
         path=path,
         sheets=sheets,
@@ -250,7 +256,8 @@ def _iter_grid(path: Path, workbook: CalamineWorkbook, name: str) -> Iterator[li
         raise IncompleteFile(path, f"工作表「{name}」无法读取：{_short(exc)}") from None
     pad: list[object] = [""] * first_col
     for cells in rows:
-        yield pad + cells if first_col else cells
+        row = cast(list[object], cells)  # calamine's cell values: a list we only read
+        yield pad + row if first_col else row
 
 
 def find_header(grid: Sequence[Sequence[object]]) -> tuple[int, dict[str, int]] | None:

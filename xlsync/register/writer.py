@@ -177,12 +177,13 @@ def apply_plan(plan: Plan, source: Path, dest: Path) -> Written:
             if not write:
                 continue
             looks = looks or ToolStyles.of(package)
-            data = tool_sheet_xml(
+            sheet_xml = tool_sheet_xml(
                 grid, looks, stop=STOP_LABEL if kind is SheetKind.CONFLICTS else None
             )
-            name = reg.tool_sheets.get(kind)
-            if name is not None and name in parts:
-                package.put(parts[name], data)
+            existing = reg.tool_sheets.get(kind)
+            if existing is not None and existing in parts:
+                name = existing
+                package.put(parts[name], sheet_xml)
             else:
                 name = free_sheet_name([s.get("name", "") for s in package.sheet_elements()], kind)
                 if name != SHEET_NAMES[kind]:
@@ -190,7 +191,7 @@ def apply_plan(plan: Plan, source: Path, dest: Path) -> Written:
                         f"工作表「{SHEET_NAMES[kind]}」不是 xlsync 创建的，没有改动它；"
                         f"{SHEET_NAMES[kind]}写在新工作表「{name}」中"
                     )
-                package.add_sheet(name, data)
+                package.add_sheet(name, sheet_xml)
             package.mark_owned(name, kind.value)
         if plan.write_review or plan.ruling_appends:
             _write_manager_sheets(package, plan, parts, written)
@@ -231,7 +232,7 @@ def _write_manager_sheets(
         found = reg.manager_grids.get(SheetKind.RULINGS)
         header = find_ruling_header(found[1]) if found is not None else None
         if found is None or header is None or found[0] not in parts:
-            grid = [[c.header for c in RULING_COLUMNS], *plan.ruling_appends]
+            grid: list[list[object]] = [[c.header for c in RULING_COLUMNS], *plan.ruling_appends]
             names = [s.get("name", "") for s in package.sheet_elements()]
             package.add_sheet(free_sheet_name(names, SheetKind.RULINGS), tool_sheet_xml(grid, 0))
             return

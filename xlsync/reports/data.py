@@ -17,7 +17,15 @@ from pypinyin import lazy_pinyin
 from xlsync.check import CheckResult, DuplicateGroup
 
 if TYPE_CHECKING:
-    from xlsync.reports.model import Board, ConflictLine, DailyReport, MonthlyReport, Score
+    from xlsync.reports.model import (
+        Board,
+        ConflictLine,
+        CustomerLine,
+        DailyReport,
+        MonthlyReport,
+        RulingLine,
+        Score,
+    )
 from xlsync.history import EventKind, HistoryStore
 from xlsync.model import Row
 from xlsync.plan import ConflictRecord
@@ -96,7 +104,9 @@ def masked_phones(phones: Iterable[str], phone_text: str) -> str:
     return PHONE_SEPARATOR.join(dict.fromkeys(parts))
 
 
-def line_of(row: Row, prot: Protection, *, mask: bool, note: str = "", marked: bool = False):  # type: ignore[no-untyped-def]
+def line_of(
+    row: Row, prot: Protection, *, mask: bool, note: str = "", marked: bool = False
+) -> CustomerLine:
     from xlsync.reports.model import CustomerLine
 
     return CustomerLine(
@@ -250,7 +260,7 @@ def build_monthly(result: CheckResult, month: str, *, company: str, mask: bool,
     return report
 
 
-def _rulings(result: CheckResult, first: dt.date, last: dt.date):  # type: ignore[no-untyped-def]
+def _rulings(result: CheckResult, first: dt.date, last: dt.date) -> list[RulingLine]:
     """The month's rulings of 裁决 (those that could be used), by date then row."""
     from xlsync.lookup import display_name
     from xlsync.reports.model import RulingLine
