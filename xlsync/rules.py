@@ -221,37 +221,7 @@ def decide(
     if any(e.date <= as_of for e in events):
         return _decide_ruled(rows, protection_days, as_of, events)
     prots = [protection(r, protection_days, as_of) for r in rows]
-    protected = [i for i, p in enumerate(prots) if p.protected]
-    owner_index: int | None = None
-    if protected:
-        owner_index = min(
-            protected,
-            key=lambda i: (
-                prots[i].since or dt.date.min,
-                not prots[i].cooperating,
-                _first_date(rows[i]),
-                rows[i].content_key(),
-                i,
-            ),
-        )
-    owner_rep = rows[owner_index].rep if owner_index is not None else None
-    claims: list[Claim] = []
-    for i, (row, prot) in enumerate(zip(rows, prots, strict=True)):
-        if i == owner_index:
-            verdict = Verdict.OWNER
-        elif owner_rep is not None and row.rep and row.rep == owner_rep:
-            verdict = Verdict.SAME_REP
-        elif prot.protected:
-            verdict = Verdict.MUST_STOP
-        elif prot.ever_protected:
-            verdict = Verdict.EXPIRED
-        elif owner_index is not None:
-            verdict = Verdict.MUST_STOP  # a call to a customer someone else protects
-        else:
-            verdict = Verdict.NOTICE
-        claims.append(Claim(row, prot, verdict))
-    owner = claims[owner_index] if owner_index is not None else None
-    return Decision(owner, tuple(claims))
+    return _decide_plain(rows, prots)
 
 
 def call_verdict(owner: Claim | None, rep: str | None = None, agent: str = "") -> str:
@@ -400,7 +370,7 @@ def _decide_plain(rows: Sequence[Row], prots: Sequence[Protection]) -> Decision:
         elif prot.ever_protected:
             verdict = Verdict.EXPIRED
         elif owner_index is not None:
-            verdict = Verdict.MUST_STOP
+            verdict = Verdict.MUST_STOP  # a call to a customer someone else protects
         else:
             verdict = Verdict.NOTICE
         claims.append(Claim(row, prot, verdict))
