@@ -241,16 +241,18 @@ def _deleted(registers: RegisterSet, given: DeletedLookup | None) -> DeletedLook
     """Deleted rows by 编号 from the set's history, when it has one (read, never created)."""
     if given is not None:
         return given
-    folder = registers.target if registers.is_folder else registers.target.parent
-    path = folder / ".xlsync" / "history.sqlite"
-    if not path.is_file():
+    from xlsync.workspace import Workspace
+
+    workspace = Workspace.of(registers.target)
+    if not workspace.backend.exists(workspace):
         return None
 
     def lookup(row_id: str) -> tuple[str, str, int, str] | None:
-        from xlsync.history import SqliteHistory
-
         try:
-            with SqliteHistory(path) as history:
+            store = workspace.existing_history()
+            if store is None:
+                return None
+            with store as history:
                 last = history.last_values(row_id)
         except Exception:  # an unusable history only loses this explanation
             return None

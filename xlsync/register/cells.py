@@ -430,27 +430,26 @@ def parse_status(value: object) -> Status | None:
     return status
 
 
-def parse_positive_int(value: object) -> int:
-    """A setting such as 保护天数: a whole number of days, at least 1."""
+def _whole_number(value: object, units: str, low: int, high: int, message: str) -> int:
+    """A whole number between `low` and `high`, a unit word after it allowed (30天, 30个)."""
     text = unicodedata.normalize("NFKC", cell_text(value)).strip()
-    text = re.sub(r"\s*(天|日|days?)$", "", text, flags=re.IGNORECASE)
+    text = re.sub(rf"\s*({units})$", "", text, flags=re.IGNORECASE)
     try:
         number = float(text)
     except ValueError:
-        raise CellError("应为天数（正整数）") from None
-    if not number.is_integer() or number < 1 or number > 36500:
-        raise CellError("应为天数（正整数）")
+        raise CellError(message) from None
+    if not number.is_integer() or number < low or number > high:
+        raise CellError(message)
     return int(number)
+
+
+def parse_positive_int(value: object) -> int:
+    """A setting such as 保护天数: a whole number of days, at least 1."""
+    return _whole_number(value, "天|日|days?", 1, 36500, "应为天数（正整数）")
 
 
 def parse_count(value: object) -> int:
     """An office-rule setting such as 最多保护客户数 or 冷却天数: a whole number, 0 or more."""
-    text = unicodedata.normalize("NFKC", cell_text(value)).strip()
-    text = re.sub(r"\s*(天|日|个|位|家|days?)$", "", text, flags=re.IGNORECASE)
-    try:
-        number = float(text)
-    except ValueError:
-        raise CellError("应为整数（0 或更大；留空表示不启用）") from None
-    if not number.is_integer() or number < 0 or number > 1_000_000:
-        raise CellError("应为整数（0 或更大；留空表示不启用）")
-    return int(number)
+    return _whole_number(
+        value, "天|日|个|位|家|days?", 0, 1_000_000, "应为整数（0 或更大；留空表示不启用）"
+    )
