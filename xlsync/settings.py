@@ -10,6 +10,15 @@ DEFAULT_PROTECTION_DAYS = 90
 DEFAULT_FOLLOW_UP_DAYS = 30
 
 
+@dataclass(frozen=True, slots=True)
+class RepContact:
+    """How to reach a rep, from the roster's optional 邮箱 | 手机 | 负责人 columns."""
+
+    email: str = ""
+    mobile: str = ""  # canonical digits (a mobile), "" when none or unreadable
+    head: bool = False  # 负责人 = 是: the department's head (receives its daily list)
+
+
 @dataclass(slots=True)
 class Settings:
     protection_days: int = DEFAULT_PROTECTION_DAYS
@@ -17,6 +26,7 @@ class Settings:
     company: str = ""
     mask_phones: bool = True
     roster: dict[str, str] = field(default_factory=dict)  # rep name -> department
+    contacts: dict[str, RepContact] = field(default_factory=dict)  # rep name -> how to reach
     # the office rules (issue 14); None or 0: off
     max_protected: int | None = None  # 最多保护客户数: customers one rep may hold protected
     cool_down_days: int | None = (
@@ -25,6 +35,18 @@ class Settings:
 
     def rep_known(self, rep: str) -> bool:
         return not self.roster or rep in self.roster
+
+    def contact(self, rep: str) -> RepContact:
+        return self.contacts.get(rep, RepContact())
+
+    def heads(self, department: str | None = None) -> list[str]:
+        """The department heads (of `department`, or all), in roster order. A head whose
+        部门 is blank heads the whole office."""
+        return [
+            rep
+            for rep, dept in self.roster.items()
+            if self.contact(rep).head and (department is None or dept in (department, ""))
+        ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,3 +83,22 @@ for _k in SETTING_KEYS + OFFICE_KEYS:
 
 TRUE_WORDS = {norm_label(w) for w in ("是", "yes", "true", "1", "对", "y")}
 FALSE_WORDS = {norm_label(w) for w in ("否", "no", "false", "0", "不", "n")}
+
+
+# The roster table's columns: 业务员 | 部门, and optionally 邮箱 | 手机 | 负责人. On a data
+# sheet 手机 is another name for 电话; in the roster it is the rep's own mobile.
+ROSTER_COLUMNS: dict[str, str] = {}
+for _key, _names in {
+    "rep": ("业务员", "rep", "销售", "销售员", "跟进人"),
+    "department": ("部门", "department"),
+    "email": ("邮箱", "email", "e-mail", "电子邮件", "电子邮箱", "邮件"),
+    "mobile": ("手机", "mobile", "手机号", "手机号码", "电话", "phone"),
+    "head": ("负责人", "head", "部门负责人"),
+}.items():
+    for _name in _names:
+        ROSTER_COLUMNS[norm_label(_name)] = _key
+
+
+def roster_column(text: object) -> str | None:
+    """Which roster column a header cell of the roster table names, or None."""
+    return ROSTER_COLUMNS.get(norm_label(text)) if text is not None else None

@@ -42,7 +42,14 @@ from xlsync.register.schema import (
     norm_label,
 )
 from xlsync.register.sniff import sniff
-from xlsync.settings import FALSE_WORDS, SETTING_BY_LABEL, TRUE_WORDS, Settings
+from xlsync.settings import (
+    FALSE_WORDS,
+    SETTING_BY_LABEL,
+    TRUE_WORDS,
+    RepContact,
+    Settings,
+    roster_column,
+)
 from xlsync.xlsx.package import NS_R, Package, q
 
 HEADER_SCAN_ROWS = 30
@@ -405,25 +412,30 @@ def _parse_row(
 def read_settings(
     grid: Sequence[Sequence[object]], file: str, sheet: str, problems: list[Problem]
 ) -> Settings:
-    """Settings from `key | value` rows and a roster table `业务员 | 部门` anywhere in 设置."""
+    """Settings from `key | value` rows and a roster table `业务员 | 部门` (optionally
+    `| 邮箱 | 手机 | 负责人`) anywhere in 设置."""
     settings = Settings()
-    roster_cols: tuple[int, int | None] | None = None
+    roster_cols: dict[str, int] | None = None
     for r, cells in enumerate(grid):
         texts = [cell_text(v) for v in cells]
         if roster_cols is not None:
-            rep_col, dept_col = roster_cols
-            rep = texts[rep_col] if rep_col < len(texts) else ""
+            rep = _column(texts, roster_cols, "rep")
             if not rep:
                 if not any(texts):
                     roster_cols = None  # a blank row ends the roster table
                 continue
-            dept = texts[dept_col] if dept_col is not None and dept_col < len(texts) else ""
-            settings.roster[rep] = dept
+            settings.roster[rep] = _column(texts, roster_cols, "department")
+            contact = _read_contact(cells, texts, roster_cols, file, sheet, r + 1, problems)
+            if contact != RepContact():
+                settings.contacts[rep] = contact
             continue
         keys = [match_header(t) for t in texts]
         if "rep" in keys:
-            dept_col = keys.index("department") if "department" in keys else None
-            roster_cols = (keys.index("rep"), dept_col)
+            roster_cols = {}
+            for c, text in enumerate(texts):
+                key = roster_column(text)
+                if key is not None:
+                    roster_cols.setdefault(key, c)
             continue
         for c, text in enumerate(texts[:-1]):
             spec = SETTING_BY_LABEL.get(norm_label(text)) if text else None
@@ -435,6 +447,62 @@ def read_settings(
             )
             break
     return settings
+
+
+def _column(texts: Sequence[str], columns: dict[str, int], key: str) -> str:
+    c = columns.get(key)
+    return texts[c] if c is not None and c < len(texts) else ""
+
+
+_ROSTER_LABELS = {"email": "邮箱", "mobile": "手机", "head": "负责人"}
+
+
+def _read_contact(
+    cells: Sequence[object],
+    texts: Sequence[str],
+    columns: dict[str, int],
+    file: str,
+    sheet: str,
+    excel_row: int,
+    problems: list[Problem],
+) -> RepContact:
+    """A roster row's 邮箱 | 手机 | 负责人; an unreadable one is a problem and left blank."""
+
+    def problem(key: str, value: str, message: str) -> None:
+        problems.append(
+            Problem(
+                file,
+                sheet,
+                excel_row,
+                _ROSTER_LABELS[key],
+                value,
+                message,
+                code=ProblemCode.SETTINGS_INVALID,
+            )
+        )
+
+    email = _column(texts, columns, "email").strip()
+    if email and not _EMAIL.fullmatch(email):
+        problem("email", email, "不是有效的电子邮箱地址")
+        email = ""
+    mobile = ""
+    c = columns.get("mobile")
+    raw = cells[c] if c is not None and c < len(cells) else None
+    if not is_blank(raw):
+        phones, bad = parse_phones(raw)
+        mobiles = [p for p in phones if len(p) == 11 and p.startswith("1")]
+        if bad or not mobiles:
+            problem("mobile", cell_text(raw), "不是有效的手机号码")
+        else:
+            mobile = mobiles[0]
+    head_text = norm_label(_column(texts, columns, "head"))
+    head = head_text in TRUE_WORDS
+    if head_text and not head and head_text not in FALSE_WORDS:
+        problem("head", _column(texts, columns, "head"), "应为“是”或“否”")
+    return RepContact(email=email, mobile=mobile, head=head)
+
+
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
 def _apply_setting(
