@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from xlsync.agents import Listing, agent_for, read_agents
+from xlsync.earlier import EarlierDates, overwritten_dates
 from xlsync.lookup import display_name
 from xlsync.matching import analyse
 from xlsync.matching.group import Group, GroupReason, Item, group_items
@@ -139,8 +140,11 @@ def check_registers(
     deleted: DeletedLookup | None = None,
     *,
     grouping: GroupingCache | None = None,
+    earlier: EarlierDates | None = None,
 ) -> CheckResult:
-    """`deleted` finds a deleted row by 编号 in the history (for a ruling that names one)."""
+    """`deleted` finds a deleted row by 编号 in the history (for a ruling that names one);
+    `earlier` gives the visit and sample dates rows lost (default: from the set's history,
+    read only when 冷却天数 is on)."""
     settings = registers.settings
     rows: list[Row] = []
     problems: list[Problem] = []
@@ -187,7 +191,9 @@ def check_registers(
         if events and id(row) not in grouped:  # one row, decided by a 指派 / 释放
             decision = decide([row], settings.protection_days, as_of, events)
             ruled.append(DuplicateGroup(_group_key([row]), GroupReason(()), [row], decision))
-    limited = _office_rules(rows, groups, ruled, settings, as_of, listings)
+    if earlier is None and settings.cool_down_days:
+        earlier = _earlier(registers)
+    limited = _office_rules(rows, groups, ruled, settings, as_of, listings, rulings, earlier or {})
     moves = sorted((r for r in rows if r.is_move), key=lambda r: (r.file, r.row))
     in_group = {id(r): k for k, g in enumerate(groups) for r in g.rows}
     apart = {frozenset((id(a), id(b))) for a, b in rulings.forbidden}
@@ -204,10 +210,12 @@ def _office_rules(
     settings: Settings,
     as_of: dt.date,
     listings: Sequence[Listing] = (),
+    rulings: RulingEffects | None = None,
+    earlier: EarlierDates | None = None,
 ) -> list[DuplicateGroup]:
     """Apply 冷却天数 then 最多保护客户数 over every customer (groups, ruled single rows and
     the other single rows), then the 代理商 listings, in place; return the single rows whose
-    protection a rule took."""
+    protection a rule took. `earlier`: dates the rows lost (by 编号), for the cool-down."""
     live = [x for x in listings if x.applies(as_of)]
     if not settings.max_protected and not settings.cool_down_days and not live:
         return []
@@ -219,7 +227,15 @@ def _office_rules(
         if id(r) not in seen
     ]
     everyone = groups + ruled + singles
-    cooled = [apply_cool_down(g.decision, days, settings.cool_down_days, as_of) for g in everyone]
+    lost = earlier or {}
+
+    def cool(group: DuplicateGroup) -> Decision:
+        known = [(rep or r.rep, d) for r in group.rows if r.id for rep, d in lost.get(r.id, ())]
+        events = rulings.events_for(group.rows) if rulings and rulings.events else []
+        return apply_cool_down(group.decision, days, settings.cool_down_days, as_of,
+                               earlier=known, events=events)  # fmt: skip
+
+    cooled = [cool(g) for g in everyone]
     for group, decision in zip(everyone, apply_cap(cooled, settings.max_protected), strict=True):
         agent = agent_for(group.rows, live, as_of) if live else ""
         group.decision = apply_agent(decision, agent) if agent else decision
@@ -235,6 +251,21 @@ def _ruled_links(rows: list[Row], order: list[int], rulings: RulingEffects) -> L
     forced = tuple((where[id(a)], where[id(b)], why) for a, b, why in rulings.forced)
     forbidden = tuple((where[id(a)], where[id(b)]) for a, b in rulings.forbidden)
     return forced, forbidden
+
+
+def _earlier(registers: RegisterSet) -> EarlierDates:
+    """The visit and sample dates rows lost, from the set's history (never created here)."""
+    from xlsync.workspace import Workspace
+
+    workspace = Workspace.of(registers.target)
+    try:
+        store = workspace.existing_history()
+        if store is None:
+            return {}
+        with store as history:
+            return overwritten_dates(history, [r.name for r in registers.registers])
+    except Exception:  # an unusable history only loses the history-based cool-down
+        return {}
 
 
 def _deleted(registers: RegisterSet, given: DeletedLookup | None) -> DeletedLookup | None:
