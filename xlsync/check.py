@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from xlsync.agents import Listing, agent_for, read_agents
+from xlsync.allocation import AllocationRule, Suggestion
 from xlsync.earlier import EarlierDates, overwritten_dates
 from xlsync.lookup import display_name
 from xlsync.matching import analyse
@@ -23,6 +24,7 @@ from xlsync.review import PossiblePair, pair_json, possible_pairs
 from xlsync.rules import Decision, Verdict, apply_agent, apply_cap, apply_cool_down, decide
 from xlsync.rulings import DeletedLookup, RulingEffects, load_rulings, ruled_reason, ruling_json
 from xlsync.settings import Settings
+from xlsync.suggest import suggestions, valid_rules
 
 _COLUMN_ORDER = {f.header: i for i, f in enumerate(FIELDS)}
 
@@ -56,6 +58,17 @@ class CheckResult:
     possible: list[PossiblePair] = field(default_factory=list)  # for 待确认
     # single-row customers an office rule (最多保护客户数, 冷却天数) took protection from
     limited: list[DuplicateGroup] = field(default_factory=list)
+    # the 分配规则's next rep for the rows of freed customers, by id(row)
+    suggested: dict[int, Suggestion] = field(default_factory=dict)
+
+    def customers(self) -> list[tuple[Sequence[Row], Decision]]:
+        """Every customer of the check and its decision (single rows decided alone)."""
+        days = self.registers.settings.protection_days
+        return every_customer(self.rows, self.groups + self.ruled + self.limited, days, self.as_of)
+
+    def suggestion_for(self, rows: Sequence[Row]) -> Suggestion | None:
+        """The suggested next rep of the customer of `rows` (freed, a rule fits), or None."""
+        return next((s for r in rows if (s := self.suggested.get(id(r))) is not None), None)
 
     @property
     def conflicts(self) -> list[DuplicateGroup]:
@@ -161,6 +174,7 @@ def check_registers(
         registers.registers, rows, settings, problems, _deleted(registers, deleted)
     )
     listings = read_agents(registers.registers, problems)
+    allocation = valid_rules(settings, problems)
     sheet_rank = {
         (reg.name, name): i for reg in registers.registers for i, name in enumerate(reg.sheet_names)
     }
@@ -194,13 +208,39 @@ def check_registers(
     if earlier is None and settings.cool_down_days:
         earlier = _earlier(registers)
     limited = _office_rules(rows, groups, ruled, settings, as_of, listings, rulings, earlier or {})
+    suggested = _suggest(rows, groups + ruled + limited, allocation, settings, as_of)
     moves = sorted((r for r in rows if r.is_move), key=lambda r: (r.file, r.row))
     in_group = {id(r): k for k, g in enumerate(groups) for r in g.rows}
     apart = {frozenset((id(a), id(b))) for a, b in rulings.forbidden}
     possible = possible_pairs(rows, order, unsure, in_group, apart)
     return CheckResult(
-        target, as_of, registers, rows, problems, groups, moves, rulings, ruled, possible, limited
-    )
+        target, as_of, registers, rows, problems, groups, moves, rulings, ruled, possible, limited,
+        suggested,
+    )  # fmt: skip
+
+
+def _suggest(
+    rows: list[Row],
+    decided: list[DuplicateGroup],
+    allocation: Sequence[AllocationRule],
+    settings: Settings,
+    as_of: dt.date,
+) -> dict[int, Suggestion]:
+    """The 分配规则's suggestion for each row of a freed customer (by id(row))."""
+    if not allocation:
+        return {}
+    customers = every_customer(rows, decided, settings.protection_days, as_of)
+    return suggestions(customers, allocation, settings)
+
+
+def every_customer(
+    rows: Sequence[Row], decided: Sequence[DuplicateGroup], days: int, as_of: dt.date
+) -> list[tuple[Sequence[Row], Decision]]:
+    """Every customer and its decision: the groups decided, then each other row alone."""
+    seen = {id(r) for g in decided for r in g.rows}
+    customers: list[tuple[Sequence[Row], Decision]] = [(g.rows, g.decision) for g in decided]
+    customers += [([r], decide([r], days, as_of)) for r in rows if id(r) not in seen]
+    return customers
 
 
 def _office_rules(

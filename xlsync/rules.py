@@ -224,12 +224,15 @@ def decide(
     return _decide_plain(rows, prots)
 
 
-def call_verdict(owner: Claim | None, rep: str | None = None, agent: str = "") -> str:
-    """What a rep about to call this customer is told: 可以联系, or why not."""
+def call_verdict(
+    owner: Claim | None, rep: str | None = None, agent: str = "", suggestion: str = ""
+) -> str:
+    """What a rep about to call this customer is told: 可以联系, or why not. `suggestion`:
+    the 分配规则's next rep of a freed customer (销售二部 王芳)."""
     if agent:
         return agent_sentence(agent)
     if owner is None:
-        return "可以联系"
+        return f"可以联系；按分配规则建议由 {suggestion} 跟进" if suggestion else "可以联系"
     if rep is not None and owner.row.rep == rep:
         return f"可以联系：这是你自己的客户（{owner.protection.reason()}）"
     p = owner.protection
@@ -523,6 +526,14 @@ def holdings(decisions: Sequence[Decision]) -> dict[str, int]:
         if o is not None and o.row.rep and o.protection.protected and not o.protection.cooperating:
             held[o.row.rep] += 1
     return dict(held)
+
+
+def near_cap(held: int, cap: int | None) -> str:
+    """The warning for a rep holding `held` protected customers, in the last 10% of `cap`
+    (at least the last one): 接近上限 / 已达上限; "" otherwise or without a cap."""
+    if not cap or held <= 0 or held < cap - max(1, cap // 10):
+        return ""
+    return "已达上限" if held >= cap else "接近上限"
 
 
 def apply_cap(decisions: Sequence[Decision], cap: int | None) -> list[Decision]:

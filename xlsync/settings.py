@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from xlsync.allocation import AllocationRule
 from xlsync.register.schema import norm_label
 
 DEFAULT_PROTECTION_DAYS = 90
@@ -22,6 +23,9 @@ class Settings:
     cool_down_days: int | None = (
         None  # 冷却天数: after a protection ends, days before re-protecting
     )
+
+    # 分配规则 as typed (checked against the roster and the places by `check`)
+    allocation: tuple[AllocationRule, ...] = ()
 
     def rep_known(self, rep: str) -> bool:
         return not self.roster or rep in self.roster

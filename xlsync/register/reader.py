@@ -11,11 +11,13 @@ import io
 import itertools
 import re
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
 
 from python_calamine import CalamineWorkbook, PasswordError
 
+from xlsync.allocation import AllocationRule
 from xlsync.errors import IncompleteFile, UnusableInput
 from xlsync.model import Problem, Register, Row, SheetData
 from xlsync.problems import ProblemCode
@@ -402,31 +404,83 @@ def _parse_row(
     return row
 
 
+_INDUSTRY = {norm_label("行业"), norm_label("industry")}
+
+
+def _settings_header(text: str) -> str | None:
+    """The column a header cell of a 设置 table names (roster or 分配规则), or None."""
+    if not text:
+        return None
+    if norm_label(text) in _INDUSTRY:
+        return "industry"
+    key = match_header(text)
+    return key if key in ("rep", "department", "region", "phone") else None
+
+
+@dataclass(slots=True)
+class _SettingsTable:
+    kind: str  # "roster" or "allocation"
+    first: int  # the columns it spans (0-based, inclusive)
+    last: int
+    columns: dict[str, int]
+
+
+def _header_runs(texts: Sequence[str], used: set[int]) -> list[_SettingsTable]:
+    """The tables whose header row is in `texts`: runs of adjacent header cells. A run
+    starting with 地区 or 行业 is a 分配规则 table; another run with 业务员, the roster."""
+    found: list[_SettingsTable] = []
+    c = 0
+    while c < len(texts):
+        keys: dict[str, int] = {}
+        start = c
+        while c < len(texts) and c not in used and (key := _settings_header(texts[c])):
+            keys.setdefault(key, c)
+            c += 1
+        if keys:
+            first_key = _settings_header(texts[start])
+            if first_key in ("region", "industry") and ("rep" in keys or "department" in keys):
+                found.append(_SettingsTable("allocation", start, c - 1, keys))
+            elif "rep" in keys:
+                found.append(_SettingsTable("roster", start, c - 1, keys))
+        c = max(c, start + 1)
+    return found
+
+
 def read_settings(
     grid: Sequence[Sequence[object]], file: str, sheet: str, problems: list[Problem]
 ) -> Settings:
-    """Settings from `key | value` rows and a roster table `业务员 | 部门` anywhere in 设置."""
+    """Settings from `key | value` rows, a roster table `业务员 | 部门` and a 分配规则 table
+    `地区 | (行业 |) 部门 | 业务员` anywhere in 设置 (side by side or one under the other;
+    a table ends at a row blank across its columns)."""
     settings = Settings()
-    roster_cols: tuple[int, int | None] | None = None
+    tables: list[_SettingsTable] = []
+    rules: list[AllocationRule] = []
     for r, cells in enumerate(grid):
         texts = [cell_text(v) for v in cells]
-        if roster_cols is not None:
-            rep_col, dept_col = roster_cols
-            rep = texts[rep_col] if rep_col < len(texts) else ""
-            if not rep:
-                if not any(texts):
-                    roster_cols = None  # a blank row ends the roster table
+        used: set[int] = set()
+        for table in list(tables):
+            span = range(table.first, table.last + 1)
+            used.update(span)
+            if not any(texts[c] for c in span if c < len(texts)):
+                tables.remove(table)  # a blank row ends the table
                 continue
-            dept = texts[dept_col] if dept_col is not None and dept_col < len(texts) else ""
-            settings.roster[rep] = dept
-            continue
-        keys = [match_header(t) for t in texts]
-        if "rep" in keys:
-            dept_col = keys.index("department") if "department" in keys else None
-            roster_cols = (keys.index("rep"), dept_col)
-            continue
+            got = {k: texts[c] if c < len(texts) else "" for k, c in table.columns.items()}
+            if table.kind == "roster":
+                if got.get("rep"):
+                    settings.roster[got["rep"]] = got.get("department", "")
+            else:
+                rules.append(
+                    AllocationRule(
+                        r + 1, region=got.get("region", ""), industry=got.get("industry", ""),
+                        department=got.get("department", ""), rep=got.get("rep", ""),
+                        file=file, sheet=sheet,
+                    )
+                )  # fmt: skip
+        for table in _header_runs(texts, used):
+            tables.append(table)
+            used.update(range(table.first, table.last + 1))
         for c, text in enumerate(texts[:-1]):
-            spec = SETTING_BY_LABEL.get(norm_label(text)) if text else None
+            spec = SETTING_BY_LABEL.get(norm_label(text)) if text and c not in used else None
             if spec is None:
                 continue
             value = cells[c + 1]
@@ -434,6 +488,7 @@ def read_settings(
                 settings, spec.attr, spec.kind, value, file, sheet, r + 1, text, problems
             )
             break
+    settings.allocation = tuple(rules)
     return settings
 
 
