@@ -46,7 +46,7 @@ SETTING_KEYS: tuple[SettingKey, ...] = (
     SettingKey("mask_phones", "打印隐藏电话", "bool", "是 = 打印时电话显示为 138****5678"),
 )
 # The office rules' keys: read from 设置 (blank or 0: off); `kind` "count" is a whole number
-# of 0 or more. Kept apart from SETTING_KEYS so that `init` writes what it wrote before.
+# of 0 or more. `init` writes them after SETTING_KEYS with blank values.
 OFFICE_KEYS: tuple[SettingKey, ...] = (
     SettingKey(
         "max_protected", "最多保护客户数", "count", "每个业务员最多同时保护的客户数；留空不限"
