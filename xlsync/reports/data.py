@@ -36,6 +36,7 @@ from xlsync.rules import (
     Decision,
     Protection,
     Verdict,
+    agent_sentence,
     call_verdict,
     holdings,
     near_cap,
@@ -386,6 +387,14 @@ def conflict_line(group: DuplicateGroup) -> ConflictLine:
 
     decision = group.decision
     owner = decision.owner
+    if decision.agent:  # an agent's customer: the agent holds it, every rep stops
+        return ConflictLine(
+            customer=group.name, owner=f"代理商 {decision.agent}",
+            reason=agent_sentence(decision.agent),
+            others="、".join(dict.fromkeys(f"{c.row.rep}（{VERDICT_LABELS[c.verdict]}）"
+                                           for c in decision.claims if c.row.rep)),
+            settled=False,
+        )  # fmt: skip
     return ConflictLine(
         customer=group.name,
         owner=owner.row.rep if owner else "",
@@ -503,7 +512,8 @@ def build_board(result: CheckResult, *, company: str, now: dt.datetime) -> Board
                                              list(c.phones), at.get(c.index, [])))  # fmt: skip
     for group in result.conflicts:
         line = conflict_line(group)
-        (board.conflicts if group.decision.owner else board.notices).append(line)
+        stops = group.decision.owner or group.decision.agent
+        (board.conflicts if stops else board.notices).append(line)
     payload = json.dumps([[e.line.customer, e.verdict] for e in entries]
                          + [[c.customer, c.owner] for c in board.conflicts + board.notices],
                          ensure_ascii=False)  # fmt: skip
