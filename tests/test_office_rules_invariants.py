@@ -13,7 +13,7 @@ import datetime as dt
 import random
 from collections import Counter
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from tests.test_rules import AS_OF, DAYS, claim
@@ -88,7 +88,15 @@ def _in_cool_down(rep: str, customer: Customer, since: dt.date, cool: int) -> bo
     return False
 
 
-@settings(max_examples=120, deadline=None)
+@settings(max_examples=200, deadline=None)
+@example(  # a 释放 on 2026-08-01 cut C's protection: C's sample of 2026-09-10 is cooled
+    raw=[([("C", None, D(2026, 6, 20)), ("C", None, D(2026, 9, 10))], [], D(2026, 8, 1))],
+    cap=None, cool=60, seed=0,
+)  # fmt: skip
+@example(  # C typed 2026-10-01 over 2026-04-01 (protected to 2026-06-30): cooled to 2026-10-28
+    raw=[([("C", D(2026, 10, 1), None), ("A", D(2026, 10, 25), None)], [("C", D(2026, 4, 1))], None)],
+    cap=None, cool=120, seed=0,
+)  # fmt: skip
 @given(
     raw=st.lists(a_customer, min_size=1, max_size=14),
     cap=st.one_of(st.none(), st.integers(1, 4)),
