@@ -132,3 +132,34 @@ def test_near_the_cap_in_the_daily_list_and_the_leaderboard(tmp_path: Path) -> N
     assert header[-4:] == ["保护中", "释放", "转交", "上限提醒"]
     wang = next(line for line in section.tables[0].lines if line.cells[1].text == "王芳")
     assert [c.text for c in wang.cells[-4:]] == ["2/2", "0", "0", "已达上限"]
+
+
+def test_the_board_page_gives_the_suggestion_as_who_does(tmp_path: Path) -> None:
+    import pytest
+
+    from tests.test_report_html import CHROMIUM, CHROMIUM_ARGS
+
+    if not CHROMIUM.exists():
+        pytest.skip("Debian's chromium is not installed (/usr/bin/chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    path = _register(tmp_path / "r.xlsx", [["广东", None, "销售二部", None]])
+    run = run_cli("report", "board", path, "--out", tmp_path / "out", "--as-of", AS_OF.isoformat())
+    assert run.code == 0, run.stderr
+    page_file = next((tmp_path / "out").glob("*.html"))
+    index = LookupIndex.from_check(run_check(path, AS_OF))
+    queries = ["甲涂料", "深圳市甲涂料有限公司", "乙电子", "北京戊科技有限公司", "不存在的客户"]
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = browser.new_page()
+        page.goto(page_file.as_uri())
+        for q in queries:
+            got = page.evaluate("q => window.xlsyncBoard.search(q).verdict", q)
+            assert got == index.find(q).verdict(), q
+        page.fill("#q", "甲涂料")
+        banner = page.text_content("#result .banner") or ""
+        cells = page.eval_on_selector_all(
+            "#expired td.suggested", "ns => ns.map(n => n.textContent)"
+        )
+        browser.close()
+    assert banner.startswith("可以联系；按分配规则建议由 销售二部 刘洋 跟进")
+    assert "销售二部 刘洋" in cells
