@@ -15,7 +15,9 @@ AS_OF = dt.date(2026, 11, 1)
 ROSTER = [("张伟", "销售一部"), ("王芳", "销售二部"), ("李娜", "销售二部"), ("刘洋", "销售二部")]
 
 
-def _register(path: Path, rules: list[list[object]], extra: list[list[object]] = ()) -> Path:  # type: ignore[assignment]
+def _register(
+    path: Path, rules: list[list[object]], extra: list[list[object]] | None = None
+) -> Path:
     d = dt.date
     path = write_register(
         path,
@@ -30,7 +32,7 @@ def _register(path: Path, rules: list[list[object]], extra: list[list[object]] =
             customer(customer="北京戊科技有限公司", rep="张伟", visited=d(2026, 4, 1)),
         ],
         [],
-        settings=[["设置项", "值"], ["保护天数", 90], *extra],
+        settings=[["设置项", "值"], ["保护天数", 90], *(extra or [])],
         roster=None,
     )
     import openpyxl
