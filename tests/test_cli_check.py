@@ -243,7 +243,7 @@ def test_init_writes_a_usable_register_and_never_overwrites(tmp_path: Path) -> N
     run = run_cli("init", path)
     assert run.code == 0, run.stderr
     wb = openpyxl.load_workbook(path)
-    assert wb.sheetnames == ["跟进中", "已合作", "设置", "裁决"]
+    assert wb.sheetnames == ["跟进中", "已合作", "设置", "裁决", "代理商"]
     for name in ("跟进中", "已合作"):
         ws = wb[name]
         assert [c.value for c in ws[1]] == HEADERS

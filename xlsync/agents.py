@@ -84,6 +84,13 @@ def read_agents(registers: Sequence[Register], problems: list[Problem]) -> list[
                             code=ProblemCode.AGENT_MISSING_CUSTOMER)
                 )  # fmt: skip
                 continue
+            if not agent:
+                problems.append(
+                    Problem(register.name, sheet, r, "代理商", name or phones[0],
+                            "缺少代理商名称，本行不生效",
+                            code=ProblemCode.AGENT_MISSING_AGENT)
+                )  # fmt: skip
+                continue
             until: dt.date | None = None
             raw = cell("until")
             if not is_blank(raw):
@@ -96,9 +103,7 @@ def read_agents(registers: Sequence[Register], problems: list[Problem]) -> list[
                     )  # fmt: skip
                     continue
             region = cell_text(cell("region"))
-            out.append(
-                Listing(register.name, sheet, r, name, phones, region, agent or "代理商", until)
-            )
+            out.append(Listing(register.name, sheet, r, name, phones, region, agent, until))
     return out
 
 

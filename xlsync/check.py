@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from xlsync.agents import Listing, agent_for, read_agents
+from xlsync.allocation import AllocationRule, Suggestion
+from xlsync.earlier import EarlierDates, overwritten_dates
 from xlsync.lookup import display_name
 from xlsync.matching import analyse
 from xlsync.matching.group import Group, GroupReason, Item, group_items
@@ -22,6 +24,7 @@ from xlsync.review import PossiblePair, pair_json, possible_pairs
 from xlsync.rules import Decision, Verdict, apply_agent, apply_cap, apply_cool_down, decide
 from xlsync.rulings import DeletedLookup, RulingEffects, load_rulings, ruled_reason, ruling_json
 from xlsync.settings import Settings
+from xlsync.suggest import suggestions, valid_rules
 
 _COLUMN_ORDER = {f.header: i for i, f in enumerate(FIELDS)}
 
@@ -55,6 +58,17 @@ class CheckResult:
     possible: list[PossiblePair] = field(default_factory=list)  # for 待确认
     # single-row customers an office rule (最多保护客户数, 冷却天数) took protection from
     limited: list[DuplicateGroup] = field(default_factory=list)
+    # the 分配规则's next rep for the rows of freed customers, by id(row)
+    suggested: dict[int, Suggestion] = field(default_factory=dict)
+
+    def customers(self) -> list[tuple[Sequence[Row], Decision]]:
+        """Every customer of the check and its decision (single rows decided alone)."""
+        days = self.registers.settings.protection_days
+        return every_customer(self.rows, self.groups + self.ruled + self.limited, days, self.as_of)
+
+    def suggestion_for(self, rows: Sequence[Row]) -> Suggestion | None:
+        """The suggested next rep of the customer of `rows` (freed, a rule fits), or None."""
+        return next((s for r in rows if (s := self.suggested.get(id(r))) is not None), None)
 
     @property
     def conflicts(self) -> list[DuplicateGroup]:
@@ -139,8 +153,11 @@ def check_registers(
     deleted: DeletedLookup | None = None,
     *,
     grouping: GroupingCache | None = None,
+    earlier: EarlierDates | None = None,
 ) -> CheckResult:
-    """`deleted` finds a deleted row by 编号 in the history (for a ruling that names one)."""
+    """`deleted` finds a deleted row by 编号 in the history (for a ruling that names one);
+    `earlier` gives the visit and sample dates rows lost (default: from the set's history,
+    read only when 冷却天数 is on)."""
     settings = registers.settings
     rows: list[Row] = []
     problems: list[Problem] = []
@@ -157,6 +174,7 @@ def check_registers(
         registers.registers, rows, settings, problems, _deleted(registers, deleted)
     )
     listings = read_agents(registers.registers, problems)
+    allocation = valid_rules(settings, problems)
     sheet_rank = {
         (reg.name, name): i for reg in registers.registers for i, name in enumerate(reg.sheet_names)
     }
@@ -187,14 +205,42 @@ def check_registers(
         if events and id(row) not in grouped:  # one row, decided by a 指派 / 释放
             decision = decide([row], settings.protection_days, as_of, events)
             ruled.append(DuplicateGroup(_group_key([row]), GroupReason(()), [row], decision))
-    limited = _office_rules(rows, groups, ruled, settings, as_of, listings)
+    if earlier is None and settings.cool_down_days:
+        earlier = _earlier(registers)
+    limited = _office_rules(rows, groups, ruled, settings, as_of, listings, rulings, earlier or {})
+    suggested = _suggest(rows, groups + ruled + limited, allocation, settings, as_of)
     moves = sorted((r for r in rows if r.is_move), key=lambda r: (r.file, r.row))
     in_group = {id(r): k for k, g in enumerate(groups) for r in g.rows}
     apart = {frozenset((id(a), id(b))) for a, b in rulings.forbidden}
     possible = possible_pairs(rows, order, unsure, in_group, apart)
     return CheckResult(
-        target, as_of, registers, rows, problems, groups, moves, rulings, ruled, possible, limited
-    )
+        target, as_of, registers, rows, problems, groups, moves, rulings, ruled, possible, limited,
+        suggested,
+    )  # fmt: skip
+
+
+def _suggest(
+    rows: list[Row],
+    decided: list[DuplicateGroup],
+    allocation: Sequence[AllocationRule],
+    settings: Settings,
+    as_of: dt.date,
+) -> dict[int, Suggestion]:
+    """The 分配规则's suggestion for each row of a freed customer (by id(row))."""
+    if not allocation:
+        return {}
+    customers = every_customer(rows, decided, settings.protection_days, as_of)
+    return suggestions(customers, allocation, settings)
+
+
+def every_customer(
+    rows: Sequence[Row], decided: Sequence[DuplicateGroup], days: int, as_of: dt.date
+) -> list[tuple[Sequence[Row], Decision]]:
+    """Every customer and its decision: the groups decided, then each other row alone."""
+    seen = {id(r) for g in decided for r in g.rows}
+    customers: list[tuple[Sequence[Row], Decision]] = [(g.rows, g.decision) for g in decided]
+    customers += [([r], decide([r], days, as_of)) for r in rows if id(r) not in seen]
+    return customers
 
 
 def _office_rules(
@@ -204,10 +250,12 @@ def _office_rules(
     settings: Settings,
     as_of: dt.date,
     listings: Sequence[Listing] = (),
+    rulings: RulingEffects | None = None,
+    earlier: EarlierDates | None = None,
 ) -> list[DuplicateGroup]:
     """Apply 冷却天数 then 最多保护客户数 over every customer (groups, ruled single rows and
     the other single rows), then the 代理商 listings, in place; return the single rows whose
-    protection a rule took."""
+    protection a rule took. `earlier`: dates the rows lost (by 编号), for the cool-down."""
     live = [x for x in listings if x.applies(as_of)]
     if not settings.max_protected and not settings.cool_down_days and not live:
         return []
@@ -219,7 +267,15 @@ def _office_rules(
         if id(r) not in seen
     ]
     everyone = groups + ruled + singles
-    cooled = [apply_cool_down(g.decision, days, settings.cool_down_days, as_of) for g in everyone]
+    lost = earlier or {}
+
+    def cool(group: DuplicateGroup) -> Decision:
+        known = [(rep or r.rep, d) for r in group.rows if r.id for rep, d in lost.get(r.id, ())]
+        events = rulings.events_for(group.rows) if rulings and rulings.events else []
+        return apply_cool_down(group.decision, days, settings.cool_down_days, as_of,
+                               earlier=known, events=events)  # fmt: skip
+
+    cooled = [cool(g) for g in everyone]
     for group, decision in zip(everyone, apply_cap(cooled, settings.max_protected), strict=True):
         agent = agent_for(group.rows, live, as_of) if live else ""
         group.decision = apply_agent(decision, agent) if agent else decision
@@ -235,6 +291,21 @@ def _ruled_links(rows: list[Row], order: list[int], rulings: RulingEffects) -> L
     forced = tuple((where[id(a)], where[id(b)], why) for a, b, why in rulings.forced)
     forbidden = tuple((where[id(a)], where[id(b)]) for a, b in rulings.forbidden)
     return forced, forbidden
+
+
+def _earlier(registers: RegisterSet) -> EarlierDates:
+    """The visit and sample dates rows lost, from the set's history (never created here)."""
+    from xlsync.workspace import Workspace
+
+    workspace = Workspace.of(registers.target)
+    try:
+        store = workspace.existing_history()
+        if store is None:
+            return {}
+        with store as history:
+            return overwritten_dates(history, [r.name for r in registers.registers])
+    except Exception:  # an unusable history only loses the history-based cool-down
+        return {}
 
 
 def _deleted(registers: RegisterSet, given: DeletedLookup | None) -> DeletedLookup | None:

@@ -92,9 +92,10 @@ class Customer:
     keys: tuple[str, ...]  # name keys, each at least MIN_KEY long
     phones: tuple[str, ...]  # canonical numbers (digits)
     agent: str = ""  # served by this agent (代理商), when listed
+    suggestion: str = ""  # a freed customer's next rep by the 分配规则: 销售二部 王芳
 
     def verdict(self, rep: str | None = None) -> str:
-        return call_verdict(self.decision.owner, rep, self.decision.agent)
+        return call_verdict(self.decision.owner, rep, self.decision.agent, self.suggestion)
 
     def stops(self, rep: str | None = None) -> bool:
         if self.decision.agent:
@@ -265,12 +266,14 @@ class LookupIndex:
         # groups, then the single rows a manager's 指派 / 释放 or an office rule decided
         for group in [*result.groups, *result.ruled, *result.limited]:
             grouped.update(id(r) for r in group.rows)
-            built.append(_customer(len(built), group.rows, group.decision, group.name))
+            built.append(_customer(len(built), group.rows, group.decision, group.name,
+                                   _suggested(result, group.rows)))  # fmt: skip
         for row in result.rows:
             if id(row) in grouped or not (row.customer or row.phones):
                 continue
             decision = decide([row], days, result.as_of)
-            built.append(_customer(len(built), [row], decision, display_name([row])))
+            built.append(_customer(len(built), [row], decision, display_name([row]),
+                                   _suggested(result, [row])))  # fmt: skip
         return cls(built)
 
     def find(self, text: str, phone: str | None = None) -> LookupAnswer:
@@ -315,7 +318,14 @@ class LookupIndex:
         return answer
 
 
-def _customer(index: int, rows: Sequence[Row], decision: Decision, name: str) -> Customer:
+def _suggested(result: CheckResult, rows: Sequence[Row]) -> str:
+    found = result.suggestion_for(rows)
+    return found.text() if found is not None else ""
+
+
+def _customer(
+    index: int, rows: Sequence[Row], decision: Decision, name: str, suggestion: str = ""
+) -> Customer:
     from xlsync.matching import analyse
 
     keys: list[str] = []
@@ -326,7 +336,9 @@ def _customer(index: int, rows: Sequence[Row], decision: Decision, name: str) ->
             keys.append(analyse(row.customer).core)
         phones.extend(row.phones)
     clean = tuple(k for k in dict.fromkeys(keys) if len(k) >= MIN_KEY)
-    return Customer(index, name, decision, clean, tuple(dict.fromkeys(phones)))
+    return Customer(
+        index, name, decision, clean, tuple(dict.fromkeys(phones)), suggestion=suggestion
+    )
 
 
 def display_name(rows: Iterable[Row], owner_row: Row | None = None) -> str:

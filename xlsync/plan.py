@@ -13,7 +13,7 @@ from xlsync.ids import id_number
 from xlsync.model import Problem, Register, Row, SheetData
 from xlsync.problems import ProblemCode
 from xlsync.register.schema import FIELDS, SHEET_NAMES, SheetKind, Status
-from xlsync.rules import VERDICT_LABELS, Claim, Verdict
+from xlsync.rules import VERDICT_LABELS, Claim, Verdict, agent_sentence
 from xlsync.rulings import ruling_rows
 
 Position = tuple[SheetKind, int]  # sheet and 1-based Excel row in one register
@@ -212,10 +212,11 @@ def build_plans(result: CheckResult, new_ids: list[str]) -> list[Plan]:
             for claim in claims:
                 row = claim.row
                 sheet, number = final(row)
+                agent = decision.agent  # an agent's customer: the agent holds it
                 line: list[object] = [
                     group.name,
-                    owner.row.rep if owner else "（无人受保护）",
-                    owner.protection.reason() if owner else "",
+                    owner.row.rep if owner else f"代理商 {agent}" if agent else "（无人受保护）",
+                    owner.protection.reason() if owner else agent_sentence(agent) if agent else "",
                     row.rep,
                     row.department,
                     sheet if row.file == file else f"{row.file} {sheet}",

@@ -41,6 +41,12 @@ class ProblemCode(StrEnum):
     RULING_UNKNOWN_REP = "ruling.unknown_rep"  # 业务员 not on the roster
     AGENT_MISSING_CUSTOMER = "agent.missing_customer"  # 代理商 row without 客户名称 or 电话
     AGENT_BAD_DATE = "agent.bad_date"  # 代理商 截止日期 not a date
+    AGENT_MISSING_AGENT = "agent.missing_agent"  # 代理商 row without the agent's name
+    # the 分配规则 table of 设置
+    ALLOCATION_UNKNOWN_REP = "allocation.unknown_rep"  # 业务员 not on the roster
+    ALLOCATION_UNKNOWN_DEPARTMENT = "allocation.unknown_department"  # 部门 not on the roster
+    ALLOCATION_BAD_REGION = "allocation.bad_region"  # 地区 that is no place
+    ALLOCATION_MISSING_REP = "allocation.missing_rep"  # neither 业务员 nor 部门
     RULING_NOT_FOUND = "ruling.not_found"  # 客户/另一客户 names no row (no such 编号 or name)
     RULING_AMBIGUOUS = "ruling.ambiguous"  # a name that fits several customers
     RULING_DELETED_ROW = "ruling.deleted_row"  # an 编号 whose row was deleted

@@ -80,6 +80,7 @@ class RegisterSet:
             roster=roster,
             max_protected=first.max_protected,
             cool_down_days=first.cool_down_days,
+            allocation=first.allocation,
         )
 
 

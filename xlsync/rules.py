@@ -224,12 +224,15 @@ def decide(
     return _decide_plain(rows, prots)
 
 
-def call_verdict(owner: Claim | None, rep: str | None = None, agent: str = "") -> str:
-    """What a rep about to call this customer is told: 可以联系, or why not."""
+def call_verdict(
+    owner: Claim | None, rep: str | None = None, agent: str = "", suggestion: str = ""
+) -> str:
+    """What a rep about to call this customer is told: 可以联系, or why not. `suggestion`:
+    the 分配规则's next rep of a freed customer (销售二部 王芳)."""
     if agent:
         return agent_sentence(agent)
     if owner is None:
-        return "可以联系"
+        return f"可以联系；按分配规则建议由 {suggestion} 跟进" if suggestion else "可以联系"
     if rep is not None and owner.row.rep == rep:
         return f"可以联系：这是你自己的客户（{owner.protection.reason()}）"
     p = owner.protection
@@ -382,24 +385,41 @@ def _decide_plain(rows: Sequence[Row], prots: Sequence[Protection]) -> Decision:
 
 
 def apply_cool_down(
-    decision: Decision, protection_days: int, cool_down_days: int | None, as_of: dt.date
+    decision: Decision,
+    protection_days: int,
+    cool_down_days: int | None,
+    as_of: dt.date,
+    *,
+    earlier: Sequence[tuple[str, dt.date]] = (),
+    events: Sequence[RuleEvent] = (),
 ) -> Decision:
-    """`decision` with the 冷却天数 rule applied (stateless: from the group's own rows).
+    """`decision` with the 冷却天数 rule applied.
 
     After a rep's protection of the customer ended (the last day of an unbroken run of their
     visits and samples, over all their rows in the group), a visit or sample of that rep in
     the next `cool_down_days` days does not protect; one after the cool-down protects anew.
-    A rep with a cooperating row is never cooled. A decision made under a manager's 指派 /
-    释放 is left as it is. Off (the decision unchanged) when `cool_down_days` is None or 0.
+
+    - `earlier`: (rep, date) of visits and samples the rows no longer show (a rep overwrote
+      the old 拜访日期 with a new one; the history store knows the old one). They take part
+      in the runs as if they were still there, but never protect themselves.
+    - `events`: the manager's 指派 / 释放 on this customer. A 释放 in force ends, on its date,
+      the protection of every rep protected then, and starts their cool-down there. Under a
+      指派 (running or not) the decision is left as it is.
+
+    A rep with a cooperating row is never cooled. Off (the decision unchanged) when
+    `cool_down_days` is None or 0.
     """
     if not cool_down_days or not decision.claims:
         return decision
     claims = decision.claims
     owner = decision.owner
-    if any(c.protection.ruling for c in claims) or (
+    in_force = [e for e in events if e.date <= as_of]
+    latest = max(in_force, key=lambda e: (e.date, -e.row)) if in_force else None
+    if (latest is not None and latest.kind != "release") or (
         owner is not None and owner.protection.assigned
     ):
         return decision
+    cut = latest.date if latest is not None else None
     days = dt.timedelta(days=protection_days)
     cool = dt.timedelta(days=cool_down_days)
     by_rep: dict[str, list[int]] = defaultdict(list)
@@ -408,36 +428,56 @@ def apply_cool_down(
             by_rep[c.row.rep].append(i)
     prots = [c.protection for c in claims]
     changed = False
-    for indexes in by_rep.values():
+    for rep, indexes in by_rep.items():
         rows = [claims[i].row for i in indexes]
         if any(r.cooperating for r in rows):
             continue
-        dates = sorted({d for r in rows for d in (r.visited, r.sampled) if d and d <= as_of})
-        blocked = _cooled_dates(dates, days, cool)
+        mine = {d for r in rows for d in (r.visited, r.sampled) if d and d <= as_of}
+        mine |= {d for who, d in earlier if who == rep and d <= as_of}
+        blocked = _cooled_dates(sorted(mine), days, cool, cut)
         for i, row in zip(indexes, rows, strict=True):
             if not any(d in blocked for d in (row.visited, row.sampled) if d):
                 continue
-            prots[i] = _cooled_protection(row, protection_days, as_of, blocked)
+            shown = row if cut is None else _after(row, cut)
+            prots[i] = _cooled_protection(shown, protection_days, as_of, blocked)
             changed = True
     if not changed:
         return decision
     return _decide_plain([c.row for c in claims], prots)
 
 
+def _after(row: Row, cut: dt.date) -> Row:
+    """`row` with only its visits and samples after `cut` (a 释放 on `cut`)."""
+    after = Row(row.file, row.sheet, row.kind, row.row, rep=row.rep, status=row.status)
+    after.visited = row.visited if row.visited is not None and row.visited > cut else None
+    after.sampled = row.sampled if row.sampled is not None and row.sampled > cut else None
+    after.contacted = row.contacted
+    return after
+
+
 def _cooled_dates(
-    dates: Sequence[dt.date], days: dt.timedelta, cool: dt.timedelta
-) -> dict[dt.date, tuple[dt.date, dt.date]]:
-    """The dates (sorted) that fall in a cool-down: date -> (protection ended, cool-down end)."""
-    blocked: dict[dt.date, tuple[dt.date, dt.date]] = {}
+    dates: Sequence[dt.date],
+    days: dt.timedelta,
+    cool: dt.timedelta,
+    cut: dt.date | None = None,
+) -> dict[dt.date, tuple[dt.date, dt.date, bool]]:
+    """The dates (sorted) that fall in a cool-down: date -> (protection ended, cool-down end,
+    ended by a 释放). `cut`: a 释放 on that day ends a protection running then."""
+    blocked: dict[dt.date, tuple[dt.date, dt.date, bool]] = {}
     last: dt.date | None = None  # the latest date of the protection running now
-    cooling: tuple[dt.date, dt.date] | None = None
+    cooling: tuple[dt.date, dt.date, bool] | None = None
     for d in dates:
+        if cut is not None and d > cut:
+            if last is not None and cut <= last + days:
+                cooling = (cut, cut + cool, True)  # the release ended this protection
+                last = None
+            cut = None
         if last is not None and d <= last + days:
             last = d  # the same unbroken protection
             continue
         if last is not None:
             ended = last + days
-            cooling = (ended, ended + cool)
+            cooling = (ended, ended + cool, False)
             last = None
         if cooling is not None and d <= cooling[1]:
             blocked[d] = cooling
@@ -450,7 +490,7 @@ def _cooled_protection(
     row: Row,
     protection_days: int,
     as_of: dt.date,
-    blocked: dict[dt.date, tuple[dt.date, dt.date]],
+    blocked: dict[dt.date, tuple[dt.date, dt.date, bool]],
 ) -> Protection:
     """A row's protection when its visits or samples in `blocked` do not count."""
     kept = Row(row.file, row.sheet, row.kind, row.row, rep=row.rep, status=row.status)
@@ -461,9 +501,10 @@ def _cooled_protection(
     latest = plain.basis_date
     if latest is None or latest not in blocked:
         return protection(kept, protection_days, as_of)  # the row's latest date counts
-    ended, until = blocked[latest]
+    ended, until, released = blocked[latest]
+    how = "经理释放" if released else "到期"
     note = (
-        f"冷却期内（原保护 {ended.isoformat()} 到期，冷却至 {until.isoformat()}），"
+        f"冷却期内（原保护 {ended.isoformat()} {how}，冷却至 {until.isoformat()}），"
         f"本次{plain.basis.label}不受保护"
     )
     return dataclasses.replace(plain, protected=False, since=latest, limit="cool_down", note=note)
@@ -485,6 +526,14 @@ def holdings(decisions: Sequence[Decision]) -> dict[str, int]:
         if o is not None and o.row.rep and o.protection.protected and not o.protection.cooperating:
             held[o.row.rep] += 1
     return dict(held)
+
+
+def near_cap(held: int, cap: int | None) -> str:
+    """The warning for a rep holding `held` protected customers, in the last 10% of `cap`
+    (at least the last one): 接近上限 / 已达上限; "" otherwise or without a cap."""
+    if not cap or held <= 0 or held < cap - max(1, cap // 10):
+        return ""
+    return "已达上限" if held >= cap else "接近上限"
 
 
 def apply_cap(decisions: Sequence[Decision], cap: int | None) -> list[Decision]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from xlsync.allocation import AllocationRule
 from xlsync.register.schema import norm_label
 
 DEFAULT_PROTECTION_DAYS = 90
@@ -32,6 +33,9 @@ class Settings:
     cool_down_days: int | None = (
         None  # 冷却天数: after a protection ends, days before re-protecting
     )
+
+    # 分配规则 as typed (checked against the roster and the places by `check`)
+    allocation: tuple[AllocationRule, ...] = ()
 
     def rep_known(self, rep: str) -> bool:
         return not self.roster or rep in self.roster
@@ -64,7 +68,7 @@ SETTING_KEYS: tuple[SettingKey, ...] = (
     SettingKey("mask_phones", "打印隐藏电话", "bool", "是 = 打印时电话显示为 138****5678"),
 )
 # The office rules' keys: read from 设置 (blank or 0: off); `kind` "count" is a whole number
-# of 0 or more. Kept apart from SETTING_KEYS so that `init` writes what it wrote before.
+# of 0 or more. `init` writes them after SETTING_KEYS with blank values.
 OFFICE_KEYS: tuple[SettingKey, ...] = (
     SettingKey(
         "max_protected", "最多保护客户数", "count", "每个业务员最多同时保护的客户数；留空不限"

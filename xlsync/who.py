@@ -46,6 +46,7 @@ def answer_json(answer: LookupAnswer, rep: str | None, folder: bool) -> dict[str
             "may_call": not c.stops(rep),
             "verdict": c.verdict(rep),
             "owner": owner.row.rep if owner else None,
+            "suggested": c.suggestion or None,  # the 分配规则's next rep of a freed customer
             "protected_until": owner.protection.until.isoformat()
             if owner and owner.protection.until
             else None,

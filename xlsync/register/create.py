@@ -17,7 +17,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from xlsync.errors import UnusableInput
 from xlsync.fileio import shared_mode
 from xlsync.register.schema import FIELDS, SHEET_NAMES, STATUS_LABELS, SheetKind
-from xlsync.settings import SETTING_KEYS, Settings
+from xlsync.settings import OFFICE_KEYS, SETTING_KEYS, Settings
 
 EXAMPLE_ROSTER: tuple[tuple[str, str], ...] = (
     ("张伟", "业务一部"),
@@ -75,7 +75,50 @@ def build_workbook(settings: Settings, roster: tuple[tuple[str, str], ...]) -> W
     for sheet in (following, cooperating):
         _write_data_sheet(sheet)
     _write_rulings_sheet(workbook.create_sheet(SHEET_NAMES[SheetKind.RULINGS]))
+    _write_agents_sheet(workbook.create_sheet(SHEET_NAMES[SheetKind.AGENTS]))
     return workbook
+
+
+AGENT_COLUMNS: tuple[tuple[str, int], ...] = (
+    ("客户名称", 30), ("电话", 18), ("地区", 12), ("代理商", 20), ("截止日期", 12),
+)  # fmt: skip
+AGENTS_NOTE = (
+    "由地区代理商或经销商负责的客户，每行一家：填客户名称或电话（至少一项）和代理商；"
+    "截止日期可空（长期），过了截止日期不再生效。业务员登记这些客户时会提示“请勿联系”"
+)
+
+
+def _write_agents_sheet(sheet: Worksheet) -> None:
+    """The manager's 代理商: headers, a date format and check on 截止日期, a frozen header and
+    one line saying how to use it (to the right of the headers)."""
+    _header_row(sheet, 1, 1, [h for h, _ in AGENT_COLUMNS])
+    for col, (_header, width) in enumerate(AGENT_COLUMNS, start=1):
+        sheet.column_dimensions[get_column_letter(col)].width = width
+    letter = get_column_letter(len(AGENT_COLUMNS))  # 截止日期
+    sheet.column_dimensions[letter].number_format = "yyyy-mm-dd"
+    _validate(sheet, "date", f"{letter}2:{letter}{FORMAT_ROWS + 1}")
+    note = sheet.cell(row=1, column=len(AGENT_COLUMNS) + 2, value=AGENTS_NOTE)
+    note.font = Font(italic=True, color="595959")
+    sheet.freeze_panes = "A2"
+    sheet.row_dimensions[1].height = 22
+
+
+def _header_row(sheet: Worksheet, row: int, column: int, titles: list[str]) -> None:
+    for col, title in enumerate(titles, start=column):
+        cell = sheet.cell(row=row, column=col, value=title)
+        cell.font = HEADER_FONT
+        cell.fill = HEADER_FILL
+        cell.alignment = Alignment(horizontal="center", vertical="center")
+        cell.border = Border(bottom=THIN)
+
+
+def _validate(sheet: Worksheet, kind: str, ref: str) -> None:
+    options, title, message = _VALIDATIONS[kind]
+    dv = DataValidation(
+        allow_blank=True, showErrorMessage=True, errorTitle=title, error=message, **options
+    )
+    dv.add(ref)
+    sheet.add_data_validation(dv)
 
 
 RULINGS_NOTE = (
@@ -166,6 +209,27 @@ def _write_data_sheet(sheet: Worksheet) -> None:
     sheet.auto_filter.ref = f"A1:{get_column_letter(len(FIELDS))}1"
 
 
+ALLOCATION_COLUMN = 5  # E: the 分配规则 table stands beside the roster
+ALLOCATION_HEADERS = ("地区", "行业", "部门", "业务员")
+ALLOCATION_NOTE = (
+    "分配规则（可空）：保护结束的客户建议由谁跟进。每行一条：地区填省、市或区县（空 = 任何地区），"
+    "行业填客户名称中的一个词如 涂料（可空）；填业务员，或只填部门（由该部门保护客户最少的业务员跟进）"
+)
+
+
+def _write_allocation(sheet: Worksheet, header_row: int) -> None:
+    """The empty 分配规则 table `地区 | 行业 | 部门 | 业务员` beside the roster, its note on
+    the row above, and the roster dropdown on its 业务员 column."""
+    col = ALLOCATION_COLUMN
+    note = sheet.cell(row=header_row - 1, column=col, value=ALLOCATION_NOTE)
+    note.font = Font(italic=True, color="595959")
+    _header_row(sheet, header_row, col, list(ALLOCATION_HEADERS))
+    for i, width in enumerate((12, 10, 12, 12)):
+        sheet.column_dimensions[get_column_letter(col + i)].width = width
+    rep = get_column_letter(col + ALLOCATION_HEADERS.index("业务员"))
+    _validate(sheet, "rep", f"{rep}{header_row + 1}:{rep}{header_row + ROSTER_CAPACITY}")
+
+
 def _write_settings(
     sheet: Worksheet, settings: Settings, roster: tuple[tuple[str, str], ...]
 ) -> str:
@@ -175,7 +239,7 @@ def _write_settings(
         cell.font = HEADER_FONT
         cell.fill = HEADER_FILL
     row = 2
-    for spec in SETTING_KEYS:
+    for spec in SETTING_KEYS + OFFICE_KEYS:
         value = getattr(settings, spec.attr)
         if spec.kind == "bool":
             value = "是" if value else "否"
@@ -197,6 +261,7 @@ def _write_settings(
         column=3,
         value="在下面添加或删除业务员；「跟进中」「已合作」的业务员下拉列表取自这里",
     )
+    _write_allocation(sheet, header_row)
     sheet.column_dimensions["A"].width = 16
     sheet.column_dimensions["B"].width = 16
     sheet.column_dimensions["C"].width = 60

@@ -11,11 +11,13 @@ import io
 import itertools
 import re
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
 
 from python_calamine import CalamineWorkbook, PasswordError
 
+from xlsync.allocation import AllocationRule
 from xlsync.errors import IncompleteFile, UnusableInput
 from xlsync.model import Problem, Register, Row, SheetData
 from xlsync.problems import ProblemCode
@@ -409,36 +411,93 @@ def _parse_row(
     return row
 
 
+_INDUSTRY = {norm_label("行业"), norm_label("industry")}
+
+
+def _settings_header(text: str) -> str | None:
+    """The column a header cell of a 设置 table names (roster or 分配规则), or None."""
+    if not text:
+        return None
+    if norm_label(text) in _INDUSTRY:
+        return "industry"
+    roster_key = roster_column(text)  # 业务员, 部门, 邮箱, 手机, 负责人
+    if roster_key is not None:
+        return roster_key
+    key = match_header(text)
+    return key if key == "region" else None
+
+
+@dataclass(slots=True)
+class _SettingsTable:
+    kind: str  # "roster" or "allocation"
+    first: int  # the columns it spans (0-based, inclusive)
+    last: int
+    columns: dict[str, int]
+
+
+def _header_runs(texts: Sequence[str], used: set[int]) -> list[_SettingsTable]:
+    """The tables whose header row is in `texts`: runs of adjacent header cells. A run
+    starting with 地区 or 行业 is a 分配规则 table; another run with 业务员, the roster."""
+    found: list[_SettingsTable] = []
+    c = 0
+    while c < len(texts):
+        keys: dict[str, int] = {}
+        start = c
+        while c < len(texts) and c not in used and (key := _settings_header(texts[c])):
+            keys.setdefault(key, c)
+            c += 1
+        if keys:
+            first_key = _settings_header(texts[start])
+            if first_key in ("region", "industry") and ("rep" in keys or "department" in keys):
+                found.append(_SettingsTable("allocation", start, c - 1, keys))
+            elif "rep" in keys:
+                found.append(_SettingsTable("roster", start, c - 1, keys))
+        c = max(c, start + 1)
+    return found
+
+
 def read_settings(
     grid: Sequence[Sequence[object]], file: str, sheet: str, problems: list[Problem]
 ) -> Settings:
-    """Settings from `key | value` rows and a roster table `业务员 | 部门` (optionally
-    `| 邮箱 | 手机 | 负责人`) anywhere in 设置."""
+    """Settings from `key | value` rows, a roster table `业务员 | 部门` (optionally
+    `| 邮箱 | 手机 | 负责人`) and a 分配规则 table
+    `地区 | (行业 |) 部门 | 业务员` anywhere in 设置 (side by side or one under the other;
+    a table ends at a row blank across its columns)."""
     settings = Settings()
-    roster_cols: dict[str, int] | None = None
+    tables: list[_SettingsTable] = []
+    rules: list[AllocationRule] = []
     for r, cells in enumerate(grid):
         texts = [cell_text(v) for v in cells]
-        if roster_cols is not None:
-            rep = _column(texts, roster_cols, "rep")
-            if not rep:
-                if not any(texts):
-                    roster_cols = None  # a blank row ends the roster table
+        used: set[int] = set()
+        for table in list(tables):
+            span = range(table.first, table.last + 1)
+            used.update(span)
+            if not any(texts[c] for c in span if c < len(texts)):
+                tables.remove(table)  # a blank row ends the table
                 continue
-            settings.roster[rep] = _column(texts, roster_cols, "department")
-            contact = _read_contact(cells, texts, roster_cols, file, sheet, r + 1, problems)
-            if contact != RepContact():
-                settings.contacts[rep] = contact
-            continue
-        keys = [match_header(t) for t in texts]
-        if "rep" in keys:
-            roster_cols = {}
-            for c, text in enumerate(texts):
-                key = roster_column(text)
-                if key is not None:
-                    roster_cols.setdefault(key, c)
-            continue
+            got = {k: texts[c] if c < len(texts) else "" for k, c in table.columns.items()}
+            if table.kind == "roster":
+                rep = got.get("rep")
+                if rep:
+                    settings.roster[rep] = got.get("department", "")
+                    contact = _read_contact(
+                        cells, texts, table.columns, file, sheet, r + 1, problems
+                    )
+                    if contact != RepContact():
+                        settings.contacts[rep] = contact
+            else:
+                rules.append(
+                    AllocationRule(
+                        r + 1, region=got.get("region", ""), industry=got.get("industry", ""),
+                        department=got.get("department", ""), rep=got.get("rep", ""),
+                        file=file, sheet=sheet,
+                    )
+                )  # fmt: skip
+        for table in _header_runs(texts, used):
+            tables.append(table)
+            used.update(range(table.first, table.last + 1))
         for c, text in enumerate(texts[:-1]):
-            spec = SETTING_BY_LABEL.get(norm_label(text)) if text else None
+            spec = SETTING_BY_LABEL.get(norm_label(text)) if text and c not in used else None
             if spec is None:
                 continue
             value = cells[c + 1]
@@ -446,6 +505,7 @@ def read_settings(
                 settings, spec.attr, spec.kind, value, file, sheet, r + 1, text, problems
             )
             break
+    settings.allocation = tuple(rules)
     return settings
 
 

@@ -32,10 +32,14 @@ from xlsync.plan import ConflictRecord
 from xlsync.register.schema import SheetKind, Status
 from xlsync.rules import (
     VERDICT_LABELS,
+    Claim,
     Decision,
     Protection,
     Verdict,
+    agent_sentence,
     call_verdict,
+    holdings,
+    near_cap,
     protection,
 )
 
@@ -159,9 +163,10 @@ def _in(day: dt.date | None, first: dt.date, last: dt.date) -> bool:
 
 
 def _decisions(result: CheckResult) -> dict[int, Decision]:
-    """The decision of each row's duplicate group, by id(row)."""
+    """The decision of each row's duplicate group (or of the single row a ruling or an
+    office rule decided), by id(row)."""
     out: dict[int, Decision] = {}
-    for group in result.groups:
+    for group in result.groups + result.ruled + result.limited:
         for row in group.rows:
             out[id(row)] = group.decision
     return out
@@ -242,9 +247,21 @@ def build_monthly(result: CheckResult, month: str, *, company: str, mask: bool,
             note = f"还剩 {(p.until - as_of).days} 天"
             report.ending_soon.append(line_of(row, p, mask=mask, note=note))
         recently_freed = p.until is not None and (as_of - p.until).days <= days
-        if p.ever_protected and not p.protected and recently_freed and not owned_by_other:
+        expired = p.ever_protected and not p.protected and recently_freed
+        # freed by a rule: a 释放, the cap or the cool-down took this row's protection
+        mine = _claim_of(decision, original)
+        ruled_free = (
+            mine is not None and decision is not None and decision.owner is None
+            and not decision.agent and not mine.protection.protected
+            and bool(mine.protection.limit or mine.protection.ruling)
+        )  # fmt: skip
+        if (expired or ruled_free) and not owned_by_other:
+            shown = mine.protection if ruled_free and mine is not None else p
             note = opening_line(row, company, as_of)
-            report.free.append(line_of(row, p, mask=mask, note=note))
+            line = line_of(row, shown, mask=mask, note=note)
+            found = result.suggestion_for([original])
+            line.suggested = found.text() if found is not None else ""
+            report.free.append(line)
     report.zone1.sort(key=lambda c: (pinyin(c.rep), c.sampled or c.visited or dt.date.min))
     report.zone2.sort(
         key=lambda c: (not c.marked, -(c.won or dt.date.min).toordinal(), pinyin(c.customer))
@@ -253,6 +270,11 @@ def build_monthly(result: CheckResult, month: str, *, company: str, mask: bool,
     report.ending_soon.sort(key=lambda c: c.protected_until or dt.date.max)
     report.free.sort(key=lambda c: (pinyin(c.rep), pinyin(c.customer)))
     report.reps, report.departments = _scores(rows, first, last, as_of, settings.roster)
+    report.cap = settings.max_protected
+    report.office_rules = bool(
+        settings.max_protected or settings.cool_down_days or settings.allocation
+    )
+    _office_scores(report.reps, result, first, last, settings.max_protected)
     report.conflicts = _conflicts(result, first, last, history)
     report.rulings = _rulings(result, first, last)
     report.open_reviews = len(result.possible)
@@ -313,12 +335,66 @@ def _scores(rows: Iterable[Row], first: dt.date, last: dt.date, as_of: dt.date,
     return sorted(reps.values(), key=rank), sorted(by_dept.values(), key=rank)
 
 
+def _claim_of(decision: Decision | None, row: Row) -> Claim | None:
+    if decision is None:
+        return None
+    return next((c for c in decision.claims if c.row is row), None)
+
+
+def rep_holdings(result: CheckResult) -> dict[str, int]:
+    """How many protected customers each rep holds (what counts against the cap)."""
+    return holdings([d for _, d in result.customers()])
+
+
+def _office_scores(
+    scores: list[Score], result: CheckResult, first: dt.date, last: dt.date, cap: int | None
+) -> None:
+    """The office rules at work on each rep's line: customers held now, customers whose
+    protection by the rep ended in the period (expired, 释放, the cap, the cool-down), and
+    of those the ones another rep's protection took over in the period."""
+    held: dict[str, int] = {}
+    released: dict[str, set[int]] = {}
+    handed: dict[str, set[int]] = {}
+    for k, (_rows, decision) in enumerate(result.customers()):
+        owner = decision.owner
+        if owner is not None and owner.row.rep and owner.protection.protected and (
+                not owner.protection.cooperating):  # fmt: skip
+            held[owner.row.rep] = held.get(owner.row.rep, 0) + 1
+        for claim in decision.claims:
+            p, rep = claim.protection, claim.row.rep
+            if not rep or p.protected or not p.ever_protected or p.cooperating:
+                continue
+            if owner is not None and owner.row.rep == rep:
+                continue  # the rep still holds the customer through another row
+            if p.limit in ("cool_down", "agent"):
+                continue  # not a protection that ended: one that never started
+            ended = result.as_of if p.limit == "cap" else p.until
+            if ended is None or not first <= ended <= last:
+                continue
+            released.setdefault(rep, set()).add(k)
+            if owner is not None and owner.row.rep:
+                handed.setdefault(rep, set()).add(k)  # another rep holds it now
+    for score in scores:
+        score.held = held.get(score.name, 0)
+        score.released = len(released.get(score.name, ()))
+        score.handed_over = len(handed.get(score.name, ()))
+        score.near_cap = near_cap(score.held, cap)
+
+
 def conflict_line(group: DuplicateGroup) -> ConflictLine:
     """A conflict as the reports show it: the owner, why, and what the others must do."""
     from xlsync.reports.model import ConflictLine
 
     decision = group.decision
     owner = decision.owner
+    if decision.agent:  # an agent's customer: the agent holds it, every rep stops
+        return ConflictLine(
+            customer=group.name, owner=f"代理商 {decision.agent}",
+            reason=agent_sentence(decision.agent),
+            others="、".join(dict.fromkeys(f"{c.row.rep}（{VERDICT_LABELS[c.verdict]}）"
+                                           for c in decision.claims if c.row.rep)),
+            settled=False,
+        )  # fmt: skip
     return ConflictLine(
         customer=group.name,
         owner=owner.row.rep if owner else "",
@@ -378,6 +454,15 @@ def build_daily(result: CheckResult, day: dt.date, *, company: str, mask: bool, 
         if first_day == day or (row.id and row.id in new_ids):
             report.lines.append(line_of(row, protection(row, days, result.as_of), mask=mask))
     report.lines.sort(key=lambda c: (pinyin(c.department), pinyin(c.rep), pinyin(c.customer)))
+    cap = result.registers.settings.max_protected
+    if cap:
+        held = rep_holdings(result)
+        for rep in sorted(held, key=pinyin):
+            word = near_cap(held[rep], cap)
+            if word:
+                report.warnings.append(
+                    f"{rep}：已有 {held[rep]} 个保护中的客户（上限 {cap}），{word}；请先释放或成交"
+                )
     return report
 
 
@@ -404,6 +489,7 @@ def build_board(result: CheckResult, *, company: str, now: dt.datetime) -> Board
         who = owner.row.rep if owner else ""
         keys = [*(found.keys if found else ()), *row.phones]
         entry = BoardEntry(line_of(row, p, mask=False), keys, who, verdict)
+        entry.suggested = found.suggestion if found else ""
         entry_row[id(entry)] = row
         if row.cooperating:
             board.zone2.append(entry)
@@ -426,7 +512,8 @@ def build_board(result: CheckResult, *, company: str, now: dt.datetime) -> Board
                                              list(c.phones), at.get(c.index, [])))  # fmt: skip
     for group in result.conflicts:
         line = conflict_line(group)
-        (board.conflicts if group.decision.owner else board.notices).append(line)
+        stops = group.decision.owner or group.decision.agent
+        (board.conflicts if stops else board.notices).append(line)
     payload = json.dumps([[e.line.customer, e.verdict] for e in entries]
                          + [[c.customer, c.owner] for c in board.conflicts + board.notices],
                          ensure_ascii=False)  # fmt: skip

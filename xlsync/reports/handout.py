@@ -185,15 +185,33 @@ def _score_cells(s: Score) -> list[Cell]:
 _COUNTS = tuple(Column(h, "num") for h in ("电话", "拜访", "送样", "新合作", "送样成交率"))
 
 
+def _office_cells(s: Score, cap: int | None) -> list[Cell]:
+    """保护中 (against the cap: 28/30), 释放, 转交, and the near-cap tag."""
+    held = f"{s.held}/{cap}" if cap else str(s.held)
+    tag = Cell(s.near_cap, bold=True, tag="open" if s.near_cap == "已达上限" else "soon")
+    return [Cell(held), Cell(str(s.released)), Cell(str(s.handed_over)),
+            tag if s.near_cap else Cell("")]  # fmt: skip
+
+
+_OFFICE = (
+    Column("保护中", "num"), Column("释放", "num"), Column("转交", "num"), Column("上限提醒", "tag"),
+)  # fmt: skip
+
+
 def _scores(r: MonthlyReport) -> Section:
+    office = r.office_rules
     reps = Table(
-        (Column("名次", "index"), Column("业务员", "short"), Column("部门", "short"), *_COUNTS),
+        (
+            Column("名次", "index"), Column("业务员", "short"), Column("部门", "short"), *_COUNTS,
+            *(_OFFICE if office else ()),
+        ),
         [
-            Line([Cell(str(i)), Cell(s.name, bold=True), Cell(s.department), *_score_cells(s)])
+            Line([Cell(str(i)), Cell(s.name, bold=True), Cell(s.department), *_score_cells(s),
+                  *(_office_cells(s, r.cap) if office else ())])
             for i, s in enumerate(r.reps, 1)
         ],
         caption="按业务员",
-    )
+    )  # fmt: skip
     dept_lines = [
         Line([Cell(str(i)), Cell(s.name, bold=True), *_score_cells(s)])
         for i, s in enumerate(r.departments, 1)
@@ -212,11 +230,18 @@ def _scores(r: MonthlyReport) -> Section:
     depts = Table(
         (Column("名次", "index"), Column("部门", "short"), *_COUNTS), dept_lines, caption="按部门"
     )
+    note = "电话、拜访、送样、新合作为本月数量；送样成交率 = 送过样的客户中现已合作的比例（累计）。"
+    if office:
+        limit = f"（上限 {r.cap}）" if r.cap else ""
+        note += (
+            f"保护中 = 现在保护中的客户数{limit}；释放 = 本月保护结束（到期、经理释放或超限）的客户；"
+            "转交 = 其中已由其他业务员接手的客户；上限提醒 = 已进入上限的最后 10%。"
+        )
     return Section(
         "scores",
         "三、业绩排行",
         f"{len(r.reps)} 名业务员，{len(r.departments)} 个部门",
-        "电话、拜访、送样、新合作为本月数量；送样成交率 = 送过样的客户中现已合作的比例（累计）。",
+        note,
         "本月没有业务员记录。",
         [reps, depts],
     )
@@ -265,11 +290,17 @@ def _free(r: MonthlyReport) -> Section:
         _CUSTOMER, _REGION, (Column("原业务员", "short"), _text(lambda c: c.rep)), _DEPT,
         _PHONE, _SAMPLE, _UNTIL,
     ]  # fmt: skip
+    note = (
+        "保护已过期且未成交的客户，可转交其他业务员跟进；每家附一句根据原跟进记录生成的建议开场白。"
+    )
+    if any(c.suggested for c in r.free):
+        spec.append((Column("建议跟进", "short"), _text(lambda c: c.suggested or "—")))
+        note += "“建议跟进”按「设置」中的分配规则给出（同部门中保护客户最少的业务员）。"
     return Section(
         "free",
         "六、可转交客户",
         f"共 {len(r.free)} 家",
-        "保护已过期且未成交的客户，可转交其他业务员跟进；每家附一句根据原跟进记录生成的建议开场白。",
+        note,
         "本月没有可转交的客户。",
         [_customer_table(r.free, spec, detail=lambda c: "建议开场白：" + (c.note or "（无）"))],
     )

@@ -30,6 +30,7 @@ class CustomerLine:
     file: str = ""
     marked: bool = False  # e.g. won this month (zone 2)
     note: str = ""  # e.g. the suggested opening line, or why a follow-up is due
+    suggested: str = ""  # a freed customer's next rep by the 分配规则: 销售二部 王芳
 
 
 @dataclass(slots=True)
@@ -44,6 +45,12 @@ class Score:
     won: int  # new cooperations in the period
     sampled_total: int  # customers this rep ever sampled
     sampled_won: int  # of those, cooperating now
+    # the office rules at work (reps only): protected customers held now, customers whose
+    # protection by this rep ended in the period, and of those the ones another rep took
+    held: int = 0
+    released: int = 0
+    handed_over: int = 0
+    near_cap: str = ""  # a warning when the rep is in the last 10% of 最多保护客户数
 
     @property
     def rate(self) -> float | None:
@@ -99,6 +106,10 @@ class MonthlyReport:
     rulings: list[RulingLine] = field(default_factory=list)
     open_reviews: int = 0
     has_rulings: bool = False
+    cap: int | None = None  # 最多保护客户数, when set
+    office_rules: bool = (
+        False  # 最多保护客户数, 冷却天数 or 分配规则 set: the leaderboard shows them
+    )
 
 
 @dataclass(slots=True)
@@ -108,6 +119,7 @@ class DailyReport:
     generated: dt.datetime
     register: str
     lines: list[CustomerLine] = field(default_factory=list)  # registered (first dated) that day
+    warnings: list[str] = field(default_factory=list)  # reps near 最多保护客户数
 
 
 @dataclass(slots=True)
@@ -118,6 +130,7 @@ class BoardEntry:
     keys: list[str]  # normalised name keys (core, trade name) and canonical phones
     owner: str  # who may call it now ("" = free)
     verdict: str  # 可以联系 / 请勿联系：已由 张伟 送样保护至 2027-01-01
+    suggested: str = ""  # a freed customer's next rep by the 分配规则: 销售二部 王芳
 
 
 @dataclass(slots=True)
