@@ -289,7 +289,9 @@ def test_review_round_trip_through_libreoffice(tmp_path: Path) -> None:
     assert run_cli("sync", path, "--as-of", "2026-11-02").code in (0, 1)
     wb = openpyxl.load_workbook(path)
     rulings = [list(r) for r in wb["裁决"].iter_rows(values_only=True)]
-    assert rulings[1][:4] == ["2026-11-02", "同一客户", "C000001", "C000002"]
+    # 日期 is a real date in a date format, not text
+    assert rulings[1][:4] == [dt.datetime(2026, 11, 2), "同一客户", "C000001", "C000002"]
+    assert wb["裁决"].cell(2, 1).is_date
     assert rulings[1][6] == "陈经理"
     review = [list(r) for r in wb["待确认"].iter_rows(values_only=True)]
     assert [r[0] for r in review[1:]] == ["C000003"]  # the decided pair left 待确认
