@@ -142,3 +142,29 @@ def test_a_same_customer_ruling_is_named_wherever_the_decision_shows(tmp_path: P
     board = build_board(result, company="测试", now=dt.datetime(2026, 11, 1, 9))
     verdicts = {c.name: c.verdict for c in board.customers}
     assert verdicts["深圳市联力电子有限公司"].endswith(f"；{said}")
+
+
+def test_merged_cells_in_the_rulings_sheet_are_located_not_a_traceback(tmp_path: Path) -> None:
+    rows = [
+        [None],  # the title row, merged across
+        RULING_HEADER,
+        [D(2026, 10, 20), "不同客户", "金辉五金", "金晖五金", None, None, "陈经理", "两家公司"],
+        [None, "释放", "金辉五金", None, None, None, "陈经理"],  # its 日期 merged from above
+    ]
+    path = write_register(
+        tmp_path / "r.xlsx", [JINHUI, JINHUI2], roster=ROSTER, extra_sheets={"裁决": rows}
+    )
+    wb = openpyxl.load_workbook(path)
+    ws = wb["裁决"]
+    ws["A1"] = "经理裁决记录"
+    ws.merge_cells("A1:H1")
+    ws.merge_cells("A3:A4")
+    ws.merge_cells("H3:H4")
+    wb.save(path)
+    run = run_cli("check", path, "--json", "--as-of", AS_OF)
+    assert run.code in (0, 1) and "Traceback" not in run.stderr, run.stderr
+    data = run.json()
+    (problem,) = [p for p in data["problems"] if p["sheet"] == "裁决"]
+    assert [(r["row"], r["applied"]) for r in data["rulings"]] == [(3, True), (4, False)]
+    assert (problem["row"], problem["column"], problem["code"]) == (4, "日期", "ruling.bad_date")
+    assert data["possible"] == []  # ruled 不同客户: no longer asked

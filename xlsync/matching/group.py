@@ -407,8 +407,18 @@ def group_items(
     snapshot = {i: uf.find(i) for i in range(len(prepared))}
 
     def rows_share_phone(i: int, j: int) -> bool:
-        mine = cluster_of[snapshot[i]]
-        theirs = cluster_of[snapshot[j]]
+        """Whether a row spelled like either name, in the group of `i`, shares a number
+        with one in the group of `j` (a row of another name is no evidence for these)."""
+        spelled = {k.trade for k in (prepared[i].key, prepared[j].key) if k is not None}
+
+        def rows(x: int) -> list[int]:
+            return [
+                m
+                for m in cluster_of[snapshot[x]]
+                if (k := prepared[m].key) is not None and k.trade in spelled
+            ]
+
+        mine, theirs = rows(i), rows(j)
         return any(share_phone(prepared[x], prepared[y]) for x in mine for y in theirs)
 
     for bucket in sounds.values():
