@@ -168,3 +168,26 @@ def test_merged_cells_in_the_rulings_sheet_are_located_not_a_traceback(tmp_path:
     assert [(r["row"], r["applied"]) for r in data["rulings"]] == [(3, True), (4, False)]
     assert (problem["row"], problem["column"], problem["code"]) == (4, "日期", "ruling.bad_date")
     assert data["possible"] == []  # ruled 不同客户: no longer asked
+
+
+@pytest.mark.parametrize(
+    ("days", "said"),
+    [
+        (None, "保护至 2027-01-23"),  # blank: the setting (90 days)
+        (30, "保护至 2026-11-24"),
+        ("长期", "长期保护"),
+    ],
+)
+def test_an_assignment_runs_for_the_setting_given_days_or_long_term(
+    tmp_path: Path, days: object, said: str
+) -> None:
+    ruling = [D(2026, 10, 25), "指派", "深圳市金辉五金有限公司", None, "王芳", days, "陈经理"]
+    path = write_register(
+        tmp_path / "r.xlsx", [JINHUI], roster=ROSTER, extra_sheets={"裁决": [RULING_HEADER, ruling]}
+    )
+    who = run_cli("who", path, "金辉五金", "--as-of", AS_OF)
+    assert who.code == 1
+    assert f"请勿联系：经理已指派给 王芳，{said}" in who.stdout
+    # after its end nobody is protected (张伟's visit was cut on the assignment's 日期)
+    if days is not None and days != "长期":
+        assert run_cli("who", path, "金辉五金", "--as-of", "2026-11-25").code == 0
