@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
+from pathlib import Path
 
 import pytest
 
@@ -197,3 +199,42 @@ def test_the_hard_cases_of_the_issue_are_asked() -> None:
         assert frozenset(cases[case]) in asked, case
     short = cases["H44"]
     assert {frozenset((short[0], short[2])), frozenset((short[1], short[2]))} <= asked
+
+
+@pytest.mark.parametrize(
+    ("contacts", "grouped"),
+    [
+        (("王志强", "王 志强"), True),  # one person, written with a space
+        (("王总", "王总"), False),  # a title many people share is no evidence
+        (("王志强", "李娜"), False),
+        (("", ""), False),
+    ],
+)
+def test_the_same_contact_person_settles_a_same_sound_pair(
+    contacts: tuple[str, str], grouped: bool
+) -> None:
+    names = [("深圳市金辉五金有限公司", "0755-26881234"), ("深圳市金晖五金有限公司", "13928881234")]
+    items = [
+        Item.of(name, [phone], contact=contact)
+        for (name, phone), contact in zip(names, contacts, strict=True)
+    ]
+    unsure: list[tuple[int, int, str]] = []
+    groups = group_items(items, possible=unsure)
+    assert bool(groups) is grouped
+    assert bool(unsure) is not grouped
+
+
+def test_check_uses_the_contact_column(tmp_path: Path) -> None:
+    from tests.helpers import ROSTER, customer, write_register
+    from xlsync.check import run_check
+
+    rows = [
+        customer(customer="深圳市金辉五金有限公司", phone="0755-26881234", rep="张伟",
+                 contact="王志强", visited=dt.date(2026, 10, 1)),
+        customer(customer="深圳市金晖五金有限公司", phone="13928881234", rep="王芳",
+                 contact="王志强", visited=dt.date(2026, 10, 5)),
+    ]  # fmt: skip
+    result = run_check(
+        write_register(tmp_path / "r.xlsx", rows, roster=ROSTER), dt.date(2026, 11, 1)
+    )
+    assert [len(g.rows) for g in result.groups] == [2] and not result.possible

@@ -232,7 +232,7 @@ def test_rulings_decide_grouping(items: list[tuple[str, str]], data: st.DataObje
     the grouping cache): every ruled pair is grouped or apart as ruled; removing every
     ruling gives back exactly today's groups and look-alikes; and rulings that only
     confirm today's groups change no group."""
-    names = tuple((name, (phone,) if phone else ()) for name, phone in items)
+    names = tuple((name, (phone,) if phone else (), "") for name, phone in items)
     n = len(names)
     label = data.draw(st.lists(st.integers(0, 2), min_size=n, max_size=n))
     pairs = st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)).filter(lambda p: p[0] != p[1])

@@ -25,7 +25,13 @@ from pypinyin import lazy_pinyin
 from rapidfuzz.fuzz import ratio
 
 from xlsync.matching.english import EnglishName, english_name, trade_sound
-from xlsync.matching.normalize import NameKey, analyse, place_code, places_conflict
+from xlsync.matching.normalize import (
+    NameKey,
+    analyse,
+    full_person_name,
+    place_code,
+    places_conflict,
+)
 from xlsync.register.cells import parse_phones
 
 # A number shared by more different names than this is a switchboard, not evidence.
@@ -41,6 +47,7 @@ class MatchKind(StrEnum):
     SIMILAR_NAME = "similar_name"  # the same trade name, industry words left out (格林 / 格林电子)
     SAME_SOUND = "same_sound"  # one character of the trade name written as a homophone
     SAME_PHONE = "same_phone"  # a shared mobile, or a shared number and related names
+    SAME_CONTACT = "same_contact"  # look-alike names and the same contact person's full name
     RULED = "ruled"  # the manager's 同一客户 ruling (its text names the row of 裁决)
 
 
@@ -59,6 +66,7 @@ class MatchReason:
 
 SAME_NAME = MatchReason(MatchKind.SAME_NAME)
 SAME_PHONE = MatchReason(MatchKind.SAME_PHONE)
+SAME_CONTACT = MatchReason(MatchKind.SAME_CONTACT)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +79,7 @@ class GroupReason:
     @classmethod
     def of(cls, reasons: Iterable[MatchReason]) -> GroupReason:
         seen = list(reasons)
-        links = [r for r in (SAME_NAME, SAME_PHONE) if r in seen]
+        links = [r for r in (SAME_NAME, SAME_PHONE, SAME_CONTACT) if r in seen]
         similar = [r for r in seen if r.similar]
         if similar:
             links.append(min(similar, key=lambda r: (r.score or 0.0, r.kind)))
@@ -95,6 +103,7 @@ class GroupReason:
 _REASON_LABELS: dict[MatchKind, str] = {
     MatchKind.SAME_NAME: "名称相同",
     MatchKind.SAME_PHONE: "同一电话",
+    MatchKind.SAME_CONTACT: "同一联系人",
     MatchKind.SIMILAR_NAME: "名称相似",
     MatchKind.SAME_SOUND: "名称相似",
     MatchKind.RULED: "经理裁定为同一客户",
@@ -130,13 +139,16 @@ class Item:
     local_keys: frozenset[str] = frozenset()
     bare_locals: frozenset[str] = frozenset()  # landlines written without their area code
     english: EnglishName | None = None  # a name in Latin letters only (a business card)
+    contact: str = ""  # the contact person's full name (王志强), "" for a title or none
 
     @property
     def mobiles(self) -> frozenset[str]:
         return frozenset(p for p in self.phones if len(p) == 11 and p[0] == "1")
 
     @classmethod
-    def of(cls, name: str, phones: Iterable[str], *, canonical: bool = False) -> Item:
+    def of(
+        cls, name: str, phones: Iterable[str], *, canonical: bool = False, contact: str = ""
+    ) -> Item:
         key = analyse(name) if name and name.strip() else None
         if key is not None and (not key.core or key.person):
             key = None  # no company name to compare: only a phone can link this row
@@ -149,7 +161,8 @@ class Item:
         bare = frozenset(p for p in phones if p in local_keys)
         english = english_name(name) if key is not None else None
         place = place_code(key.place) if key else ""
-        return cls(key, phones, place, local_keys, bare, english)
+        person = full_person_name(contact) if contact else ""
+        return cls(key, phones, place, local_keys, bare, english, person)
 
 
 def local_number(number: str) -> str:
@@ -174,6 +187,18 @@ def share_phone(a: Item, b: Item) -> bool:
     if places_conflict(a.place, b.place):
         return False
     return bool(a.bare_locals & b.local_keys or b.bare_locals & a.local_keys)
+
+
+def same_contact(a: Item, b: Item) -> bool:
+    """Whether two rows name the same contact person by full name (a title such as 王总
+    is no evidence)."""
+    return bool(a.contact) and a.contact == b.contact
+
+
+def agree(a: Item, b: Item) -> bool:
+    """Evidence beyond the names that two look-alike rows are one customer: a number in
+    common (see `share_phone`) or the same contact person."""
+    return share_phone(a, b) or same_contact(a, b)
 
 
 class _Clusters:
@@ -407,8 +432,9 @@ def group_items(
     snapshot = {i: uf.find(i) for i in range(len(prepared))}
 
     def rows_share_phone(i: int, j: int) -> bool:
-        """Whether a row spelled like either name, in the group of `i`, shares a number
-        with one in the group of `j` (a row of another name is no evidence for these)."""
+        """Whether a row spelled like either name, in the group of `i`, shares a number or
+        the contact person with one in the group of `j` (a row of another name is no
+        evidence for these)."""
         spelled = {k.trade for k in (prepared[i].key, prepared[j].key) if k is not None}
 
         def rows(x: int) -> list[int]:
@@ -419,7 +445,7 @@ def group_items(
             ]
 
         mine, theirs = rows(i), rows(j)
-        return any(share_phone(prepared[x], prepared[y]) for x in mine for y in theirs)
+        return any(agree(prepared[x], prepared[y]) for x in mine for y in theirs)
 
     for bucket in sounds.values():
         if 1 < len(bucket) <= MAX_BUCKET:
@@ -493,8 +519,8 @@ def _english_names(
                 continue  # Lianli Electronics is not 联力五金
             if uf.find(i) == uf.find(j):
                 continue
-            if share_phone(prepared[i], other):
-                link(i, j, SAME_PHONE)
+            if agree(prepared[i], other):
+                link(i, j, SAME_PHONE if share_phone(prepared[i], other) else SAME_CONTACT)
             elif possible is not None:
                 phones = "电话不同" if prepared[i].phones and other.phones else "未填电话"
                 why = f"英文名读音相同：{name.shown}/{other.key.trade}；{phones}"
@@ -519,7 +545,7 @@ def _two_registrations(prepared: Sequence[Item], members: list[int], i: int, top
     assert kt is not None
     mine = [m for m in members if (k := prepared[m].key) is not None and k.core == ki.core]
     theirs = [m for m in members if (k := prepared[m].key) is not None and k.core == kt.core]
-    return not any(share_phone(prepared[x], prepared[y]) for x in mine for y in theirs)
+    return not any(agree(prepared[x], prepared[y]) for x in mine for y in theirs)
 
 
 def _two_registrations_reason(a: Item, b: Item) -> str:
