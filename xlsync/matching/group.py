@@ -10,6 +10,14 @@ Blocks (never all pairs):
 
 Each candidate pair is judged by `judge`: different strong industry words (`电子` vs `电器`)
 or different cities (`深圳` vs `东莞`) keep names apart unless a phone says otherwise.
+
+Two tiers (`group_items(possible=...)`, as check runs it): look-alikes the names alone
+cannot settle are grouped only on evidence beyond the names (`agree`: a number in common,
+a landline without its area code matching another's local part, the same contact person
+by full name); without it they are asked in 待确认 instead. Asked: same-sounding trade
+names, an English business-card name read as the pinyin of a Chinese trade name, two
+registered names of one trade name in two industries, one name in two cities of one
+province, a short name that fits two companies. See docs/rules.md "Duplicates".
 """
 
 from __future__ import annotations
@@ -423,15 +431,15 @@ def group_items(
         for k, char in enumerate(key.trade):
             if not char.isascii():
                 sounds[f"{key.trade[:k]}|{_sound(char)}|{key.trade[k + 1 :]}|{strong}"].append(head)
-    # Same-sounding names are linked only when their rows share a number (the whole
-    # cluster's rows, a local number matching a landline's local part); otherwise the
-    # pair is asked (with `possible`) rather than guessed.
+    # With `possible`, same-sounding names are linked only on evidence beyond the names
+    # (a number or the contact person in common, see `rows_agree`); otherwise the pair is
+    # asked rather than guessed. Without it (find_groups), the sound alone links them.
     cluster_of: dict[int, list[int]] = defaultdict(list)
     for i in range(len(prepared)):
         cluster_of[uf.find(i)].append(i)
     snapshot = {i: uf.find(i) for i in range(len(prepared))}
 
-    def rows_share_phone(i: int, j: int) -> bool:
+    def rows_agree(i: int, j: int) -> bool:
         """Whether a row spelled like either name, in the group of `i`, shares a number or
         the contact person with one in the group of `j` (a row of another name is no
         evidence for these)."""
@@ -454,7 +462,7 @@ def group_items(
                     verdict = judge(prepared[i], prepared[j])
                     if verdict is None:
                         continue
-                    if possible is None or rows_share_phone(i, j):
+                    if possible is None or rows_agree(i, j):
                         link(i, j, verdict)
                     else:
                         possible.append((i, j, _sounds_alike(prepared[i], prepared[j])))
