@@ -558,7 +558,8 @@ def _two_registrations(prepared: Sequence[Item], members: list[int], i: int, top
 
 def _two_registrations_reason(a: Item, b: Item) -> str:
     ka, kb = a.key, b.key
-    return f"行业词不同：{ka.core if ka else ''}/{kb.core if kb else ''}；电话不同"
+    phones = "电话不同" if a.phones and b.phones else "未填电话"
+    return f"行业词不同：{ka.core if ka else ''}/{kb.core if kb else ''}；{phones}"
 
 
 def _sounds_alike(a: Item, b: Item) -> str:
