@@ -1,10 +1,14 @@
-"""Match quality of xlsync.matching.find_groups on the labelled corpus.
+"""Match quality of xlsync's matcher on the labelled corpus, tier by tier.
 
     python benchmarks/match_quality.py [--limit 20]
 
-Prints pairwise precision, recall and F1 on tests/matching_corpus/corpus.jsonl and on the
-hand-written hard_cases.jsonl (evaluated separately), recall per variant tag, false
-positives per look-alike family, the hard cases that fail, and the first false positives
+The matcher runs as `check` runs it (xlsync.matching.group.group_items with the possible
+tier): pairs it is sure of are grouped, look-alikes it is not sure of are asked in 待确认.
+Prints, on tests/matching_corpus/corpus.jsonl and on the hand-written hard_cases.jsonl
+(evaluated separately): pairwise precision, recall and F1 of the grouped tier; precision
+and recall of the possible tier (the asked pairs, one per two groups as 待确认 lists them)
+and the recall of both tiers together; recall per variant tag, false positives per
+look-alike family, the hard cases that fail, the asked pairs, and the first false positives
 and false negatives with their names, phones and the matcher's reason.
 """
 
@@ -25,17 +29,31 @@ sys.path.insert(0, str(ROOT))
 from tests.matching_corpus import evaluate as ev  # noqa: E402
 
 
-def run_matcher(records: list[dict[str, Any]]) -> tuple[list[list[int]], dict[int, str], float]:
-    """Groups, the reason of each grouped record, seconds taken."""
-    from xlsync.matching import find_groups
+def run_matcher(
+    records: list[dict[str, Any]],
+) -> tuple[list[list[int]], dict[int, str], float, list[tuple[int, int, str]]]:
+    """Groups, the reason of each grouped record, seconds taken, and the asked pairs
+    (one per two groups, never inside a group, as check lists them)."""
+    from xlsync.matching.group import group_items, prepare
 
-    items = [(r["name"], [r["phone"]] if r["phone"] else []) for r in records]
+    items = prepare([(r["name"], [r["phone"]] if r["phone"] else []) for r in records])
     start = time.perf_counter()
-    found = find_groups(items)
+    unsure: list[tuple[int, int, str]] = []
+    found = group_items(items, possible=unsure)
     seconds = time.perf_counter() - start
     groups = [list(g.members) for g in found]
     reasons = {i: g.reason.text() for g in found for i in g.members}
-    return groups, reasons, seconds
+    group_of = {i: k for k, g in enumerate(groups) for i in g}
+    asked: list[tuple[int, int, str]] = []
+    seen: set[frozenset[tuple[str, int]]] = set()
+    for a, b, why in unsure:
+        ga = ("g", group_of[a]) if a in group_of else ("r", a)
+        gb = ("g", group_of[b]) if b in group_of else ("r", b)
+        key = frozenset((ga, gb))
+        if ga != gb and key not in seen:
+            seen.add(key)
+            asked.append((min(a, b), max(a, b), why))
+    return groups, reasons, seconds, asked
 
 
 def _row(name: str, phone: str) -> str:
@@ -81,8 +99,12 @@ def print_breakdown(records: list[dict[str, Any]], groups: list[list[int]]) -> N
         print(f"  {family:20} {n}")
 
 
-def print_hard_cases(records: list[dict[str, Any]], groups: list[list[int]]) -> None:
-    predicted = ev.predicted_pairs(groups, len(records))
+def print_hard_cases(
+    records: list[dict[str, Any]], groups: list[list[int]], asked: set[tuple[int, int]]
+) -> None:
+    """A case fails when a pair is grouped wrongly, or is one company and neither grouped
+    nor asked (an asked pair of one company is what the possible tier is for)."""
+    predicted = ev.predicted_pairs(groups, len(records)) | asked
     by_case: dict[str, list[int]] = {}
     for i, r in enumerate(records):
         by_case.setdefault(r["case"], []).append(i)
@@ -93,6 +115,7 @@ def print_hard_cases(records: list[dict[str, Any]], groups: list[list[int]]) -> 
             for i, a in enumerate(members)
             for b in members[i + 1 :]
             if ((a, b) in predicted) != (records[a]["entity"] == records[b]["entity"])
+            and (a, b) not in asked
         ]
         if wrong:
             failed.append((case, records[members[0]]["note"], wrong))
@@ -107,24 +130,43 @@ def print_hard_cases(records: list[dict[str, Any]], groups: list[list[int]]) -> 
         print(f"  {case} {note}\n       {pairs}")
 
 
+def print_asked(
+    records: list[dict[str, Any]], asked: list[tuple[int, int, str]], limit: int
+) -> None:
+    print(f"\nasked in 待确认 ({len(asked)}), first {min(limit, len(asked))}")
+    for a, b, why in asked[:limit]:
+        ra, rb = records[a], records[b]
+        same = "=" if ra["entity"] == rb["entity"] else "≠"
+        print(f"  {_row(ra['name'], ra['phone'])} {same} {_row(rb['name'], rb['phone'])}  <{why}>")
+
+
 def report(title: str, records: list[dict[str, Any]], limit: int) -> dict[str, Any]:
-    groups, reasons, seconds = run_matcher(records)
+    groups, reasons, seconds, asked = run_matcher(records)
     result = ev.evaluate(groups, records, max_examples=limit)
+    tier = ev.evaluate_asked(groups, [(a, b) for a, b, _ in asked], records)
     print(
         f"\n=== {title}: {result['records']} rows, {result['entities']} entities, "
         f"{len(groups)} groups found in {seconds:.2f}s"
     )
     print(
-        f"precision {result['precision']:.4f}  recall {result['recall']:.4f}  F1 {result['f1']:.4f}"
+        f"grouped:  precision {result['precision']:.4f}  recall {result['recall']:.4f}  "
+        f"F1 {result['f1']:.4f}"
     )
     print(
-        f"true pairs {result['true_pairs']}  predicted {result['predicted_pairs']}  "
+        f"          true pairs {result['true_pairs']}  predicted {result['predicted_pairs']}  "
         f"tp {result['tp']}  fp {result['fp']}  fn {result['fn']}"
     )
+    print(
+        f"possible: precision {tier['precision']:.4f} ({tier['same']} of {tier['asked']} asked "
+        f"pairs are one company)  recall {tier['recall']:.4f} ({tier['covered']} of the "
+        f"{tier['missed_pairs']} true pairs not grouped)"
+    )
+    print(f"both:     recall {tier['combined_recall']:.4f} (grouped or asked)")
     if "case" in records[0]:
-        print_hard_cases(records, groups)
+        print_hard_cases(records, groups, {(a, b) for a, b, _ in asked})
     else:
         print_breakdown(records, groups)
+    print_asked(records, asked, limit)
     print_examples(
         f"false positives ({result['fp']}), least similar names first",
         result["false_positives"],
@@ -135,6 +177,7 @@ def report(title: str, records: list[dict[str, Any]], limit: int) -> dict[str, A
         result["false_negatives"],
         reasons,
     )
+    result["possible"] = tier
     return result
 
 

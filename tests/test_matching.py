@@ -127,14 +127,23 @@ def test_name_key_keeps_trade_name_and_industry_apart() -> None:
 
 
 def test_matching_quality_on_the_labelled_corpus() -> None:
-    """The corpus run is the same as benchmarks/match_quality.py; the bar is the issue's."""
+    """The corpus run is the same as benchmarks/match_quality.py (the possible tier on, as
+    check runs it). The bars are the issue's: no look-alike pair grouped at all, and the
+    grouped recall at least the 0.9879 it was before the possible tier."""
     from pathlib import Path
+
+    from xlsync.matching.group import group_items, prepare
 
     from .matching_corpus import evaluate
 
     here = Path(__file__).parent / "matching_corpus"
-    records = evaluate.load_corpus(here / "corpus.jsonl")
-    groups = find_groups([(r["name"], [r.get("phone") or ""]) for r in records])
-    scores = evaluate.evaluate([list(g.members) for g in groups], records)
-    assert scores["precision"] >= 0.99
-    assert scores["recall"] >= 0.97
+    for name, recall in (("corpus.jsonl", 0.9879), ("hard_cases.jsonl", 0.93)):
+        records = evaluate.load_corpus(here / name)
+        unsure: list[tuple[int, int, str]] = []
+        items = prepare([(r["name"], [r.get("phone") or ""]) for r in records])
+        groups = [list(g.members) for g in group_items(items, possible=unsure)]
+        scores = evaluate.evaluate(groups, records)
+        assert scores["fp"] == 0, (name, scores["false_positives"])
+        assert scores["recall"] >= recall, name
+        grouped = evaluate.predicted_pairs(groups, len(records))
+        assert not {(min(a, b), max(a, b)) for a, b, _ in unsure} & grouped

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.helpers import ROSTER, customer, run_cli, write_register
-from xlsync.matching.group import Item, group_items
+from xlsync.check import GroupingCache
+from xlsync.matching.group import Group
 
 D = dt.date
 AS_OF = "2026-11-01"
@@ -216,28 +218,44 @@ NAMES = ["格林电子", "深圳格林电子有限公司", "格琳电子", "东�
 PHONES = ["", "13800000001", "13800000002", "075588881234"]
 
 
+def _members(groups: Sequence[Group]) -> list[tuple[int, ...]]:
+    return [g.members for g in groups]
+
+
 @settings(max_examples=150, deadline=None)
 @given(
     st.lists(st.tuples(st.sampled_from(NAMES), st.sampled_from(PHONES)), min_size=2, max_size=12),
     st.data(),
 )
 def test_rulings_decide_grouping(items: list[tuple[str, str]], data: st.DataObject) -> None:
-    """Random consistent rulings: every ruled pair is grouped or apart as ruled, and with
-    no rulings the groups are exactly today's."""
-    prepared = [Item.of(name, [phone] if phone else []) for name, phone in items]
-    n = len(prepared)
+    """Random consistent rulings, grouped as check groups (the possible tier on, through
+    the grouping cache): every ruled pair is grouped or apart as ruled; removing every
+    ruling gives back exactly today's groups and look-alikes; and rulings that only
+    confirm today's groups change no group."""
+    names = tuple((name, (phone,) if phone else (), "") for name, phone in items)
+    n = len(names)
     label = data.draw(st.lists(st.integers(0, 2), min_size=n, max_size=n))
     pairs = st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)).filter(lambda p: p[0] != p[1])
     chosen = data.draw(st.lists(pairs, max_size=6))
-    forced = [(i, j, "经理裁定") for i, j in chosen if label[i] == label[j]]
-    forbidden = [(i, j) for i, j in chosen if label[i] != label[j]]
-    found = group_items(prepared, forced=forced, forbidden=forbidden)
+    forced = tuple((i, j, k + 2) for k, (i, j) in enumerate(chosen) if label[i] == label[j])
+    forbidden = tuple((i, j) for i, j in chosen if label[i] != label[j])
+    today, asked_today = GroupingCache().groups(names)
+    cache = GroupingCache()
+    found, _asked = cache.groups(names, forced, forbidden)
     where = {m: k for k, g in enumerate(found) for m in g.members}
-    for i, j, _ in forced:
+    for i, j, row in forced:
         assert i in where and where[i] == where.get(j)
+        assert row in found[where[i]].reason.ruling_rows or not found[where[i]].reason.links
     for i, j in forbidden:
         assert i not in where or where[i] != where.get(j)
-    assert group_items(prepared, forced=[], forbidden=[]) == group_items(prepared)
+    # the same cache, the rulings gone: today's answer exactly
+    assert cache.groups(names) == (today, asked_today)
+    # rulings that agree with today's groups change no group
+    now = {m: k for k, g in enumerate(today) for m in g.members}
+    agree_same = tuple((i, j, 2) for i, j in chosen if i in now and now[i] == now.get(j))
+    agree_apart = tuple((i, j) for i, j in chosen if i not in now or now[i] != now.get(j))
+    confirmed, _ = GroupingCache().groups(names, agree_same, agree_apart)
+    assert _members(confirmed) == _members(today)
 
 
 # ------------------------------------------------------------------ 待确认 round trip
@@ -289,7 +307,9 @@ def test_review_round_trip_through_libreoffice(tmp_path: Path) -> None:
     assert run_cli("sync", path, "--as-of", "2026-11-02").code in (0, 1)
     wb = openpyxl.load_workbook(path)
     rulings = [list(r) for r in wb["裁决"].iter_rows(values_only=True)]
-    assert rulings[1][:4] == ["2026-11-02", "同一客户", "C000001", "C000002"]
+    # 日期 is a real date in a date format, not text
+    assert rulings[1][:4] == [dt.datetime(2026, 11, 2), "同一客户", "C000001", "C000002"]
+    assert wb["裁决"].cell(2, 1).is_date
     assert rulings[1][6] == "陈经理"
     review = [list(r) for r in wb["待确认"].iter_rows(values_only=True)]
     assert [r[0] for r in review[1:]] == ["C000003"]  # the decided pair left 待确认

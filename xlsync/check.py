@@ -93,8 +93,9 @@ class CheckResult:
         return bool(self.conflicts or self.problems)
 
 
-# What the matcher is given: (customer name, canonical phones) of every row, in match order.
-Names = tuple[tuple[str, tuple[str, ...]], ...]
+# What the matcher is given: (customer name, canonical phones, contact person) of every
+# row, in match order.
+Names = tuple[tuple[str, tuple[str, ...], str], ...]
 
 
 Forced = tuple[tuple[int, int, int], ...]  # 同一客户 links: positions in match order, row of 裁决
@@ -126,7 +127,10 @@ class GroupingCache:
         if last is not None and last[0] == key:
             return last[1]
         unsure: list[tuple[int, int, str]] = []
-        items = [Item.of(name, phones, canonical=True) for name, phones in names]
+        items = [
+            Item.of(name, phones, canonical=True, contact=contact)
+            for name, phones, contact in names
+        ]
         found = tuple(group_items(items, forced=forced, forbidden=forbidden, possible=unsure))
         answer = (found, tuple(unsure))
         with self._lock:
@@ -188,7 +192,7 @@ def check_registers(
     )
     # match in an order that does not depend on where rows stand (a sync moves rows)
     order = sorted(range(len(rows)), key=lambda i: rows[i].content_key())
-    names: Names = tuple((rows[i].customer, rows[i].phones) for i in order)
+    names: Names = tuple((rows[i].customer, rows[i].phones, rows[i].contact) for i in order)
     forced, forbidden = _ruled_links(rows, order, rulings) if rulings else ((), ())
     found, unsure = (grouping or _SHARED_GROUPING).groups(names, forced, forbidden)
     groups: list[DuplicateGroup] = []

@@ -26,7 +26,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from functools import cache
 from typing import TYPE_CHECKING
@@ -93,9 +93,11 @@ class Customer:
     phones: tuple[str, ...]  # canonical numbers (digits)
     agent: str = ""  # served by this agent (代理商), when listed
     suggestion: str = ""  # a freed customer's next rep by the 分配规则: 销售二部 王芳
+    ruled: str = ""  # the 同一客户 rulings that joined its rows: 经理裁定为同一客户（裁决第 5 行）
 
     def verdict(self, rep: str | None = None) -> str:
-        return call_verdict(self.decision.owner, rep, self.decision.agent, self.suggestion)
+        said = call_verdict(self.decision.owner, rep, self.decision.agent, self.suggestion)
+        return f"{said}；{self.ruled}" if self.ruled and not self.decision.agent else said
 
     def stops(self, rep: str | None = None) -> bool:
         if self.decision.agent:
@@ -264,10 +266,13 @@ class LookupIndex:
         built: list[Customer] = []
         days = result.registers.settings.protection_days
         # groups, then the single rows a manager's 指派 / 释放 or an office rule decided
+        from xlsync.rulings import ruled_reason
+
         for group in [*result.groups, *result.ruled, *result.limited]:
             grouped.update(id(r) for r in group.rows)
-            built.append(_customer(len(built), group.rows, group.decision, group.name,
-                                   _suggested(result, group.rows)))  # fmt: skip
+            found = _customer(len(built), group.rows, group.decision, group.name,
+                              _suggested(result, group.rows))  # fmt: skip
+            built.append(replace(found, ruled=ruled_reason(group.reason)))
         for row in result.rows:
             if id(row) in grouped or not (row.customer or row.phones):
                 continue

@@ -14,7 +14,7 @@ from xlsync.model import Problem, Register, Row, SheetData
 from xlsync.problems import ProblemCode
 from xlsync.register.schema import FIELDS, SHEET_NAMES, SheetKind, Status
 from xlsync.rules import VERDICT_LABELS, Claim, Verdict, agent_sentence
-from xlsync.rulings import ruling_rows
+from xlsync.rulings import ruled_reason, ruling_rows
 
 Position = tuple[SheetKind, int]  # sheet and 1-based Excel row in one register
 
@@ -193,10 +193,12 @@ def build_plans(result: CheckResult, new_ids: list[str]) -> list[Plan]:
         decision = group.decision
         owner = decision.owner
         claims = tuple(sorted(decision.claims, key=lambda c: order(c.row)))
+        joined = ruled_reason(group.reason)  # 经理裁定为同一客户（裁决第 5 行）
         for claim in claims:
             row = claim.row
             sheet, number = final(row)
             text = _hint(claim, owner, claims, functools.partial(where, viewer=row.file))
+            text = f"{text}；{joined}" if text and joined else text
             if text:
                 hints[row.file][(kind_of(row.file, sheet), number)].append(text)
         files = {c.row.file for c in claims}
@@ -233,11 +235,12 @@ def build_plans(result: CheckResult, new_ids: list[str]) -> list[Plan]:
         if group.decision.is_conflict:
             continue
         rows = sorted(group.rows, key=order)
+        joined = ruled_reason(group.reason)
         for row in rows:
             others = "、".join(where(r, row.file) for r in rows if r is not row)
             sheet, number = final(row)
             hints[row.file][(kind_of(row.file, sheet), number)].append(
-                f"【重复】同一客户还登记在 {others}"
+                f"【重复】同一客户还登记在 {others}" + (f"；{joined}" if joined else "")
             )
 
     # an office rule (最多保护客户数, 冷却天数) took a row's protection: say so in the row
@@ -252,9 +255,10 @@ def build_plans(result: CheckResult, new_ids: list[str]) -> list[Plan]:
     for pair in result.possible:  # look-alikes the manager decides: say so in both rows
         for row, other in ((pair.a, pair.b), (pair.b, pair.a)):
             sheet, number = final(row)
+            listed = "" if pair.a.file == row.file else f" {pair.a.file} 的"
             hints[row.file][(kind_of(row.file, sheet), number)].append(
                 f"【待确认】可能与 {other.rep or '其他业务员'} 登记的「{other.customer}」"
-                f"（{where(other, row.file)}）是同一客户，由经理在「待确认」中裁定"
+                f"（{where(other, row.file)}）是同一客户，由经理在{listed}「待确认」中裁定"
             )
     review_rows, review_problems = plan_review(result, plans, id_at)
 
@@ -408,8 +412,8 @@ def plan_review(
         placed: set[frozenset[str]] = set()
         for look_alike in result.possible:
             a, b = look_alike.a, look_alike.b
-            if plan.register.name not in (a.file, b.file):
-                continue
+            if plan.register.name != a.file:
+                continue  # one 待确认 per pair: the file of its first row (see review.py)
             id_a = ids.get((a.file, a.sheet, a.row), "")
             id_b = ids.get((b.file, b.sheet, b.row), "")
             key = frozenset((id_a, id_b))

@@ -7,6 +7,11 @@ They are not grouped and not a conflict. Each pair is a row of 待确认 with an
 column (a dropdown 同一客户 / 不同客户); when the manager picks a value and saves, the next
 sync appends that decision to 裁决 and the pair leaves 待确认. A decision that cannot be
 applied stays in 待确认 and is said in 问题.
+
+In a folder set a pair whose two rows sit in two files is listed once, in the 待确认 of the
+file of its first row (`PossiblePair.a`: files in name order, then 跟进中 before 已合作,
+then row order); the other row's hint names that file. The decision typed there is
+appended to that file's 裁决 and, like every ruling, applies across the set.
 """
 
 from __future__ import annotations
@@ -153,7 +158,8 @@ def decision_problem(decision: Decision, code: ProblemCode, why: str) -> Problem
 
 
 def ruling_line(decision: Decision, on: dt.date, reason: str) -> list[object]:
-    """The row appended to 裁决 for a decision (in RULING_COLUMNS order)."""
+    """The row appended to 裁决 for a decision (in RULING_COLUMNS order); 日期 is a date,
+    written as a real Excel date."""
     assert decision.kind is not None
-    return [on.isoformat(), decision.kind.label, decision.id_a, decision.id_b, "", "",
+    return [on, decision.kind.label, decision.id_a, decision.id_b, "", "",
             decision.by, f"来自待确认：{reason}" if reason else "来自待确认"]  # fmt: skip

@@ -259,7 +259,9 @@ def _count_decisions(
                 cells: list[object] = [None] * width
                 for column, value in zip(RULING_COLUMNS, line, strict=True):
                     if column.key in columns and value not in ("", None):
-                        cells[columns[column.key]] = str(value)
+                        # as the reader will give them back: a date cell as a date
+                        keep = isinstance(value, dt.date)
+                        cells[columns[column.key]] = value if keep else str(value)
                 grid.append(cells)
             grids = {**reg.manager_grids, SheetKind.RULINGS: (name, grid)}
             reg = dataclasses.replace(reg, manager_grids=grids)

@@ -106,3 +106,47 @@ def evaluate(
         "false_positives": _examples(predicted - truth, records, max_examples, False),
         "false_negatives": _examples(truth - predicted, records, max_examples, True),
     }
+
+
+def evaluate_asked(
+    groups: list[list[int]], asked: list[Pair], records: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """Precision and recall of the "possible" tier: the pairs the matcher asks a person
+    about instead of grouping (one pair per two groups, as 待确认 lists them).
+
+    An asked pair stands for its two groups (a row alone is a group of one): answering
+    同一客户 would join every row of one with every row of the other. Precision is the
+    share of asked pairs that are one company; recall is the share of the true pairs the
+    grouping missed that some asked pair covers; `combined_recall` counts a true pair found
+    when it is grouped or asked.
+    """
+    truth = true_pairs(records)
+    grouped = predicted_pairs(groups, len(records))
+    group_of = list(range(len(records)))
+    members: dict[int, list[int]] = {i: [i] for i in range(len(records))}
+    for k, group in enumerate(groups):
+        root = -1 - k
+        members[root] = sorted(set(group))
+        for i in group:
+            members.pop(i, None)
+            group_of[i] = root
+    same = 0
+    covered: set[Pair] = set()
+    for a, b in asked:
+        if records[a]["entity"] == records[b]["entity"]:
+            same += 1
+        for x in members[group_of[a]]:
+            for y in members[group_of[b]]:
+                pair = (min(x, y), max(x, y))
+                if pair in truth and pair not in grouped:
+                    covered.add(pair)
+    missed = truth - grouped
+    return {
+        "asked": len(asked),
+        "same": same,
+        "precision": same / len(asked) if asked else 1.0,
+        "missed_pairs": len(missed),
+        "covered": len(covered),
+        "recall": len(covered) / len(missed) if missed else 1.0,
+        "combined_recall": (len(truth & grouped) + len(covered)) / len(truth) if truth else 1.0,
+    }

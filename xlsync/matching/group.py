@@ -10,6 +10,14 @@ Blocks (never all pairs):
 
 Each candidate pair is judged by `judge`: different strong industry words (`电子` vs `电器`)
 or different cities (`深圳` vs `东莞`) keep names apart unless a phone says otherwise.
+
+Two tiers (`group_items(possible=...)`, as check runs it): look-alikes the names alone
+cannot settle are grouped only on evidence beyond the names (`agree`: a number in common,
+a landline without its area code matching another's local part, the same contact person
+by full name); without it they are asked in 待确认 instead. Asked: same-sounding trade
+names, an English business-card name read as the pinyin of a Chinese trade name, two
+registered names of one trade name in two industries, one name in two cities of one
+province, a short name that fits two companies. See docs/rules.md "Duplicates".
 """
 
 from __future__ import annotations
@@ -24,7 +32,14 @@ from itertools import combinations
 from pypinyin import lazy_pinyin
 from rapidfuzz.fuzz import ratio
 
-from xlsync.matching.normalize import NameKey, analyse, place_code, places_conflict
+from xlsync.matching.english import EnglishName, english_name, trade_sound
+from xlsync.matching.normalize import (
+    NameKey,
+    analyse,
+    full_person_name,
+    place_code,
+    places_conflict,
+)
 from xlsync.register.cells import parse_phones
 
 # A number shared by more different names than this is a switchboard, not evidence.
@@ -40,6 +55,7 @@ class MatchKind(StrEnum):
     SIMILAR_NAME = "similar_name"  # the same trade name, industry words left out (格林 / 格林电子)
     SAME_SOUND = "same_sound"  # one character of the trade name written as a homophone
     SAME_PHONE = "same_phone"  # a shared mobile, or a shared number and related names
+    SAME_CONTACT = "same_contact"  # look-alike names and the same contact person's full name
     RULED = "ruled"  # the manager's 同一客户 ruling (its text names the row of 裁决)
 
 
@@ -58,6 +74,7 @@ class MatchReason:
 
 SAME_NAME = MatchReason(MatchKind.SAME_NAME)
 SAME_PHONE = MatchReason(MatchKind.SAME_PHONE)
+SAME_CONTACT = MatchReason(MatchKind.SAME_CONTACT)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +87,7 @@ class GroupReason:
     @classmethod
     def of(cls, reasons: Iterable[MatchReason]) -> GroupReason:
         seen = list(reasons)
-        links = [r for r in (SAME_NAME, SAME_PHONE) if r in seen]
+        links = [r for r in (SAME_NAME, SAME_PHONE, SAME_CONTACT) if r in seen]
         similar = [r for r in seen if r.similar]
         if similar:
             links.append(min(similar, key=lambda r: (r.score or 0.0, r.kind)))
@@ -94,6 +111,7 @@ class GroupReason:
 _REASON_LABELS: dict[MatchKind, str] = {
     MatchKind.SAME_NAME: "名称相同",
     MatchKind.SAME_PHONE: "同一电话",
+    MatchKind.SAME_CONTACT: "同一联系人",
     MatchKind.SIMILAR_NAME: "名称相似",
     MatchKind.SAME_SOUND: "名称相似",
     MatchKind.RULED: "经理裁定为同一客户",
@@ -125,13 +143,20 @@ class Item:
     key: NameKey | None
     phones: frozenset[str]
     place: str  # province / city code from the name, "" when none
+    # the landlines as local numbers (area code dropped): `53483396` for `0769-53483396`
+    local_keys: frozenset[str] = frozenset()
+    bare_locals: frozenset[str] = frozenset()  # landlines written without their area code
+    english: EnglishName | None = None  # a name in Latin letters only (a business card)
+    contact: str = ""  # the contact person's full name (王志强), "" for a title or none
 
     @property
     def mobiles(self) -> frozenset[str]:
         return frozenset(p for p in self.phones if len(p) == 11 and p[0] == "1")
 
     @classmethod
-    def of(cls, name: str, phones: Iterable[str], *, canonical: bool = False) -> Item:
+    def of(
+        cls, name: str, phones: Iterable[str], *, canonical: bool = False, contact: str = ""
+    ) -> Item:
         key = analyse(name) if name and name.strip() else None
         if key is not None and (not key.core or key.person):
             key = None  # no company name to compare: only a phone can link this row
@@ -139,7 +164,49 @@ class Item:
             numbers: Iterable[str] = phones  # already parsed by the reader
         else:
             numbers = [n for text in phones for n in parse_phones(text)[0]]
-        return cls(key, frozenset(numbers), place_code(key.place) if key else "")
+        phones = frozenset(numbers)
+        local_keys = frozenset(k for p in phones if (k := local_number(p)))
+        bare = frozenset(p for p in phones if p in local_keys)
+        english = english_name(name) if key is not None else None
+        place = place_code(key.place) if key else ""
+        person = full_person_name(contact) if contact else ""
+        return cls(key, phones, place, local_keys, bare, english, person)
+
+
+def local_number(number: str) -> str:
+    """A canonical landline's local number without the area code, or "" for a mobile, a
+    400/800 number or anything else. Area codes are 3 digits with the trunk 0 for the big
+    cities (010, 020-029) and 4 for the rest."""
+    if len(number) in (7, 8) and number[0] in "23456789":
+        return number  # written without an area code
+    if len(number) in (10, 11, 12) and number[0] == "0" and number[1] != "0":
+        local = number[3:] if number[1] in "12" else number[4:]
+        if len(local) in (7, 8) and local[0] in "23456789":
+            return local
+    return ""
+
+
+def share_phone(a: Item, b: Item) -> bool:
+    """Whether two rows have a number in common: the same canonical number, or a landline
+    written without its area code that is the local part of the other row's landline (the
+    rows' cities must then agree: a local number means nothing across cities)."""
+    if a.phones & b.phones:
+        return True
+    if places_conflict(a.place, b.place):
+        return False
+    return bool(a.bare_locals & b.local_keys or b.bare_locals & a.local_keys)
+
+
+def same_contact(a: Item, b: Item) -> bool:
+    """Whether two rows name the same contact person by full name (a title such as 王总
+    is no evidence)."""
+    return bool(a.contact) and a.contact == b.contact
+
+
+def agree(a: Item, b: Item) -> bool:
+    """Evidence beyond the names that two look-alike rows are one customer: a number in
+    common (see `share_phone`) or the same contact person."""
+    return share_phone(a, b) or same_contact(a, b)
 
 
 class _Clusters:
@@ -344,7 +411,11 @@ def group_items(
         for i in members:
             if uf.find(i) != uf.find(top):
                 verdict = judge(prepared[i], prepared[top])
-                if verdict:
+                if not verdict:
+                    continue
+                if possible is not None and _two_registrations(prepared, members, i, top):
+                    possible.append((i, top, _two_registrations_reason(prepared[i], prepared[top])))
+                else:
                     link(i, top, verdict)
 
     # 3. homophone typos (鑫隆 / 新隆): bucket each core by its trade name with one
@@ -360,37 +431,135 @@ def group_items(
         for k, char in enumerate(key.trade):
             if not char.isascii():
                 sounds[f"{key.trade[:k]}|{_sound(char)}|{key.trade[k + 1 :]}|{strong}"].append(head)
+    # With `possible`, same-sounding names are linked only on evidence beyond the names
+    # (a number or the contact person in common, see `rows_agree`); otherwise the pair is
+    # asked rather than guessed. Without it (find_groups), the sound alone links them.
+    cluster_of: dict[int, list[int]] = defaultdict(list)
+    for i in range(len(prepared)):
+        cluster_of[uf.find(i)].append(i)
+    snapshot = {i: uf.find(i) for i in range(len(prepared))}
+
+    def rows_agree(i: int, j: int) -> bool:
+        """Whether a row spelled like either name, in the group of `i`, shares a number or
+        the contact person with one in the group of `j` (a row of another name is no
+        evidence for these)."""
+        spelled = {k.trade for k in (prepared[i].key, prepared[j].key) if k is not None}
+
+        def rows(x: int) -> list[int]:
+            return [
+                m
+                for m in cluster_of[snapshot[x]]
+                if (k := prepared[m].key) is not None and k.trade in spelled
+            ]
+
+        mine, theirs = rows(i), rows(j)
+        return any(agree(prepared[x], prepared[y]) for x in mine for y in theirs)
+
     for bucket in sounds.values():
         if 1 < len(bucket) <= MAX_BUCKET:
             for i, j in combinations(bucket, 2):
                 if uf.find(i) != uf.find(j):
                     verdict = judge(prepared[i], prepared[j])
-                    if (
-                        verdict
-                        and possible is not None
-                        and not prepared[i].phones & prepared[j].phones
-                    ):
-                        possible.append((i, j, _sounds_alike(prepared[i], prepared[j])))
-                    elif verdict:
+                    if verdict is None:
+                        continue
+                    if possible is None or rows_agree(i, j):
                         link(i, j, verdict)
+                    else:
+                        possible.append((i, j, _sounds_alike(prepared[i], prepared[j])))
 
-    # 4. shared phones, unless the number is a switchboard for many names
+    # 4. shared phones, unless the number is a switchboard for many names; a landline
+    #    written without its area code meets the landlines with that local part
     by_phone: dict[str, list[int]] = defaultdict(list)
     for i, item in enumerate(prepared):
-        for number in item.phones:
+        for number in item.phones | {f"L{k}" for k in item.local_keys}:
             by_phone[number].append(i)
-    for members in by_phone.values():
+    for number, members in by_phone.items():
         if len(members) < 2:
             continue
+        if number[0] == "L" and not any(prepared[i].bare_locals for i in members):
+            continue  # only full landlines: their own numbers' buckets judge them
         cores = {key.core for i in members if (key := prepared[i].key) is not None}
         if len(cores) > SWITCHBOARD_NAMES:
             continue
         for i, j in combinations(members, 2):
+            if number[0] == "L" and not share_phone(prepared[i], prepared[j]):
+                continue
             verdict = judge(prepared[i], prepared[j], shared_phone=True)
             if verdict:
                 link(i, j, SAME_PHONE)
 
+    # 5. an English name from a business card against the Chinese names whose trade name
+    #    reads the same (Shenzhen Jinhui Hardware / 深圳市金辉五金): grouped by a shared
+    #    number, otherwise asked
+    _english_names(prepared, uf, link, possible)
+
     return _collect(uf, edges)
+
+
+def _english_names(
+    prepared: Sequence[Item],
+    uf: _Clusters,
+    link: _Link,
+    possible: list[tuple[int, int, str]] | None,
+) -> None:
+    english = [i for i, item in enumerate(prepared) if item.english is not None]
+    if not english:
+        return
+    by_sound: dict[str, list[int]] = defaultdict(list)
+    for i, item in enumerate(prepared):
+        if item.key is not None and item.english is None:
+            sound = trade_sound(item.key.trade)
+            if sound:
+                by_sound[sound].append(i)
+    for i in english:
+        name = prepared[i].english
+        assert name is not None
+        bucket = by_sound.get(name.sound, [])
+        if len(bucket) > MAX_BUCKET:
+            continue
+        for j in bucket:
+            other = prepared[j]
+            assert other.key is not None
+            if places_conflict(name.place, other.place):
+                continue
+            strong = frozenset(other.key.strong)
+            if name.industries and strong and name.industries.isdisjoint(strong):
+                continue  # Lianli Electronics is not 联力五金
+            if uf.find(i) == uf.find(j):
+                continue
+            if agree(prepared[i], other):
+                link(i, j, SAME_PHONE if share_phone(prepared[i], other) else SAME_CONTACT)
+            elif possible is not None:
+                phones = "电话不同" if prepared[i].phones and other.phones else "未填电话"
+                why = f"英文名读音相同：{name.shown}/{other.key.trade}；{phones}"
+                possible.append((i, j, why))
+
+
+_REGISTERED = ("有限公司", "有限责任公司", "股份公司", "集团公司")
+
+
+def _registered(key: NameKey | None) -> bool:
+    """A name written as registered (有限公司, 股份有限公司), not a short name or a shop."""
+    return key is not None and key.text.endswith(_REGISTERED)
+
+
+def _two_registrations(prepared: Sequence[Item], members: list[int], i: int, top: int) -> bool:
+    """Two registered names of one trade name where the shorter still names an industry
+    (广州市金达机械股份有限公司 / 广东省金达精密机械股份有限公司) and no row of either
+    shares a number with the other: likely two companies, so ask."""
+    ki, kt = prepared[i].key, prepared[top].key
+    if not (_registered(ki) and _registered(kt)) or ki is None or not ki.strong:
+        return False
+    assert kt is not None
+    mine = [m for m in members if (k := prepared[m].key) is not None and k.core == ki.core]
+    theirs = [m for m in members if (k := prepared[m].key) is not None and k.core == kt.core]
+    return not any(agree(prepared[x], prepared[y]) for x in mine for y in theirs)
+
+
+def _two_registrations_reason(a: Item, b: Item) -> str:
+    ka, kb = a.key, b.key
+    phones = "电话不同" if a.phones and b.phones else "未填电话"
+    return f"行业词不同：{ka.core if ka else ''}/{kb.core if kb else ''}；{phones}"
 
 
 def _sounds_alike(a: Item, b: Item) -> str:
@@ -414,7 +583,11 @@ def _ambiguous_short(
 
     tops = [next(i for i in members if strong(i) == v) for v in maximal]
     for i in members:
-        fits = [t for t, v in zip(tops, maximal, strict=True) if strong(i) < v]
+        fits = [
+            t
+            for t, v in zip(tops, maximal, strict=True)
+            if strong(i) < v and judge(prepared[i], prepared[t]) is not None
+        ]
         if len(fits) > 1:
             key = prepared[i].key
             for top in fits:
@@ -448,7 +621,9 @@ def _link_same_core(
     if possible is not None:
         for a, b in combinations(clusters, 2):
             pa, pb = prepared[a[0]].place, prepared[b[0]].place
-            if pa and pb and not prepared[a[0]].phones & prepared[b[0]].phones:
+            # a company often has its office in one city and its factory in the next;
+            # the same name in two provinces is two companies (not asked)
+            if pa and pb and pa[:2] == pb[:2] and not prepared[a[0]].phones & prepared[b[0]].phones:
                 ka, kb = prepared[a[0]].key, prepared[b[0]].key
                 where = f"：{ka.place}/{kb.place}" if ka and kb and ka.place and kb.place else ""
                 possible.append((a[0], b[0], f"名称相同，地区不同{where}"))

@@ -323,6 +323,17 @@ def _strip_places(s: str) -> tuple[str, str]:
             return s, removed
 
 
+def full_person_name(text: str) -> str:
+    """A contact written as a full personal name (王志强, 李娜), normalised; "" for a title
+    alone (王总, 李小姐, 陈经理), which many people share, or anything else."""
+    s = _t2s().convert(unicodedata.normalize("NFKC", text)).strip()
+    s = re.sub(r"\s+", "", s)
+    if not re.fullmatch(r"[\u4e00-\u9fff]{2,4}", s) or _PERSON.match(s):
+        return ""
+    surnames = words().surnames
+    return s if s[0] in surnames or s[:2] in surnames else ""
+
+
 def _is_person(trade: str) -> bool:
     if not _PERSON.match(trade):
         return False

@@ -234,18 +234,36 @@ def _write_manager_sheets(
         if found is None or header is None or found[0] not in parts:
             grid: list[list[object]] = [[c.header for c in RULING_COLUMNS], *plan.ruling_appends]
             names = [s.get("name", "") for s in package.sheet_elements()]
-            package.add_sheet(free_sheet_name(names, SheetKind.RULINGS), tool_sheet_xml(grid, 0))
+            sheet = tool_sheet_xml(
+                grid, 0, date_style=ensure_xf(package, num_fmt="14"), date1904=reg.date1904
+            )
+            package.add_sheet(free_sheet_name(names, SheetKind.RULINGS), sheet)
             return
         xml = SheetXml(package.xml(parts[found[0]]))
-        _top, columns = header
+        top, columns = header
         row = max(xml.last_used_row(), len(found[1])) + 1
         keys = [c.key for c in RULING_COLUMNS]
         for line in plan.ruling_appends:
             for key, value in zip(keys, line, strict=True):
-                if key in columns and value not in ("", None):
+                if key not in columns or value in ("", None):
+                    continue
+                if isinstance(value, dt.date):
+                    # a real date in the column's date format (or yyyy/m/d when the
+                    # manager's cells above are not formatted as dates)
+                    style, _numeric = xml.style_above(row, columns[key], top)
+                    if not is_date_style(package, style):
+                        style = str(ensure_xf(package, base=style, num_fmt="14"))
+                    xml.set_value(row, columns[key], excel_serial(value, reg.date1904), style)
+                else:
                     xml.set_text(row, columns[key], str(value))
             row += 1
         xml.update_dimension()
+
+
+def excel_serial(day: dt.date, date1904: bool) -> float:
+    """The number Excel stores for a date."""
+    epoch = dt.date(1904, 1, 1) if date1904 else dt.date(1899, 12, 30)
+    return float((day - epoch).days)
 
 
 def _restore_cell(
@@ -270,8 +288,7 @@ def _restore_cell(
         except CellError:
             day = None
         if day is not None:
-            epoch = dt.date(1904, 1, 1) if date1904 else dt.date(1899, 12, 30)
-            value = float((day - epoch).days)
+            value = excel_serial(day, date1904)
             if not is_date_style(package, style):  # a date shown as 46327 helps nobody
                 style = str(ensure_xf(package, base=style, num_fmt="14"))
     elif numeric:
@@ -417,10 +434,16 @@ STOP_LABEL = VERDICT_LABELS[Verdict.MUST_STOP]
 
 
 def tool_sheet_xml(
-    grid: list[list[object]], styles: ToolStyles | int, *, stop: str | None = None
+    grid: list[list[object]],
+    styles: ToolStyles | int,
+    *,
+    stop: str | None = None,
+    date_style: int = 0,
+    date1904: bool = False,
 ) -> bytes:
     """A whole worksheet for 冲突 / 问题: frozen header, filter, widths, text as text,
-    borders; rows holding `stop` (须停止跟进) are filled red."""
+    borders; rows holding `stop` (须停止跟进) are filled red. With a `date_style` (a
+    cell format showing a date), a date value is written as a real date in it."""
     if isinstance(styles, int):
         styles = ToolStyles(styles, 0, 0)
     width = max((len(row) for row in grid), default=1)
@@ -452,6 +475,9 @@ def tool_sheet_xml(
             style = f' s="{index}"' if index else ""
             if isinstance(value, int) and not isinstance(value, bool):
                 out.append(f'<c r="{cell}"{style}><v>{value}</v></c>')
+            elif isinstance(value, dt.date) and date_style:
+                serial = int(excel_serial(value, date1904))
+                out.append(f'<c r="{cell}" s="{date_style}"><v>{serial}</v></c>')
             elif value not in (None, ""):
                 text = escape(_xml_safe(str(value)))
                 out.append(
