@@ -92,7 +92,8 @@ def test_a_new_conflict_reaches_both_reps_once_by_mail(tmp_path: Path, security:
         )
         assert str(stop["To"]) == "李娜 <li.na@example.cn>"
         body = stop.get_body(("plain",)).get_content()
-        assert "张伟" in body and "保护至：2027-01-01" in body
+        assert "张伟：送样 2026-10-03，保护至 2027-01-01。" in body
+        assert "你的登记：客户登记表.xlsx · 跟进中 第 3 行" in body
         owner = mails["zhang.wei@example.cn"][0]
         assert "李娜" in owner["Subject"]
         assert "<html" in owner.get_body(("html",)).get_content()
@@ -228,13 +229,15 @@ def test_a_refused_address_fails_once_and_shows_on_the_board(
         notifier.close()
     (line,) = failure_lines(ws.outbox_path)
     assert "李娜" in line and "拒收地址" in line
+    # the drain that found it rendered the board again: its footer lists it
+    (page,) = ws.reports.glob("*-看板.html")
+    text = page.read_text("utf-8")
+    assert "通知未送达" in text and "li.na@nowhere.invalid" in text
     from xlsync.board import BoardPart
 
     board = BoardPart(ws)
-    board(sync(path, AS_OF, workspace=ws))
-    assert board.path is not None
-    page = board.path.read_text("utf-8")
-    assert "通知未送达" in page and "li.na@nowhere.invalid" in page
+    board(sync(path, AS_OF, workspace=ws))  # and every later board too
+    assert board.path == page and "li.na@nowhere.invalid" in page.read_text("utf-8")
 
 
 # ------------------------------------------------------------------ robots

@@ -98,10 +98,6 @@ def _where(place: Place | None) -> str:
     return f"{place.file} · {place.sheet} 第 {place.row} 行"
 
 
-def _until(notice: ConflictNotice) -> str:
-    return "长期（已合作）" if notice.until is None else notice.until.isoformat()
-
-
 def _html(paragraphs: Iterable[str], footer: str = "") -> str:
     body = "".join(f"<p>{html.escape(p)}</p>" for p in paragraphs if p)
     foot = f'<p style="color:#888;font-size:12px">{html.escape(footer)}</p>' if footer else ""
@@ -175,7 +171,7 @@ def _conflict(n: ConflictNotice) -> Message:
         subject = f"请停止跟进：{n.customer}（已由 {n.owner} 保护）"
         lines = [
             f"{n.to}，你登记的客户 {n.customer} 已由 {n.owner} 保护，请停止跟进。",
-            f"{n.owner}：{n.owner_reason}。保护至：{_until(n)}。",
+            f"{n.owner}：{n.owner_reason}。",
             f"你的登记：{_where(n.place)}" if n.place else "",
             "如有异议，请找经理在「裁决」表中裁决。",
         ]
@@ -184,7 +180,7 @@ def _conflict(n: ConflictNotice) -> Message:
         subject = f"客户 {n.customer} 被 {n.other} 重复登记"
         lines = [
             f"{n.to}，你保护的客户 {n.customer} 也被 {n.other} 登记了。",
-            f"你的保护：{n.owner_reason}。保护至：{_until(n)}。{n.other} 已被告知停止跟进。",
+            f"你的保护：{n.owner_reason}。{n.other} 已被告知停止跟进。",
             f"你的登记：{_where(n.place)}" if n.place else "",
         ]
         key = f"conflict|owner|{n.group}|{n.to}|{n.other}"

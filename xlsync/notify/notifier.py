@@ -79,6 +79,7 @@ class Notifier:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._last_purge = 0.0
+        self._last: SyncOutcome | None = None  # the latest sync (its board shows failures)
 
     @property
     def enabled(self) -> bool:
@@ -110,6 +111,7 @@ class Notifier:
         how many deliveries were new."""
         if not self.enabled:
             return 0
+        self._last = outcome
         settings = outcome.result.registers.settings
         events = [e for f in outcome.files for e in f.events]
         try:
@@ -307,10 +309,17 @@ class Notifier:
             sent += len(batch)
 
     def _report_failures(self) -> None:
-        for d in self.outbox.unreported():
+        """Each failed delivery once in the log; the board is rendered again so that its
+        footer lists it (from the latest sync's result)."""
+        failed = self.outbox.unreported()
+        for d in failed:
             to = d.address or d.rep or "群"
             log.error("通知未送达（%s → %s）：%s：%s", CHANNEL_NAMES.get(d.channel, d.channel),
                       to, d.subject, self._clean(d.error))  # fmt: skip
+        if failed and self._last is not None:
+            from xlsync.board import BoardPart
+
+            BoardPart(self.workspace, self.now)(self._last)
 
     # -- in the background -------------------------------------------------------------
 
