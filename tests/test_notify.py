@@ -396,3 +396,52 @@ def test_configuration_from_toml_and_environment(tmp_path: Path) -> None:
     toml.write_text("[smtp\n", "utf-8")
     with pytest.raises(UnusableInput, match="配置文件格式错误"):
         load_config(toml, env={})
+
+
+def test_a_ruling_reaches_the_rep_it_names_once(tmp_path: Path) -> None:
+    header = ["日期", "裁决", "客户", "另一客户", "业务员", "保护天数", "经办人", "备注"]
+    path = write_register(
+        tmp_path / "客户登记表.xlsx",
+        [customer(customer="格林电子", rep="张伟", visited=dt.date(2026, 10, 1), status="拜访")],
+        settings=[["保护天数", 90], [], *ROSTER],
+        extra_sheets={"裁决": [header, [dt.date(2026, 10, 20), "指派", "格林电子", None, "李娜",
+                                        "长期", "王经理", "老板交代"]]},
+    )  # fmt: skip
+    ws = Workspace.of(path)
+    with MailServer(tmp_path) as server:
+        notifier = Notifier(ws, DeliveryConfig(smtp=smtp_config(server)), clock=Clock())
+        notifier.synced(sync(path, AS_OF, workspace=ws))
+        notifier.drain()
+        notifier.synced(sync(path, AS_OF, workspace=ws))  # recorded once: nothing new
+        notifier.drain()
+        notifier.close()
+        mails = by_recipient(server)
+        (ruling,) = [m for m in mails["li.na@example.cn"] if "裁决" in m["Subject"]]
+        assert ruling["Subject"] == "裁决：指派 格林电子"
+        body = ruling.get_body(("plain",)).get_content()
+        assert "指派 格林电子，长期保护" in body and "经办人：王经理" in body
+        assert "备注：老板交代" in body
+        # 张伟 must stop: the manager assigned the customer to 李娜
+        (stop,) = mails["zhang.wei@example.cn"]
+        assert "请停止跟进" in stop["Subject"] and "李娜" in stop["Subject"]
+
+
+def test_a_head_of_all_gets_the_whole_office_list(tmp_path: Path) -> None:
+    day = dt.date(2026, 10, 20)
+    path = write_register(tmp_path / "客户登记表.xlsx", [
+        customer(customer="格林电子", rep="张伟", visited=day, status="拜访"),
+        customer(customer="华美涂料", rep="李娜", contacted=day, status="电话"),
+        customer(customer="雅玛西电子", rep="李娜", contacted=dt.date(2026, 10, 19)),
+    ], settings=[["保护天数", 90], [], *ROSTER, ["赵总", "", "", "boss@example.cn", "是"]])  # fmt: skip
+    ws = Workspace.of(path)
+    with MailServer(tmp_path) as server:
+        notifier = Notifier(ws, DeliveryConfig(smtp=smtp_config(server)), clock=Clock())
+        assert notifier.reported("daily", day.isoformat(), []) == 3
+        notifier.drain()
+        notifier.close()
+        subjects = {to: [str(m["Subject"]) for m in ms] for to, ms in by_recipient(server).items()}
+    assert subjects == {
+        "zhang.wei@example.cn": ["2026-10-20 新登记客户（业务一部，1 家）"],
+        "wang.fang@example.cn": ["2026-10-20 新登记客户（业务二部，1 家）"],
+        "boss@example.cn": ["2026-10-20 新登记客户（全公司，2 家）"],
+    }
