@@ -445,3 +445,40 @@ def test_a_head_of_all_gets_the_whole_office_list(tmp_path: Path) -> None:
         "wang.fang@example.cn": ["2026-10-20 新登记客户（业务二部，1 家）"],
         "boss@example.cn": ["2026-10-20 新登记客户（全公司，2 家）"],
     }
+
+
+def test_texts_are_kept_for_keep_days_and_undeliverable_ones_given_up(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = register(tmp_path)
+    ws = Workspace.of(path)
+    clock = Clock()
+    with RobotServer(clock) as server:
+        config = DeliveryConfig(robots=(RobotConfig(Robot.FEISHU, server.feishu),), keep_days=2,
+                                give_up_hours=5)  # fmt: skip
+        notifier = Notifier(ws, config, clock=clock)
+        outcome = sync(path, AS_OF, workspace=ws)
+        notifier.synced(outcome)
+        assert notifier.drain() == 2
+        server.state.mode = "down"
+        rows = [customer(customer="华美涂料", rep="张伟", sampled=dt.date(2026, 10, 3), status="送样"),
+                customer(customer="华美涂料", rep="王芳", visited=dt.date(2026, 10, 9), status="拜访")]  # fmt: skip
+        (tmp_path / "b").mkdir()
+        other = register(tmp_path / "b", rows)  # another conflict, through the same notifier
+        notifier.synced(sync(other, AS_OF, workspace=Workspace.of(other)))
+        with caplog.at_level(logging.INFO, logger="xlsync"):
+            for _ in range(12):  # an hour at a time: the server stays down
+                clock.advance(3600)
+                notifier.drain()
+            clock.advance(2 * 86400)  # past keep_days
+            notifier.drain()
+        with Outbox(ws.outbox_path) as box:
+            done = box.listing((Status.SENT,))
+            assert len(done) == 2 and all(d.markdown == "" and d.html == "" for d in done)
+            failed = box.listing((Status.FAILED,))
+            assert len(failed) == 2 and all("多次重试仍未送达" in d.error for d in failed)
+        assert caplog.text.count("通知未送达") == 2  # each once
+        assert caplog.text.count("飞书机器人服务器错误（502）") == 3  # once + twice in the reports
+        # a purged item still blocks a second send
+        assert notifier.synced(outcome) == 0
+        notifier.close()

@@ -58,9 +58,14 @@ class Permanent(DeliveryError):
     """This message cannot be delivered; do not retry it."""
 
 
-class Misconfigured(Temporary):
-    """The channel itself is unusable (wrong password, unknown host): every message waits,
-    and the error is said once until it changes."""
+class ChannelDown(Temporary):
+    """The channel itself cannot be used now (the server is unreachable): every message
+    waits, and the error is said once until it changes."""
+
+
+class Misconfigured(ChannelDown):
+    """The channel's settings are wrong (a wrong password, no STARTTLS): as ChannelDown,
+    until someone fixes the setting."""
 
 
 # ------------------------------------------------------------------ mail
@@ -139,7 +144,7 @@ class SmtpChannel:
                 f"邮件服务器 {where} 不支持 STARTTLS，请把 XLSYNC_SMTP_SECURITY 设为 ssl 或 none"
             ) from None
         except (OSError, smtplib.SMTPException) as exc:
-            raise Temporary(f"连不上邮件服务器 {where}（{_os_reason(exc)}）") from None
+            raise ChannelDown(f"连不上邮件服务器 {where}（{_os_reason(exc)}）") from None
         if c.user:
             try:
                 conn.login(c.user, c.password)
@@ -156,7 +161,7 @@ class SmtpChannel:
                 ) from None
             except (OSError, smtplib.SMTPException) as exc:
                 _quit(conn)
-                raise Temporary(f"登录邮件服务器 {where} 失败（{_os_reason(exc)}）") from None
+                raise ChannelDown(f"登录邮件服务器 {where} 失败（{_os_reason(exc)}）") from None
         self._conn = conn
 
     def close(self) -> None:
@@ -180,12 +185,12 @@ class SmtpChannel:
                 raise Permanent(f"邮件服务器拒收地址 {mail.to}（{code}）") from None
             raise Temporary(f"邮件服务器暂时不收 {mail.to}（{code}）") from None
         except smtplib.SMTPResponseException as exc:
-            if 500 <= exc.smtp_code < 600 and exc.smtp_code not in (530, 535, 554):
+            if 500 <= exc.smtp_code < 600 and exc.smtp_code not in (530, 535):
                 raise Permanent(f"邮件服务器拒收这封邮件（{exc.smtp_code}）") from None
-            self._conn = None
+            self.close()
             raise Temporary(f"邮件服务器暂时不收（{exc.smtp_code}）") from None
         except (OSError, smtplib.SMTPException) as exc:
-            self._conn = None
+            self.close()
             raise Temporary(f"发送中断（{_os_reason(exc)}）") from None
 
 

@@ -141,8 +141,8 @@ def message(notice: Notice) -> Message:
         subject = f"{notice.day.isoformat()} 新登记客户（{scope}，{notice.count} 家）"
         per_rep = "、".join(f"{rep} {n} 家" for rep, n in notice.reps) or "无"
         md = (
-            f"### {subject}\n\n{notice.to}：今日{scope}新登记客户 {notice.count} 家（{per_rep}）。"
-            "明细见邮件附件或共享文件夹 reports/。"
+            f"### {subject}\n\n{notice.to}：{notice.day.isoformat()} {scope}新登记客户 "
+            f"{notice.count} 家（{per_rep}）。明细见邮件附件或共享文件夹 reports/。"
         )
         key = f"daily|{notice.day.isoformat()}|{notice.department}|{notice.to}"
         return Message(Kind.DAILY, key, (notice.to,), subject, md, notice.html, notice.files)

@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from xlsync.notify.channels import (
+    ChannelDown,
     DeliveryError,
     Mail,
-    Misconfigured,
     Permanent,
     Post,
     RobotChannel,
@@ -75,6 +75,7 @@ class Notifier:
         self._said: dict[str, str] = {}  # channel -> the last channel-wide error logged
         self._unreachable: set[str] = set()  # reps already said to have no address
         self._drain_lock = threading.Lock()
+        self._open_lock = threading.Lock()
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -87,9 +88,10 @@ class Notifier:
 
     @property
     def outbox(self) -> Outbox:
-        if self._outbox is None:
-            self._outbox = Outbox(self.workspace.outbox_path)
-        return self._outbox
+        with self._open_lock:  # the watcher's and the sender's threads both get here
+            if self._outbox is None:
+                self._outbox = Outbox(self.workspace.outbox_path)
+            return self._outbox
 
     def close(self) -> None:
         self.stop()
@@ -140,7 +142,7 @@ class Notifier:
         from xlsync.reports.run import daily_report, report_base, safe_name
 
         report, settings = daily_report(self.workspace.target, day, workspace=self.workspace)
-        folder = self.workspace.hidden / "outbox-files"
+        folder = self.files
         messages: list[Message] = []
         for head in settings.heads():
             dept = settings.roster.get(head, "")
@@ -231,8 +233,24 @@ class Notifier:
             self._report_failures()
             if now - self._last_purge > 3600:
                 self._last_purge = now
-                self.outbox.purge(now - self.config.keep_days * 86400)
+                self._purge(now - self.config.keep_days * 86400)
             return sent
+
+    @property
+    def files(self) -> Path:
+        """Where the per-department daily lists are written for attaching."""
+        return self.workspace.hidden / "outbox-files"
+
+    def _purge(self, before: float) -> None:
+        """Past `keep_days`: the texts of done deliveries, and the files made to attach."""
+        self.outbox.purge(before)
+        if self.files.is_dir():
+            for path in self.files.iterdir():
+                try:
+                    if path.stat().st_mtime < before:
+                        path.unlink()
+                except OSError:
+                    continue
 
     def _backoff(self, d: Delivery) -> float:
         wait: float = self.config.retry_seconds * 2.0 ** min(d.attempts, 20)
@@ -262,7 +280,7 @@ class Notifier:
                 except Temporary as exc:
                     reason = self._clean(exc.reason)
                     self._say("smtp", reason)
-                    if isinstance(exc, Misconfigured) or smtp_is_down(exc):
+                    if isinstance(exc, ChannelDown):  # the server or the login: all wait
                         for rest in due[i:]:
                             self.outbox.retry([rest.key], reason, self._backoff(rest))
                         break
@@ -382,10 +400,6 @@ class Notifier:
             except DeliveryError as exc:
                 results.append(TestResult(robot.name, "群", False, self._clean(exc.reason)))
         return results
-
-
-def smtp_is_down(exc: Temporary) -> bool:
-    return exc.reason.startswith(("连不上", "登录"))
 
 
 def _plain(markdown: str) -> str:
