@@ -147,3 +147,17 @@ def test_watch_once_delivers_and_notify_status_lists_it(
         assert len(server.mails()) == before + 2
     with Outbox(Workspace.of(path).outbox_path) as box:
         assert box.counts()[Status.PENDING] == 0
+
+
+def test_the_demo_never_delivers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`xlsync demo` on a machine whose delivery is configured: its made-up reps reach no
+    mail server and no group chat."""
+    with MailServer(tmp_path) as server:
+        monkeypatch.setenv("XLSYNC_SMTP_HOST", "127.0.0.1")
+        monkeypatch.setenv("XLSYNC_SMTP_PORT", str(server.port))
+        monkeypatch.setenv("XLSYNC_SMTP_SECURITY", "none")
+        run = run_cli("demo", tmp_path / "demo")
+        assert run.code == 0, run.stdout + run.stderr
+        assert "通知" not in run.stdout
+        assert not Workspace.of(tmp_path / "demo").outbox_path.exists()
+        assert server.mails() == []

@@ -31,12 +31,16 @@ ConfigOption = Annotated[
 Target = Annotated[Path, typer.Argument(metavar="PATH", help="登记表文件，或放登记表的文件夹。")]
 
 
-def delivery_for(workspace: Workspace, config: Path | None, console: Console) -> Notifier | None:
-    """The watcher's notifier; None (said once, on the console and in the log) when no
-    channel is configured."""
+def delivery_for(
+    workspace: Workspace, config: Path | None, console: Console, off: bool = False
+) -> Notifier | None:
+    """The watcher's notifier; None when delivery is turned off (`--no-notify`, said
+    nowhere) or no channel is configured (said once, on the console and in the log)."""
     from xlsync.notify.config import default_config_path, load_config
     from xlsync.notify.notifier import Notifier
 
+    if off:
+        return None
     loaded = load_config(config)
     if not loaded.enabled:
         where = config or default_config_path()
