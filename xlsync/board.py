@@ -25,11 +25,13 @@ class BoardPart:
         self.path: Path | None = None  # the page, once rendered
 
     def __call__(self, outcome: SyncOutcome) -> None:
+        from xlsync.notify.outbox import failure_lines
         from xlsync.reports.run import board_from
 
         try:
             self.path = board_from(
-                outcome.result, self.workspace.target, self.workspace.reports, self.now()
-            )
+                outcome.result, self.workspace.target, self.workspace.reports, self.now(),
+                failure_lines(self.workspace.outbox_path),
+            )  # fmt: skip
         except Exception as exc:  # the board is a view: never let it stop the watcher
             log.error("看板未更新：%s", exc)

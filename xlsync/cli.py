@@ -185,6 +185,10 @@ def watch(
     ] = 0.4,
     backups: Annotated[int, typer.Option("--backups", help="每个登记表保留的备份份数。")] = 20,
     as_of: AsOf = None,
+    config_file: ConfigOption = None,
+    no_notify: Annotated[
+        bool, typer.Option("--no-notify", help="不发送任何通知（邮件、群消息）。")
+    ] = False,
 ) -> None:
     """每次保存后自动同步，并按时生成报表，直到停止（Ctrl-C 或 SIGTERM）；--once 只做一遍。"""
     import signal
@@ -205,9 +209,15 @@ def watch(
     config = WatchConfig(poll=poll, rescan=rescan, debounce=debounce, backups=backups)
     today = (lambda: fixed) if fixed else dt.date.today
     if once:
-        watcher = Watcher(path, config, today=today, workspace=workspace)
         with file_logging(workspace.watch_log), console.status("同步中…"):
+            notifier = _guard(
+                lambda: delivery_for(workspace, config_file, console, no_notify), path
+            )
+            watcher = Watcher(path, config, today=today, workspace=workspace, notifier=notifier)
             outcome = _guard(watcher.once, path)
+            if notifier is not None:
+                notifier.drain()  # what cannot go now stays in the outbox for the next run
+                notifier.close()
         raise typer.Exit(_print_once(console, path, watcher, outcome))
     stop = threading.Event()
 
@@ -217,11 +227,18 @@ def watch(
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
     with file_logging(workspace.watch_log), console.status("启动中…") as status:
+        notifier = _guard(lambda: delivery_for(workspace, config_file, console, no_notify), path)
         watcher = Watcher(
             path, config, today=today, on_status=lambda text: status.update(text),
-            workspace=workspace,
+            workspace=workspace, notifier=notifier,
         )  # fmt: skip
-        _guard(lambda: watcher.run(stop), path)
+        if notifier is not None:
+            notifier.start()
+        try:
+            _guard(lambda: watcher.run(stop), path)
+        finally:
+            if notifier is not None:
+                notifier.close()
     console.print(f"已停止（共同步 {len(watcher.syncs)} 次）。")
 
 
@@ -367,6 +384,10 @@ def who(
     raise typer.Exit(EXIT_OK if answer.may_call(rep) else EXIT_FINDINGS)
 
 
+from xlsync.cli_notify import ConfigOption, delivery_for, notify_app  # noqa: E402
+
+app.add_typer(notify_app, name="notify")
+
 report_app = typer.Typer(help="报表：月度打印清单、每日新登记清单、看板页面。", cls=ZhGroup)
 app.add_typer(report_app, name="report")
 
@@ -475,7 +496,8 @@ def demo(
         f"已把演示登记表复制到 {register.resolve()}，"
         f"以 {DEMO_AS_OF.isoformat()} 为“今天”同步一遍（原文件不变）。\n"
     )
-    args = ["watch", str(target), "--once", "--as-of", DEMO_AS_OF.isoformat()]
+    # the demo's reps are made up: nothing goes to the office's mail or group chats
+    args = ["watch", str(target), "--once", "--as-of", DEMO_AS_OF.isoformat(), "--no-notify"]
     code = _run(args)
     if code not in (EXIT_OK, EXIT_FINDINGS):
         raise typer.Exit(code)

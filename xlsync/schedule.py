@@ -33,8 +33,11 @@ class Schedule:
         daily_hour: int = 18,
         today: Callable[[], dt.date] = dt.date.today,
         now: Callable[[], dt.datetime] = dt.datetime.now,
+        on_report: Callable[[str, str, list[Path]], object] | None = None,
     ) -> None:
         self.workspace = workspace
+        # called after each report made: ("monthly", "YYYY-MM" | "daily", "YYYY-MM-DD", files)
+        self.on_report = on_report or (lambda kind, period, files: None)
         self.monthly_day = monthly_day
         self.daily_hour = daily_hour
         self.today = today
@@ -74,6 +77,7 @@ class Schedule:
                 done["monthly"] = last_month
                 changed = True
                 self.written.extend(("monthly", p) for p in written)
+                self.on_report("monthly", last_month, written)
         due = today if now.hour >= self.daily_hour else today - dt.timedelta(days=1)
         last = done.get("daily")
         start = dt.date.fromisoformat(last) + dt.timedelta(days=1) if last else due
@@ -83,6 +87,7 @@ class Schedule:
             if not written:
                 break
             self.written.extend(("daily", p) for p in written)
+            self.on_report("daily", day.isoformat(), written)
             done["daily"] = day.isoformat()
             changed = True
             day += dt.timedelta(days=1)

@@ -24,6 +24,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
@@ -38,6 +39,9 @@ from xlsync.schedule import Schedule
 from xlsync.sidecar import SIDECAR_FOLDER
 from xlsync.sync import Stamp, SyncOutcome, sync
 from xlsync.workspace import Workspace
+
+if TYPE_CHECKING:
+    from xlsync.notify.notifier import Notifier
 
 log = logging.getLogger("xlsync.watch")
 
@@ -115,6 +119,7 @@ class Watcher:
         on_synced: Callable[[SyncOutcome], None] | None = None,
         workspace: Workspace | None = None,
         schedule: Schedule | None = None,
+        notifier: Notifier | None = None,
     ) -> None:
         self.target = target.resolve()
         self.workspace = workspace or Workspace.of(self.target)
@@ -125,12 +130,14 @@ class Watcher:
         self.on_status = on_status or (lambda text: None)
         self._board = BoardPart(self.workspace, now)
         self.on_synced = on_synced or self._board  # called after every sync that ran
+        self.notifier = notifier  # delivery (xlsync.notify): told of every sync and report
         self.schedule = schedule or Schedule(
             self.workspace,
             monthly_day=self.config.monthly_day,
             daily_hour=self.config.daily_hour,
             today=today,
             now=now,
+            on_report=notifier.reported if notifier is not None else None,
         )
         self.syncs: list[SyncOutcome] = []
         self.events = 0
@@ -328,6 +335,8 @@ class Watcher:
                 elif e.kind is EventKind.RULING:  # recorded once: only new rulings show
                     log.info("%s：裁决第 %d 行：%s", path.name, e.row, ruling_sentence(e.detail))
         self.on_synced(outcome)
+        if self.notifier is not None:
+            self.notifier.synced(outcome)
         for copy, original in outcome.result.registers.copies.items():
             log.warning("%s 是 %s 的同步冲突副本，未合并，请人工处理", copy, original)
         stamp = self.now().strftime("%H:%M:%S")

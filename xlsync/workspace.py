@@ -4,6 +4,7 @@ A register set is one register file, or every register in a folder. Beside the r
 xlsync keeps (all under the folder):
 
 - `.xlsync/history.sqlite`: the history store (see `xlsync.history`);
+- `.xlsync/outbox.sqlite`: the messages delivery sends and has sent (see `xlsync.notify`);
 - `.xlsync/backups/`: copies of each register from before each write;
 - `.xlsync/watch.log` and `.xlsync/schedule.json`: the watcher's log and its record of the
   scheduled reports already made;
@@ -100,6 +101,11 @@ class Workspace:
     @property
     def history_path(self) -> Path:
         return self.hidden / HISTORY_FILE
+
+    @property
+    def outbox_path(self) -> Path:
+        """The delivery outbox (see `xlsync.notify.outbox`)."""
+        return self.hidden / "outbox.sqlite"
 
     @property
     def backups(self) -> Path:

@@ -159,3 +159,4 @@ class Board:
     notices: list[ConflictLine] = field(default_factory=list)  # several reps, nobody protected
     customers: list[BoardCustomer] = field(default_factory=list)  # what the search box asks
     fingerprint: str = ""  # changes whenever the register changes: the page reloads itself
+    footer: list[str] = field(default_factory=list)  # e.g. messages delivery could not send

@@ -5,11 +5,17 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from xlsync.check import CheckResult, run_check
 from xlsync.reports.data import build_board, build_daily, build_monthly, month_bounds
 from xlsync.workspace import Workspace
+
+if TYPE_CHECKING:
+    from xlsync.reports.model import DailyReport
+    from xlsync.settings import Settings
 
 _UNSAFE = re.compile(r'[<>:"/\\|?*\x00-\x1f]+')
 
@@ -63,6 +69,18 @@ def daily(target: Path, day: dt.date, out: Path, *, now: dt.datetime | None = No
     """The day's new registrations: `out/<name>-<date>.xlsx` and `.html`."""
     from xlsync.reports.html import render_daily_html, write_daily_xlsx
 
+    report, _settings = daily_report(target, day, now=now, mask=mask, as_of=as_of,
+                                     workspace=workspace)  # fmt: skip
+    out.mkdir(parents=True, exist_ok=True)
+    stem = f"{_base(target)}-{day.isoformat()}"
+    return [write_daily_xlsx(report, out / f"{stem}.xlsx"),
+            render_daily_html(report, out / f"{stem}.html")]  # fmt: skip
+
+
+def daily_report(target: Path, day: dt.date, *, now: dt.datetime | None = None,
+                 mask: bool = False, as_of: dt.date | None = None,
+                 workspace: Workspace | None = None) -> tuple[DailyReport, Settings]:  # fmt: skip
+    """The day's new registrations as data, and the register's settings (its roster)."""
     result = run_check(target, as_of or day)
     history = (workspace or Workspace.of(target)).existing_history()
     try:
@@ -71,18 +89,27 @@ def daily(target: Path, day: dt.date, out: Path, *, now: dt.datetime | None = No
     finally:
         if history is not None:
             history.close()
-    out.mkdir(parents=True, exist_ok=True)
-    stem = f"{_base(target)}-{day.isoformat()}"
-    return [write_daily_xlsx(report, out / f"{stem}.xlsx"),
-            render_daily_html(report, out / f"{stem}.html")]  # fmt: skip
+    return report, result.registers.settings
+
+
+def report_base(target: Path) -> str:
+    """The file name stem the reports of `target` start with."""
+    return _base(target)
 
 
 def board_from(result: CheckResult, target: Path, out: Path,
-               now: dt.datetime | None = None) -> Path:  # fmt: skip
-    """The blackboard page from a check already made (the watcher's, after a sync)."""
+               now: dt.datetime | None = None, footer: Sequence[str] = ()) -> Path:  # fmt: skip
+    """The blackboard page from a check already made (the watcher's, after a sync), with
+    `footer` lines under it (what delivery could not send)."""
+    import hashlib
+
     from xlsync.reports.html import render_board
 
     board = build_board(result, company=_company(result), now=now or dt.datetime.now())
+    if footer:
+        board.footer = list(footer)
+        mixed = board.fingerprint + "\n".join(footer)
+        board.fingerprint = hashlib.sha256(mixed.encode()).hexdigest()[:16]
     out.mkdir(parents=True, exist_ok=True)
     return render_board(board, out / f"{_base(target)}-看板.html")
 
