@@ -482,3 +482,34 @@ def test_texts_are_kept_for_keep_days_and_undeliverable_ones_given_up(
         # a purged item still blocks a second send
         assert notifier.synced(outcome) == 0
         notifier.close()
+
+
+def test_a_freed_customer_is_offered_to_the_suggested_rep_once(tmp_path: Path) -> None:
+    rules = [["地区", "部门", "业务员"], ["深圳", "业务二部", ""]]
+    path = write_register(
+        tmp_path / "客户登记表.xlsx",
+        [
+            # 李娜's protection ended 2026-10-23: freed lately, offered to 王芳 (same department)
+            customer(customer="深圳格林电子", region="深圳", rep="李娜",
+                     visited=dt.date(2026, 7, 25), status="拜访"),
+            # ended in April: long freed, not news
+            customer(customer="深圳华美涂料", region="深圳", rep="李娜",
+                     visited=dt.date(2026, 1, 5), status="拜访"),
+        ],
+        settings=[["保护天数", 90], [], *ROSTER, [], *rules],
+    )  # fmt: skip
+    ws = Workspace.of(path)
+    with MailServer(tmp_path) as server:
+        notifier = Notifier(ws, DeliveryConfig(smtp=smtp_config(server)), clock=Clock())
+        notifier.synced(sync(path, AS_OF, workspace=ws))
+        notifier.drain()
+        notifier.synced(sync(path, AS_OF, workspace=ws))  # the same hand-over: not again
+        notifier.drain()
+        notifier.close()
+        mails = by_recipient(server)
+    assert set(mails) == {"wang.fang@example.cn"}
+    (offer,) = mails["wang.fang@example.cn"]
+    assert offer["Subject"] == "可接手客户：深圳格林电子"
+    body = offer.get_body(("plain",)).get_content()
+    assert "建议由你接手客户 深圳格林电子（深圳）" in body
+    assert "李娜 的保护已于 2026-10-23 结束" in body

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 
 from xlsync.check import CheckResult
 from xlsync.history import Event, EventKind
+from xlsync.lookup import display_name
 from xlsync.notify.model import (
     ConflictNotice,
     DailyNotice,
@@ -61,6 +62,30 @@ def conflict_notices(result: CheckResult) -> list[ConflictNotice]:
                                       prot.until, owner.row.rep, place))  # fmt: skip
             out.append(ConflictNotice(name, group.key, owner.row.rep, Role.OWNER, owner.row.rep,
                                       reason, prot.until, rep, owner_place))  # fmt: skip
+    return out
+
+
+HANDOVER_WINDOW_DAYS = 30  # a freed customer is offered while its protection ended recently
+
+
+def handover_notices(result: CheckResult) -> list[HandoverNotice]:
+    """Each freed customer the 分配规则 suggests a next rep for, to that rep, while the
+    protection that ended is at most HANDOVER_WINDOW_DAYS old (turning delivery on does
+    not offer every customer that expired years ago). The outbox sends each once."""
+    out: list[HandoverNotice] = []
+    for rows, decision in result.customers():
+        suggestion = result.suggestion_for(rows)
+        if suggestion is None:
+            continue
+        ended_claims = [c for c in decision.claims if c.protection.ever_protected and c.row.rep]
+        ended = max((u for c in ended_claims if (u := c.protection.until)), default=None)
+        if ended is None or (result.as_of - ended).days > HANDOVER_WINDOW_DAYS:
+            continue
+        previous = "、".join(dict.fromkeys(c.row.rep for c in ended_claims))
+        region = next((r.region for r in rows if r.region), "")
+        out.append(
+            HandoverNotice(suggestion.rep, display_name(rows, None), previous, ended, region)
+        )
     return out
 
 

@@ -27,7 +27,13 @@ from xlsync.notify.channels import (
     SmtpChannel,
     Temporary,
 )
-from xlsync.notify.compose import CHANNEL_NAMES, conflict_notices, message, ruling_notices
+from xlsync.notify.compose import (
+    CHANNEL_NAMES,
+    conflict_notices,
+    handover_notices,
+    message,
+    ruling_notices,
+)
 from xlsync.notify.config import DeliveryConfig, redact
 from xlsync.notify.model import DailyNotice, Kind, Message, MonthlyNotice, Notice, TestNotice
 from xlsync.notify.outbox import Delivery, NewDelivery, Outbox
@@ -117,7 +123,12 @@ class Notifier:
         settings = outcome.result.registers.settings
         events = [e for f in outcome.files for e in f.events]
         try:
-            notices: list[Notice] = [*conflict_notices(outcome.result), *ruling_notices(events)]
+            result = outcome.result
+            notices: list[Notice] = [
+                *conflict_notices(result),
+                *ruling_notices(events),
+                *handover_notices(result),
+            ]
             return self.enqueue([message(n) for n in notices], settings)
         except Exception as exc:  # delivery must never stop the watcher
             log.error("通知未生成：%s", self._clean(f"{exc.__class__.__name__}: {exc}"))
