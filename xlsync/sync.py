@@ -237,6 +237,7 @@ def _count_decisions(
     there, so that this sync's hints, conflicts and 待确认 show their effect and the next
     sync has nothing left to do. The registers are read once: the second pass sees them
     with the appended rows added to their 裁决 grid, in the rows the writer will use."""
+    from xlsync.plan_render import ruling_cells
     from xlsync.rulings import RULING_COLUMNS, find_ruling_header
 
     registers: list[Register] = []
@@ -255,9 +256,9 @@ def _count_decisions(
                 name, grid = found[0], list(found[1])
                 columns = header[1]
             width = max(columns.values()) + 1
-            for line in plan.ruling_appends:
+            for append in plan.ruling_appends:
                 cells: list[object] = [None] * width
-                for column, value in zip(RULING_COLUMNS, line, strict=True):
+                for column, value in zip(RULING_COLUMNS, ruling_cells(append), strict=True):
                     if column.key in columns and value not in ("", None):
                         cells[columns[column.key]] = str(value)
                 grid.append(cells)

@@ -225,7 +225,7 @@ def _owned_sheets(path: Path, names: list[str]) -> dict[str, str]:
 
 def _tool_headers(kind: SheetKind) -> list[str]:
     """The header row xlsync writes on its 冲突 / 问题 sheet (how a legacy one is known)."""
-    from xlsync.plan import CONFLICT_HEADERS, PROBLEM_HEADERS  # plan imports the reader
+    from xlsync.plan_render import CONFLICT_HEADERS, PROBLEM_HEADERS  # plan imports the reader
 
     return list(CONFLICT_HEADERS if kind is SheetKind.CONFLICTS else PROBLEM_HEADERS)
 
