@@ -106,7 +106,7 @@ def without_unreadable_sheets(path: Path) -> bytes | None:
         for sheet in dropped:
             sheets.remove(sheet)
         buffer = io.BytesIO()
-        package.write(buffer)  # type: ignore[arg-type]
+        package.write(buffer)
         return buffer.getvalue()
 
 
