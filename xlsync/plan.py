@@ -117,10 +117,7 @@ def claim_hint(claim: Claim, owner: Claim | None, claims: tuple[Claim, ...]) -> 
     if not others and told is not Verdict.MUST_STOP:
         told = Verdict.SAME_REP  # one rep's own rows, whoever is protected
     if told is Verdict.MUST_STOP and owner is None:
-        return None
-    if told not in (Verdict.MUST_STOP, Verdict.OWNER, Verdict.EXPIRED, Verdict.NOTICE,
-                    Verdict.SAME_REP):  # fmt: skip
-        return None
+        return None  # nobody to name (the rules give no such claim)
     mine = tuple(c.row for c in claims if c is not claim and c.row.rep == claim.row.rep)
     return ClaimHint(claim, told, owner, others, mine)
 

@@ -232,7 +232,7 @@ def _claim_text(hint: ClaimHint, where: Where) -> str:
             return f"【提醒】{_others(others)} 也登记过这个客户，目前无人受保护，请先与对方沟通"
         case Verdict.SAME_REP:
             return "【重复】同一客户你登记了两次：" + "、".join(map(where, hint.mine))
-        case Verdict.AGENT:
-            return ""  # an agent's customer: the limit hint says so
+        case Verdict.AGENT:  # the rules give it with the office rule's limit: said as such
+            return _limit_text(LimitHint(claim, None))
         case _:
             assert_never(hint.told)
