@@ -411,9 +411,6 @@ def build_plans(result: CheckResult, new_ids: list[str]) -> list[Plan]:
 
     for name, plan in plans.items():
         plan.hints = {pos: list(found) for pos, found in hints[name].items()}
-        # one layout for a register alone and in a folder: alternating `sync FILE` and
-        # `watch FOLDER` must not rewrite these sheets (a row in another register names
-        # its file in the 工作表 cell; a register's problems are all its own)
         plan.ruled = ruled
         plan.places = position
         plan.review = review_rows.get(name)
