@@ -24,7 +24,7 @@ from python_calamine import CalamineWorkbook
 from tests.corpus_gen import Case, build, read_parts
 from tests.helpers import customer, run_cli, write_register
 from tests.office import soffice_path
-from xlsync.plan import CONFLICT_HEADERS
+from xlsync.plan_render import CONFLICT_HEADERS
 from xlsync.register.reader import without_unreadable_sheets
 from xlsync.sync import sync
 from xlsync.xlsx.package import Package

@@ -138,11 +138,6 @@ class GroupingCache:
         return answer
 
 
-# Used by callers that do not bring their own cache (one `check`, `sync` or report run).
-# A long-running caller such as the watcher can own one and pass it in.
-_SHARED_GROUPING = GroupingCache()
-
-
 def run_check(
     target: Path | str, as_of: dt.date, *, grouping: GroupingCache | None = None
 ) -> CheckResult:
@@ -194,7 +189,9 @@ def check_registers(
     order = sorted(range(len(rows)), key=lambda i: rows[i].content_key())
     names: Names = tuple((rows[i].customer, rows[i].phones, rows[i].contact) for i in order)
     forced, forbidden = _ruled_links(rows, order, rulings) if rulings else ((), ())
-    found, unsure = (grouping or _SHARED_GROUPING).groups(names, forced, forbidden)
+    # a caller without a cache of its own (one `check`, a report) groups afresh; a
+    # long-running one (the watcher, through its Workspace) brings one in
+    found, unsure = (grouping or GroupingCache()).groups(names, forced, forbidden)
     groups: list[DuplicateGroup] = []
     grouped: set[int] = set()
     for group in sorted(found, key=lambda g: min(order[i] for i in g.members)):

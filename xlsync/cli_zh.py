@@ -17,6 +17,7 @@ from typing import Any
 
 import typer.core
 from typer._click import exceptions as click_exc
+from typer._click.core import Command
 from typer.core import TyperCommand, TyperGroup
 
 # typer.core's gettext messages
@@ -73,33 +74,38 @@ _TEMPLATES: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
     ),
 ]
 
-_installed = False
+
+class _Translate:
+    """typer's gettext alias, with the Chinese catalog in front."""
+
+    def __init__(self, original: Callable[[str], str]) -> None:
+        self.original = original
+
+    def __call__(self, message: str) -> str:
+        return CATALOG.get(message) or self.original(message)
 
 
 def install() -> None:
-    """Replace typer's gettext alias with the Chinese catalog (idempotent)."""
-    global _installed
-    if _installed:
-        return
-    # typer's core calls its module-level gettext alias `_`: swapping it is the hook
+    """Replace typer's gettext alias with the Chinese catalog (idempotent: no flag of our
+    own, the alias installed is recognised)."""
+    # typer's core calls its module-level gettext alias `_`: swapping it is the hook.
+    # typer.core imports it privately (`from gettext import gettext as _`), so its inline
+    # types do not export it: hence attr-defined on the two lines that touch it.
     original = typer.core._  # type: ignore[attr-defined]
-
-    def translate(message: str) -> str:
-        return CATALOG.get(message) or original(message)
-
-    typer.core._ = translate  # type: ignore[attr-defined]
-    _installed = True
+    if not isinstance(original, _Translate):
+        typer.core._ = _Translate(original)  # type: ignore[attr-defined]
 
 
-class _Chinese:
-    """Mixed into typer's command classes: the usage line and the help option in Chinese."""
+class _Chinese(Command):
+    """Mixed into typer's command classes (before them, so that these two win): the usage
+    line and the help option in Chinese."""
 
     def format_usage(self, ctx: Any, formatter: Any) -> None:
-        pieces = self.collect_usage_pieces(ctx)  # type: ignore[attr-defined]
+        pieces = self.collect_usage_pieces(ctx)
         formatter.write_usage(ctx.command_path, " ".join(pieces), prefix=USAGE)
 
     def get_help_option(self, ctx: Any) -> Any:
-        option = super().get_help_option(ctx)  # type: ignore[misc]
+        option = super().get_help_option(ctx)
         if option is not None:
             option.help = HELP_OPTION_HELP
         return option

@@ -155,7 +155,7 @@ def print_sync(outcome: SyncOutcome, console: Console, *, rerun: str | None = No
             console.print(
                 f"[green]已更新 {name}[/]：新编号 {len(plan.new_ids)} 个，"
                 f"移到「已合作」 {len(plan.moves)} 行，提示 {len(plan.hints)} 行，"
-                f"冲突 {max(len(plan.conflicts) - 1, 0)} 条，问题 {max(len(plan.problems) - 1, 0)} 条"
+                f"冲突 {len(plan.conflicts)} 条，问题 {len(plan.problems)} 条"
                 f"（备份：{f.backup}）"
             )
             for note in f.notes:

@@ -1,28 +1,41 @@
-"""The changes a sync would make to each register, computed from a check; empty when the
-register already shows the truth (then nothing is written)."""
+"""The changes a sync would make to each register, computed from a check, as typed records:
+ids, moves, restores, hints, the rows of 冲突 / 问题 / 待确认 and the rows appended to 裁决.
+Their sentences and grids are made in one step at the edge, :mod:`xlsync.plan_render`; a plan
+is empty when the register already shows the truth (then nothing is written)."""
 
 from __future__ import annotations
 
-import functools
+import datetime as dt
 from collections import defaultdict
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 from xlsync.check import CheckResult
 from xlsync.ids import id_number
+from xlsync.matching.group import GroupReason
 from xlsync.model import Problem, Register, Row, SheetData
 from xlsync.problems import ProblemCode
 from xlsync.register.schema import FIELDS, SHEET_NAMES, SheetKind, Status
-from xlsync.rules import VERDICT_LABELS, Claim, Verdict, agent_sentence
+from xlsync.rules import Claim, Verdict
 from xlsync.rulings import ruled_reason, ruling_rows
 
-Position = tuple[SheetKind, int]  # sheet and 1-based Excel row in one register
+if TYPE_CHECKING:
+    from xlsync.plan_render import PlanText
+    from xlsync.review import Decision, PossiblePair
 
-CONFLICT_HEADERS = ["客户", "归属业务员", "归属依据", "登记业务员", "部门", "工作表", "行", "判定",
-                    "该登记的保护", "匹配依据"]  # fmt: skip
-PROBLEM_HEADERS = ["工作表", "行", "列", "内容", "问题"]
-RULING_COLUMN = "裁决行"  # added to 冲突 when the register set has a 裁决 sheet
+Position = tuple[SheetKind, int]  # sheet and 1-based Excel row in one register
+RowKey = tuple[str, str, int]  # a row as read: file, sheet, 1-based Excel row
 _COLUMN_ORDER = {f.header: i for i, f in enumerate(FIELDS)}
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """Where a row stands after the sync (a won row moves to 已合作)."""
+
+    file: str
+    sheet: str
+    row: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +63,132 @@ class ConflictRecord:
         return None
 
 
+# ------------------------------------------------------------------ hints, as typed values
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimHint:
+    """A row of a customer more than one row claims: its verdict as the row is told it."""
+
+    claim: Claim
+    told: Verdict  # the claim's verdict; SAME_REP when no other rep claims the customer
+    owner: Claim | None
+    others: tuple[Claim, ...]  # the other reps' claims
+    mine: tuple[Row, ...]  # this rep's other rows of the customer
+    ruled: str = ""  # the 同一客户 rulings that joined the rows: 经理裁定为同一客户（裁决第 5 行）
+
+
+@dataclass(frozen=True, slots=True)
+class LimitHint:
+    """A row whose protection an office rule took (最多保护客户数, 冷却天数, 代理商)."""
+
+    claim: Claim  # its protection's `limit` and `note` say which rule and why
+    now_owner: Claim | None  # after a cool-down, another rep who holds the customer now
+
+
+@dataclass(frozen=True, slots=True)
+class DuplicateHint:
+    """One rep registered the same customer more than once (and no other rep did)."""
+
+    others: tuple[Row, ...]
+    ruled: str = ""  # as in ClaimHint
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewHint:
+    """A look-alike of another row, for the manager to decide in 待确认."""
+
+    other: Row
+    listed_in: str = ""  # the register whose 待确认 lists the pair, when not this row's
+
+
+@dataclass(frozen=True, slots=True)
+class ProblemHint:
+    problem: Problem
+
+
+Hint = ClaimHint | LimitHint | DuplicateHint | ReviewHint | ProblemHint
+
+
+def claim_hint(claim: Claim, owner: Claim | None, claims: tuple[Claim, ...]) -> Hint | None:
+    """What a claim's own row is told, given the other claims of its customer; None when
+    there is nothing to say."""
+    others = tuple(c for c in claims if c is not claim and c.row.rep != claim.row.rep)
+    if claim.protection.limit:
+        return limit_hint(claim, owner)
+    told = claim.verdict
+    if not others and told is not Verdict.MUST_STOP:
+        told = Verdict.SAME_REP  # one rep's own rows, whoever is protected
+    if told is Verdict.MUST_STOP and owner is None:
+        return None  # nobody to name (the rules give no such claim)
+    mine = tuple(c.row for c in claims if c is not claim and c.row.rep == claim.row.rep)
+    return ClaimHint(claim, told, owner, others, mine)
+
+
+def limit_hint(claim: Claim, owner: Claim | None) -> LimitHint:
+    """The hint of a row whose protection an office rule took."""
+    rep = owner.row.rep if owner is not None else ""
+    cooled = claim.protection.limit == "cool_down" and rep and rep != claim.row.rep
+    return LimitHint(claim, owner if cooled else None)
+
+
+def _hint(
+    claim: Claim, owner: Claim | None, claims: tuple[Claim, ...], where: Callable[[Row], str]
+) -> str:
+    """The sentence shown in a claim's own row (the typed hint, rendered): what is true of
+    this row and of the others."""
+    from xlsync.plan_render import hint_text
+
+    hint = claim_hint(claim, owner, claims)
+    return hint_text(hint, where) if hint is not None else ""
+
+
+# ------------------------------------------------------------------ the sheets' rows
+
+
+@dataclass(frozen=True, slots=True)
+class ConflictRow:
+    """A row of 冲突: one claim of a customer that more than one rep claims."""
+
+    customer: str  # the group's name
+    owner: Claim | None
+    claim: Claim
+    place: Place  # where the claim's row stands after the sync
+    reason: GroupReason
+    ruling_rows: str | None  # the rows of 裁决 that decided (None: the set has no 裁决)
+    agent: str = ""  # an agent's customer (代理商): the agent holds it
+
+
+@dataclass(frozen=True, slots=True)
+class ProblemRow:
+    """A row of 问题 (`place`: where the problem's row stands after the sync)."""
+
+    problem: Problem
+    place: Place
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewRow:
+    """A row of 待确认: a look-alike pair with the manager's choice so far, or a choice
+    that could not be applied, kept as the manager left it."""
+
+    id_a: str
+    id_b: str
+    pair: PossiblePair | None = None
+    choice: str = ""
+    by: str = ""
+    kept: tuple[object, ...] | None = None  # the manager's row as it was
+
+
+@dataclass(frozen=True, slots=True)
+class RulingAppend:
+    """A manager's decision in 待确认, appended to 裁决."""
+
+    decision: Decision
+    on: dt.date
+    reason: str  # the look-alike's reason, for the note
+
+
 @dataclass(slots=True)
 class Move:
     source: int  # row in 跟进中
@@ -73,24 +212,49 @@ class Restore:
 
 @dataclass(slots=True)
 class Plan:
-    """Everything one sync changes in one register."""
+    """Everything one sync changes in one register, as records. Their text (hint
+    sentences, the grids of 冲突 / 问题 / 待确认) is rendered once, on first use, by
+    :func:`xlsync.plan_render.render`; the records are final once `build_plans` returns."""
 
     register: Register
     new_ids: dict[Position, str] = field(default_factory=dict)
     moves: list[Move] = field(default_factory=list)
-    hints: dict[Position, str] = field(default_factory=dict)  # wanted hints, final positions
-    hints_changed: bool = False
-    conflicts: list[list[object]] = field(default_factory=list)  # rows of 冲突 (with header)
-    problems: list[list[object]] = field(default_factory=list)  # rows of 问题 (with header)
-    write_conflicts: bool = False
-    write_problems: bool = False
+    hints: dict[Position, list[Hint]] = field(default_factory=dict)  # by final position
+    conflicts: list[ConflictRow] = field(default_factory=list)
+    problems: list[ProblemRow] = field(default_factory=list)
     restores: list[Restore] = field(default_factory=list)
     # rows to move down before writing (first row, by): trailing 合计 rows make room above
     shifts: dict[SheetKind, tuple[int, int]] = field(default_factory=dict)
     conflict_keys: list[ConflictRecord] = field(default_factory=list)  # kept in the history
-    review: list[list[object]] = field(default_factory=list)  # rows of 待确认 (with header)
-    write_review: bool = False
-    ruling_appends: list[list[object]] = field(default_factory=list)  # new rows of 裁决
+    review: list[ReviewRow] | None = None  # rows of 待确认 (None: no 待确认 to write)
+    ruling_appends: list[RulingAppend] = field(default_factory=list)  # new rows of 裁决
+    ruled: bool = False  # the set has a 裁决 sheet: 冲突 says which of its rows decided
+    places: Mapping[RowKey, Place] = field(default_factory=dict)  # every row of the set
+    _text: PlanText | None = field(default=None, init=False, repr=False, compare=False)
+
+    @property
+    def text(self) -> PlanText:
+        if self._text is None:
+            from xlsync.plan_render import render
+
+            self._text = render(self)
+        return self._text
+
+    @property
+    def hints_changed(self) -> bool:
+        return self.text.hints_changed
+
+    @property
+    def write_conflicts(self) -> bool:
+        return self.text.write_conflicts
+
+    @property
+    def write_problems(self) -> bool:
+        return self.text.write_problems
+
+    @property
+    def write_review(self) -> bool:
+        return self.text.write_review
 
     @property
     def empty(self) -> bool:
@@ -121,8 +285,8 @@ class Plan:
             ],
             "hints": len(self.hints),
             "hints_changed": self.hints_changed,
-            "conflict_rows": max(len(self.conflicts) - 1, 0),
-            "problem_rows": max(len(self.problems) - 1, 0),
+            "conflict_rows": len(self.conflicts),
+            "problem_rows": len(self.problems),
             "write_conflicts": self.write_conflicts,
             "write_problems": self.write_problems,
             "restores": [r.id for r in self.restores],
@@ -140,14 +304,14 @@ def build_plans(result: CheckResult, new_ids: list[str]) -> list[Plan]:
     row without one (ids are reserved by the caller so they are never reused)."""
     ids = iter(new_ids)
     plans = {reg.name: Plan(reg) for reg in result.registers.registers}
-    position: dict[tuple[str, str, int], tuple[str, int]] = {}  # final place of every row
+    position: dict[RowKey, Place] = {}  # final place of every row
 
     for plan in plans.values():
         reg = plan.register
         cooperating = reg.sheets.get(SheetKind.COOPERATING)
         next_row = first_free_row(cooperating) if cooperating else 2
         for row in reg.rows:
-            place: Position = (row.kind, row.row)
+            stands: Position = (row.kind, row.row)
             row_id = row.id
             if not row_id:
                 row_id = plan.new_ids[(row.kind, row.row)] = next(ids)
@@ -155,38 +319,38 @@ def build_plans(result: CheckResult, new_ids: list[str]) -> list[Plan]:
                 keep = row.status is Status.COOPERATING or "status" in row.unreadable
                 status = "" if keep else _status_header(reg)  # never overwrite what is unread
                 plan.moves.append(Move(row.row, next_row, row.customer, row.rep, row_id, status))
-                place = (SheetKind.COOPERATING, next_row)
+                stands = (SheetKind.COOPERATING, next_row)
                 next_row += 1
-            position[(reg.name, row.sheet, row.row)] = (_sheet_name(reg, place[0]), place[1])
+            position[(reg.name, row.sheet, row.row)] = Place(
+                reg.name, _sheet_name(reg, stands[0]), stands[1]
+            )
         make_room(plan, SheetKind.COOPERATING)
 
-    hints: dict[str, dict[Position, list[str]]] = defaultdict(lambda: defaultdict(list))
+    hints: dict[str, dict[Position, list[Hint]]] = defaultdict(lambda: defaultdict(list))
     id_at = {(r.file, r.sheet, r.row): r.id for r in result.rows if r.id}
     for plan in plans.values():
         for (kind, number), new_id in plan.new_ids.items():
             sheet_name = plan.register.sheets[kind].name
             id_at[(plan.register.name, sheet_name, number)] = new_id
 
-    def final(row: Row) -> tuple[str, int]:
+    def final(row: Row) -> Place:
         # a 指派 owner with no row of the customer stands at its row of 裁决
-        return position.get((row.file, row.sheet, row.row), (row.sheet, row.row))
+        return position.get((row.file, row.sheet, row.row), Place(row.file, row.sheet, row.row))
 
-    def kind_of(reg_name: str, sheet: str) -> SheetKind:
-        reg = plans[reg_name].register
-        is_coop = sheet == _sheet_name(reg, SheetKind.COOPERATING)
+    def kind_of(place: Place) -> SheetKind:
+        reg = plans[place.file].register
+        is_coop = place.sheet == _sheet_name(reg, SheetKind.COOPERATING)
         return SheetKind.COOPERATING if is_coop else SheetKind.FOLLOWING
 
-    def where(row: Row, viewer: str) -> str:
-        sheet, number = final(row)
-        text = f"{sheet} 第 {number} 行"
-        return f"{row.file} {text}" if row.file != viewer else text
+    def at(row: Row) -> Position:
+        place = final(row)
+        return (kind_of(place), place.row)
 
     def order(row: Row) -> tuple[str, int, int]:
         """Where a row ends up, as a sort key: the same before and after its move."""
-        sheet, number = final(row)
-        return (row.file, int(kind_of(row.file, sheet) is SheetKind.COOPERATING), number)
+        place = final(row)
+        return (row.file, int(kind_of(place) is SheetKind.COOPERATING), place.row)
 
-    conflict_rows: dict[str, list[list[object]]] = defaultdict(list)
     ruled = result.has_rulings_sheet
     groups = sorted(result.conflicts, key=lambda g: min(order(c.row) for c in g.decision.claims))
     for group in groups:
@@ -194,13 +358,13 @@ def build_plans(result: CheckResult, new_ids: list[str]) -> list[Plan]:
         owner = decision.owner
         claims = tuple(sorted(decision.claims, key=lambda c: order(c.row)))
         joined = ruled_reason(group.reason)  # 经理裁定为同一客户（裁决第 5 行）
+        joined = ruled_reason(group.reason)  # 经理裁定为同一客户（裁决第 5 行）
         for claim in claims:
-            row = claim.row
-            sheet, number = final(row)
-            text = _hint(claim, owner, claims, functools.partial(where, viewer=row.file))
-            text = f"{text}；{joined}" if text and joined else text
-            if text:
-                hints[row.file][(kind_of(row.file, sheet), number)].append(text)
+            hint = claim_hint(claim, owner, claims)
+            if isinstance(hint, ClaimHint) and joined:
+                hint = replace(hint, ruled=joined)
+            if hint is not None:
+                hints[claim.row.file][at(claim.row)].append(hint)
         files = {c.row.file for c in claims}
         for file in files:
             plans[file].conflict_keys.append(
@@ -212,97 +376,56 @@ def build_plans(result: CheckResult, new_ids: list[str]) -> list[Plan]:
                 )
             )
             for claim in claims:
-                row = claim.row
-                sheet, number = final(row)
-                agent = decision.agent  # an agent's customer: the agent holds it
-                line: list[object] = [
-                    group.name,
-                    owner.row.rep if owner else f"代理商 {agent}" if agent else "（无人受保护）",
-                    owner.protection.reason() if owner else agent_sentence(agent) if agent else "",
-                    row.rep,
-                    row.department,
-                    sheet if row.file == file else f"{row.file} {sheet}",
-                    number,
-                    VERDICT_LABELS[claim.verdict],
-                    claim.protection.reason(),
-                    group.reason.text(),
-                ]
-                if ruled:  # the register set has rulings: which row of 裁决 decided
-                    line.append(ruling_rows(group.reason, group.decision, claim))
-                conflict_rows[file].append(line)
+                # the register set has rulings: which row of 裁决 decided
+                decided = ruling_rows(group.reason, decision, claim) if ruled else None
+                at_row = final(claim.row)
+                plans[file].conflicts.append(ConflictRow(
+                    group.name, owner, claim, at_row, group.reason, decided, decision.agent
+                ))  # fmt: skip
 
     for group in result.groups:  # one rep registered the same customer twice: say so
         if group.decision.is_conflict:
             continue
         rows = sorted(group.rows, key=order)
         joined = ruled_reason(group.reason)
+        joined = ruled_reason(group.reason)
         for row in rows:
-            others = "、".join(where(r, row.file) for r in rows if r is not row)
-            sheet, number = final(row)
-            hints[row.file][(kind_of(row.file, sheet), number)].append(
-                f"【重复】同一客户还登记在 {others}" + (f"；{joined}" if joined else "")
-            )
+            others = tuple(r for r in rows if r is not row)
+            hints[row.file][at(row)].append(DuplicateHint(others, joined))
 
     # an office rule (最多保护客户数, 冷却天数) took a row's protection: say so in the row
     for group in [g for g in result.groups + result.limited if not g.decision.is_conflict]:
         for claim in group.decision.claims:
             if claim.protection.limit:
-                sheet, number = final(claim.row)
-                hints[claim.row.file][(kind_of(claim.row.file, sheet), number)].append(
-                    _limit_hint(claim, group.decision.owner)
-                )
+                hints[claim.row.file][at(claim.row)].append(limit_hint(claim, group.decision.owner))
 
     for pair in result.possible:  # look-alikes the manager decides: say so in both rows
         for row, other in ((pair.a, pair.b), (pair.b, pair.a)):
-            sheet, number = final(row)
-            listed = "" if pair.a.file == row.file else f" {pair.a.file} 的"
-            hints[row.file][(kind_of(row.file, sheet), number)].append(
-                f"【待确认】可能与 {other.rep or '其他业务员'} 登记的「{other.customer}」"
-                f"（{where(other, row.file)}）是同一客户，由经理在{listed}「待确认」中裁定"
-            )
+            listed = "" if pair.a.file == row.file else pair.a.file
+            hints[row.file][at(row)].append(ReviewHint(other, listed))
     review_rows, review_problems = plan_review(result, plans, id_at)
 
-    problem_rows: dict[str, list[list[object]]] = defaultdict(list)
     sheet_rank = {SheetKind.FOLLOWING: 0, SheetKind.COOPERATING: 1}
 
     def problem_order(p: Problem) -> tuple[int, int, int]:
-        sheet, number = position.get((p.file, p.sheet, p.row), (p.sheet, p.row))
-        if (p.file, p.sheet, p.row) not in position:
-            return (-1, number, 0)  # 设置 and other sheets first, as they come
-        return (sheet_rank[kind_of(p.file, sheet)], number, _COLUMN_ORDER.get(p.column, 99))
+        place = position.get((p.file, p.sheet, p.row))
+        if place is None:
+            return (-1, p.row, 0)  # 设置 and other sheets first, as they come
+        return (sheet_rank[kind_of(place)], place.row, _COLUMN_ORDER.get(p.column, 99))
 
     for p in sorted([*result.problems, *review_problems], key=problem_order):
         if not p.sheet or p.file not in plans:
             continue
-        sheet, number = position.get((p.file, p.sheet, p.row), (p.sheet, p.row))
-        if (p.file, p.sheet, p.row) in position:  # a customer row (not 设置): hint it there
-            shown = f"「{p.value}」" if p.value else ""
-            hints[p.file][(kind_of(p.file, sheet), number)].append(
-                f"【问题】{p.column}{shown}：{p.message}"
-            )
-        problem_rows[p.file].append([sheet, number, p.column, p.value, p.message])
+        found = position.get((p.file, p.sheet, p.row))
+        if found is not None:  # a customer row (not 设置): hint it there
+            hints[p.file][(kind_of(found), found.row)].append(ProblemHint(p))
+        plans[p.file].problems.append(ProblemRow(p, found or Place(p.file, p.sheet, p.row)))
 
     for name, plan in plans.items():
-        reg = plan.register
-        plan.hints = {pos: "；".join(texts) for pos, texts in hints[name].items()}
-        current: dict[Position, str] = {}
-        for kind, data in reg.sheets.items():
-            for number, text in data.hints.items():
-                current[(kind, number)] = text
-        plan.hints_changed = plan.hints != current
-        # one layout for a register alone and in a folder: alternating `sync FILE` and
-        # `watch FOLDER` must not rewrite these sheets (a row in another register names
-        # its file in the 工作表 cell; a register's problems are all its own)
-        headers = [*CONFLICT_HEADERS, RULING_COLUMN] if ruled else CONFLICT_HEADERS
-        plan.conflicts = [list[object](headers), *conflict_rows[name]]
-        plan.problems = [list[object](PROBLEM_HEADERS), *problem_rows[name]]
-        plan.write_conflicts = _as_text(plan.conflicts) != reg.tool_grids.get(SheetKind.CONFLICTS)
-        plan.write_problems = _as_text(plan.problems) != reg.tool_grids.get(SheetKind.PROBLEMS)
-        review = review_rows.get(name)
-        if review is not None:
-            plan.review = review
-            old = reg.manager_grids.get(SheetKind.REVIEW)
-            plan.write_review = old is None or _trimmed(review) != _trimmed(old[1])
+        plan.hints = {pos: list(found) for pos, found in hints[name].items()}
+        plan.ruled = ruled
+        plan.places = position
+        plan.review = review_rows.get(name)
     return list(plans.values())
 
 
@@ -347,29 +470,13 @@ def make_room(plan: Plan, kind: SheetKind) -> None:
         plan.shifts.pop(kind, None)
 
 
-def _trimmed(grid: list[list[object]]) -> list[list[str]]:
-    from xlsync.register.cells import cell_text
-
-    rows = [[cell_text(v) for v in row] for row in grid]
-    for row in rows:
-        while row and not row[-1]:
-            row.pop()
-    while rows and not rows[-1]:
-        rows.pop()
-    return rows
-
-
 def plan_review(
-    result: CheckResult, plans: dict[str, Plan], ids: dict[tuple[str, str, int], str]
-) -> tuple[dict[str, list[list[object]]], list[Problem]]:
-    """The 待确认 sheet of each register, and the manager's choices turned into rulings."""
-    from xlsync.review import (
-        REVIEW_HEADERS,
-        decision_problem,
-        read_decisions,
-        review_line,
-        ruling_line,
-    )
+    result: CheckResult, plans: dict[str, Plan], ids: dict[RowKey, str]
+) -> tuple[dict[str, list[ReviewRow]], list[Problem]]:
+    """The rows of each register's 待確认 (a register has an entry when it has rows or
+    already has the sheet), and the manager's choices turned into rulings (appended to
+    each plan's `ruling_appends`) or into problems."""
+    from xlsync.review import decision_problem, read_decisions
 
     known = set(ids.values())
     reasons = {
@@ -379,6 +486,7 @@ def plan_review(
     problems: list[Problem] = []
     decided: set[frozenset[str]] = set()
     kept: dict[frozenset[str], tuple[str, str]] = {}
+    unapplied: dict[str, list[tuple[str, str]]] = defaultdict(list)  # per register
     for plan in plans.values():
         for decision in read_decisions(plan.register):
             pair = decision.pair
@@ -399,16 +507,16 @@ def plan_review(
             elif pair not in decided:
                 decided.add(pair)
                 plan.ruling_appends.append(
-                    ruling_line(decision, result.as_of, reasons.get(pair, ""))
+                    RulingAppend(decision, result.as_of, reasons.get(pair, ""))
                 )
                 continue
             else:
                 continue
             kept[pair] = (decision.text, decision.by)
-            plan.review.append([decision.id_a, "", "", "", "", "", decision.id_b])  # marker
-    out: dict[str, list[list[object]]] = {}
+            unapplied[plan.register.name].append((decision.id_a, decision.id_b))
+    out: dict[str, list[ReviewRow]] = {}
     for plan in plans.values():
-        lines: list[list[object]] = []
+        lines: list[ReviewRow] = []
         placed: set[frozenset[str]] = set()
         for look_alike in result.possible:
             a, b = look_alike.a, look_alike.b
@@ -420,84 +528,20 @@ def plan_review(
             if key in decided:
                 continue
             placed.add(key)
-            lines.append(review_line(look_alike, id_a, id_b, kept.get(key, ("", ""))))
-        for marker in plan.review:  # a choice that could not be applied stays where it was
-            key = frozenset((str(marker[0]), str(marker[6])))
+            choice, by = kept.get(key, ("", ""))
+            lines.append(ReviewRow(id_a, id_b, look_alike, choice, by))
+        for id_a, id_b in unapplied[plan.register.name]:
+            # a choice that could not be applied stays where it was
+            key = frozenset((id_a, id_b))
             if key not in placed and key in kept:
                 old = next(
                     (row for row in plan.register.manager_grids[SheetKind.REVIEW][1][1:]
                      if frozenset((str(row[0]).upper(), str(row[6]).upper() if len(row) > 6 else "")) == key),
                     None,
                 )  # fmt: skip
-                lines.append(list(old) if old else [*marker, *[""] * 6, kept[key][0], kept[key][1]])
-        plan.review = []
+                choice, by = kept[key]
+                kept_row = tuple(old) if old else None
+                lines.append(ReviewRow(id_a, id_b, None, choice, by, kept=kept_row))
         if lines or SheetKind.REVIEW in plan.register.manager_grids:
-            out[plan.register.name] = [list[object](REVIEW_HEADERS), *lines]
+            out[plan.register.name] = lines
     return out, problems
-
-
-def _as_text(grid: list[list[object]]) -> list[list[str]]:
-    return [[str(v) if v is not None else "" for v in row] for row in grid]
-
-
-def _others(claims: list[Claim]) -> str:
-    """Each other rep once, with what is true of their own claim: 杜雪梅（拜访 …，保护已于 … 到期）."""
-    seen: dict[str, str] = {}
-    for c in claims:
-        rep = c.row.rep or "其他业务员"
-        seen.setdefault(rep, f"{rep}（{c.protection.reason()}）")
-    return "、".join(seen.values())
-
-
-def _limit_hint(claim: Claim, owner: Claim | None) -> str:
-    """The hint of a row whose protection an office rule took (its note says why)."""
-    p = claim.protection
-    tag = {"cap": "【超限】", "agent": "【代理商】"}.get(p.limit, "【冷却】")
-    tail = ""
-    if (
-        p.limit == "cool_down"
-        and owner is not None
-        and owner.row.rep
-        and owner.row.rep != claim.row.rep
-    ):
-        tail = f"；现归 {owner.row.rep}（{owner.protection.reason()}）"
-    return f"{tag}{p.note}{tail}"
-
-
-def _hint(
-    claim: Claim, owner: Claim | None, claims: tuple[Claim, ...], where: Callable[[Row], str]
-) -> str:
-    """The sentence shown in a claim's own row: what is true of this row and of the others."""
-    others = [c for c in claims if c is not claim and c.row.rep != claim.row.rep]
-    verdict = claim.verdict
-    if claim.protection.limit:
-        return _limit_hint(claim, owner)
-    if not others and verdict is not Verdict.MUST_STOP:
-        verdict = Verdict.SAME_REP  # one rep's own rows, whoever is protected
-    if verdict is Verdict.MUST_STOP and owner is not None and owner.protection.assigned:
-        o = owner.row
-        return f"【冲突】经理已指派给 {o.rep}（{owner.protection.reason()}，裁决第 {owner.protection.ruling_row} 行），请停止跟进"
-    if verdict is Verdict.MUST_STOP and owner is not None:
-        o = owner.row
-        return f"【冲突】与 {o.rep} 冲突：{o.rep} {owner.protection.reason()}（{where(o)}），请停止跟进"
-    if verdict is Verdict.OWNER:
-        stop = [c for c in others if c.verdict is Verdict.MUST_STOP]
-        tail = f"；{'、'.join(dict.fromkeys(c.row.rep for c in stop))} 须停止跟进" if stop else ""
-        return f"【归属】本客户归你（{claim.protection.reason()}）{tail}"
-    if verdict is Verdict.EXPIRED:
-        if owner is not None:
-            return (
-                f"【提醒】你的保护已过期（{claim.protection.reason()}）；"
-                f"现归 {owner.row.rep}（{owner.protection.reason()}）"
-            )
-        return (
-            f"【提醒】你的保护已过期（{claim.protection.reason()}）；"
-            f"{_others(others)} 也登记过，目前无人受保护，可继续跟进"
-        )
-    if verdict is Verdict.NOTICE:
-        return f"【提醒】{_others(others)} 也登记过这个客户，目前无人受保护，请先与对方沟通"
-    if verdict is Verdict.SAME_REP:
-        return "【重复】同一客户你登记了两次：" + "、".join(
-            where(c.row) for c in claims if c is not claim and c.row.rep == claim.row.rep
-        )
-    return ""

@@ -25,7 +25,10 @@ def write_sidecar(plan: Plan, now: dt.datetime) -> Path:
     first = workbook.active
     assert first is not None
     first.title = "冲突"
-    for sheet, grid in ((first, plan.conflicts), (workbook.create_sheet("问题"), plan.problems)):
+    for sheet, grid in (
+        (first, plan.text.conflicts),
+        (workbook.create_sheet("问题"), plan.text.problems),
+    ):
         for r, row in enumerate(grid, start=1):
             for c, value in enumerate(row, start=1):
                 cell = sheet.cell(row=r, column=c)

@@ -24,7 +24,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from xlsync.check import CheckResult, check_registers
+from xlsync.check import CheckResult, GroupingCache, check_registers
 from xlsync.errors import UnusableInput
 from xlsync.history import Event, HistoryStore, RowSnapshot, RulingRecord
 from xlsync.locks import Lock
@@ -173,14 +173,14 @@ def _sync_once(
     for register in registers.registers:
         if Stamp.of(register.path) != stamps.get(register.path):
             raise ChangedMeanwhile
-    result = check_registers(str(target), registers, as_of)
+    result = check_registers(str(target), registers, as_of, grouping=ws.grouping)
     missing = sum(1 for r in result.rows if not r.id)
     with ws.history() as history:
         at_least = next_id_number(registers.registers)
         ids = history.reserve_ids(ws.folder.name, missing, at_least) if missing else []
         plans = build_plans(result, ids)
         if any(plan.ruling_appends for plan in plans):
-            result, plans = _count_decisions(str(target), result, plans, ids)
+            result, plans = _count_decisions(str(target), result, plans, ids, ws.grouping)
         if restore is not None:
             _plan_restore(restore, plans, history, result)
         outcomes = [FileOutcome(plan.register.path, plan) for plan in plans]
@@ -231,12 +231,13 @@ def _ruling_records(
 
 
 def _count_decisions(
-    target: str, result: CheckResult, plans: list[Plan], ids: list[str]
+    target: str, result: CheckResult, plans: list[Plan], ids: list[str], grouping: GroupingCache
 ) -> tuple[CheckResult, list[Plan]]:
     """Plan again as if the decisions this sync appends to 裁决 (from 待确认) were already
     there, so that this sync's hints, conflicts and 待确认 show their effect and the next
     sync has nothing left to do. The registers are read once: the second pass sees them
     with the appended rows added to their 裁决 grid, in the rows the writer will use."""
+    from xlsync.plan_render import ruling_cells
     from xlsync.rulings import RULING_COLUMNS, find_ruling_header
 
     registers: list[Register] = []
@@ -255,9 +256,9 @@ def _count_decisions(
                 name, grid = found[0], list(found[1])
                 columns = header[1]
             width = max(columns.values()) + 1
-            for line in plan.ruling_appends:
+            for append in plan.ruling_appends:
                 cells: list[object] = [None] * width
-                for column, value in zip(RULING_COLUMNS, line, strict=True):
+                for column, value in zip(RULING_COLUMNS, ruling_cells(append), strict=True):
                     if column.key in columns and value not in ("", None):
                         # as the reader will give them back: a date cell as a date
                         keep = isinstance(value, dt.date)
@@ -267,7 +268,7 @@ def _count_decisions(
             reg = dataclasses.replace(reg, manager_grids=grids)
         registers.append(reg)
     counted = dataclasses.replace(result.registers, registers=registers)
-    again = check_registers(target, counted, result.as_of)
+    again = check_registers(target, counted, result.as_of, grouping=grouping)
     replanned = build_plans(again, ids)
     for first, second in zip(plans, replanned, strict=True):
         # write against the registers as read, and append each decision once

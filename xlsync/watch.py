@@ -321,7 +321,7 @@ class Watcher:
                 log.info(
                     "已更新 %s：新编号 %d，移动 %d 行，提示 %d 行，冲突 %d 条，问题 %d 条",
                     path.name, len(plan.new_ids), len(plan.moves), len(plan.hints),
-                    max(len(plan.conflicts) - 1, 0), max(len(plan.problems) - 1, 0),
+                    len(plan.conflicts), len(plan.problems),
                 )  # fmt: skip
             elif f.deferred is not None:
                 log.info("暂缓 %s：%s", path.name, f.deferred.describe())

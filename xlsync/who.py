@@ -11,6 +11,7 @@ from pathlib import Path
 
 from xlsync.check import CheckResult, run_check
 from xlsync.lookup import WHY_LABELS, Hit, LookupAnswer, LookupIndex
+from xlsync.model import Row
 
 
 def who(
@@ -28,7 +29,7 @@ def ask(result: CheckResult, name: str, phone: str | None) -> LookupAnswer:
 def answer_json(answer: LookupAnswer, rep: str | None, folder: bool) -> dict[str, object]:
     """What `who --json` prints (and the web look-up returns)."""
 
-    def ref(row, **extra: object) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    def ref(row: Row, **extra: object) -> dict[str, object]:
         out: dict[str, object] = {"file": row.file} if folder else {}
         out.update({"sheet": row.sheet, "row": row.row, "customer": row.customer, "rep": row.rep})
         out.update(extra)

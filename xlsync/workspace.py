@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from xlsync.check import GroupingCache
 from xlsync.history import Event, HistoryStore, SqliteHistory
 from xlsync.locks import Lock, find_lock, locked_register
 from xlsync.registers import register_files
@@ -82,6 +83,8 @@ class Workspace:
     target: Path  # the register file or the folder, as given
     backend: HistoryBackend = field(default_factory=SqliteBackend)
     recorded: RecordedSnapshots = field(default_factory=RecordedSnapshots)
+    # the last grouping of this set's names: a watcher re-syncing unchanged names reuses it
+    grouping: GroupingCache = field(default_factory=GroupingCache)
 
     @classmethod
     def of(cls, target: Path | str) -> Workspace:

@@ -115,7 +115,7 @@ def without_unreadable_sheets(path: Path) -> bytes | None:
         for sheet in dropped:
             sheets.remove(sheet)
         buffer = io.BytesIO()
-        package.write(buffer)  # type: ignore[arg-type]
+        package.write(buffer)
         return buffer.getvalue()
 
 
@@ -234,7 +234,7 @@ def _owned_sheets(path: Path, names: list[str]) -> dict[str, str]:
 
 def _tool_headers(kind: SheetKind) -> list[str]:
     """The header row xlsync writes on its 冲突 / 问题 sheet (how a legacy one is known)."""
-    from xlsync.plan import CONFLICT_HEADERS, PROBLEM_HEADERS  # plan imports the reader
+    from xlsync.plan_render import CONFLICT_HEADERS, PROBLEM_HEADERS  # plan imports the reader
 
     return list(CONFLICT_HEADERS if kind is SheetKind.CONFLICTS else PROBLEM_HEADERS)
 

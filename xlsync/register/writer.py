@@ -156,11 +156,12 @@ def apply_plan(plan: Plan, source: Path, dest: Path) -> Written:
             fol.clear_row(move.source)
         if wants_hints:
             wrap = str(ensure_xf(package, wrap=True)) if plan.hints else None
+            hints = plan.text.hints
             for kind, (xml, layout) in sheets.items():
                 data = following if kind is SheetKind.FOLLOWING else coop_data
                 for row in data.hints:
                     xml.set_text(row, layout.hint, "")
-                for (k, row), text in plan.hints.items():
+                for (k, row), text in hints.items():
                     if k is kind:  # a long hint wraps inside its column, never across pages
                         xml.set_value(row, layout.hint, text, wrap)
                         xml.fit_height(row, _lines(text, HINT_WIDTH))
@@ -171,8 +172,8 @@ def apply_plan(plan: Plan, source: Path, dest: Path) -> Written:
             package.drop_calc_chain()
         looks: ToolStyles | None = None
         for kind, grid, write in (
-            (SheetKind.CONFLICTS, plan.conflicts, plan.write_conflicts),
-            (SheetKind.PROBLEMS, plan.problems, plan.write_problems),
+            (SheetKind.CONFLICTS, plan.text.conflicts, plan.write_conflicts),
+            (SheetKind.PROBLEMS, plan.text.problems, plan.write_problems),
         ):
             if not write:
                 continue
@@ -204,14 +205,16 @@ def _write_manager_sheets(
 ) -> None:
     """Rewrite xlsync's 待确认 (with its 裁决 dropdown) and append the manager's decisions
     to 裁决, under its last row (rows already there are never changed)."""
+    from xlsync.plan_render import ruling_cells
     from xlsync.review import CHOICES, DECISION_COLUMN
     from xlsync.rulings import RULING_COLUMNS, find_ruling_header
 
     reg = plan.register
     if plan.write_review:
-        data = tool_sheet_xml(plan.review, ToolStyles.of(package))
+        review = plan.text.review or []
+        data = tool_sheet_xml(review, ToolStyles.of(package))
         letter = get_column_letter(DECISION_COLUMN + 1)
-        rows = max(len(plan.review), 2) + 500
+        rows = max(len(review), 2) + 500
         choices = ",".join(CHOICES)
         validation = (
             '<dataValidations count="1"><dataValidation type="list" allowBlank="1" '
@@ -232,7 +235,8 @@ def _write_manager_sheets(
         found = reg.manager_grids.get(SheetKind.RULINGS)
         header = find_ruling_header(found[1]) if found is not None else None
         if found is None or header is None or found[0] not in parts:
-            grid: list[list[object]] = [[c.header for c in RULING_COLUMNS], *plan.ruling_appends]
+            grid: list[list[object]] = [[c.header for c in RULING_COLUMNS]]
+            grid.extend(map(ruling_cells, plan.ruling_appends))
             names = [s.get("name", "") for s in package.sheet_elements()]
             sheet = tool_sheet_xml(
                 grid, 0, date_style=ensure_xf(package, num_fmt="14"), date1904=reg.date1904
@@ -243,8 +247,8 @@ def _write_manager_sheets(
         top, columns = header
         row = max(xml.last_used_row(), len(found[1])) + 1
         keys = [c.key for c in RULING_COLUMNS]
-        for line in plan.ruling_appends:
-            for key, value in zip(keys, line, strict=True):
+        for append in plan.ruling_appends:
+            for key, value in zip(keys, ruling_cells(append), strict=True):
                 if key not in columns or value in ("", None):
                     continue
                 if isinstance(value, dt.date):

@@ -146,16 +146,22 @@ def as_it_stood(row: Row, cutoff: dt.date) -> Row:
     later = [name for name in _DATED if (d := getattr(row, name)) is not None and d > cutoff]
     if not later:
         return row
-    changes: dict[str, object] = {name: None for name in later}
+
+    def kept(day: dt.date | None) -> dt.date | None:
+        return day if day is not None and day <= cutoff else None
+
+    then = replace(row, contacted=kept(row.contacted), visited=kept(row.visited),
+                   sampled=kept(row.sampled), last_follow_up=kept(row.last_follow_up),
+                   won=kept(row.won))  # fmt: skip
     if "won" in later and row.cooperating:
-        changes["kind"] = SheetKind.FOLLOWING
-        changes["status"] = (
-            Status.SAMPLED if row.sampled and row.sampled <= cutoff
-            else Status.VISITED if row.visited and row.visited <= cutoff
-            else Status.PHONE if row.contacted and row.contacted <= cutoff
+        then.kind = SheetKind.FOLLOWING
+        then.status = (
+            Status.SAMPLED if then.sampled is not None
+            else Status.VISITED if then.visited is not None
+            else Status.PHONE if then.contacted is not None
             else None
         )  # fmt: skip
-    return replace(row, **changes)  # type: ignore[arg-type]
+    return then
 
 
 def _in(day: dt.date | None, first: dt.date, last: dt.date) -> bool:

@@ -12,6 +12,7 @@ import posixpath
 import re
 import zipfile
 from pathlib import Path
+from typing import IO
 from urllib.parse import unquote
 
 from lxml import etree
@@ -333,7 +334,7 @@ class Package:
 
     # ------------------------------------------------------------------ output
 
-    def write(self, dest: Path) -> set[str]:
+    def write(self, dest: Path | IO[bytes]) -> set[str]:
         """Write the package to `dest`: changed parts re-serialised, the rest copied as is.
         Returns the names of the parts that were changed, added or removed."""
         for name, tree in self._trees.items():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from lxml import etree
 
@@ -201,7 +202,12 @@ def _solid_fill(rgb: str) -> etree._Element:
     return fill
 
 
-def _find_or_add(parent: etree._Element, tag: str, match, make) -> int:  # type: ignore[no-untyped-def]
+def _find_or_add(
+    parent: etree._Element,
+    tag: str,
+    match: Callable[[etree._Element], bool],
+    make: Callable[[], etree._Element],
+) -> int:
     items = parent.findall(q(tag))
     for i, item in enumerate(items):
         if match(item):
