@@ -332,3 +332,32 @@ def test_a_decision_that_cannot_be_applied_is_kept_and_said(tmp_path: Path) -> N
     review = [list(r) for r in wb["待确认"].iter_rows(values_only=True)]
     assert any(r[13] == "同一客户" for r in review[1:])
     assert "裁决" not in wb.sheetnames
+
+
+def _rows(*items: tuple[str, str]) -> tuple[tuple[str, tuple[str, ...], str], ...]:
+    return tuple((name, (phone,) if phone else (), "") for name, phone in items)
+
+
+def test_a_ruling_that_agrees_keeps_the_matchers_group() -> None:
+    """Found by the property above: a 同一客户 between a Shenzhen row and a Dongguan row
+    sharing a phone, made before the matcher's links, pushed the Shenzhen row's same-name
+    twin out (its city met Dongguan's); and a ruling between 雅玛西电子 and 雅玛西 let
+    金辉五金 (sharing 雅玛西's phone) in past the industry check."""
+    twins = _rows(("深圳格林电子有限公司", ""), ("深圳格林电子有限公司", "13800000001"),
+                  ("东莞格林电子", "13800000001"))  # fmt: skip
+    assert _members(GroupingCache().groups(twins)[0]) == [(0, 1, 2)]
+    assert _members(GroupingCache().groups(twins, ((1, 2, 2),), ())[0]) == [(0, 1, 2)]
+    shared = _rows(("格林电子", ""), ("格林电子", ""), ("雅玛西电子", ""),
+                   ("雅玛西", "13800000002"), ("格林电子", ""), ("金辉五金", "13800000002"))  # fmt: skip
+    today = _members(GroupingCache().groups(shared)[0])
+    assert today == [(0, 1, 4), (2, 3)]
+    assert _members(GroupingCache().groups(shared, ((2, 3, 2),), ())[0]) == today
+
+
+def test_a_ruling_outranks_the_matchers_link_when_a_different_customer_is_in_the_way() -> None:
+    """0 = 2 by ruling and 1 ≠ 2: the matcher would put 0 with 1 (the same name), which
+    leaves 2 out; the ruling wins, and 1 stays alone."""
+    same = _rows(("格林电子", ""), ("格林电子", ""), ("格林电子", ""))
+    groups, _ = GroupingCache().groups(same, ((0, 2, 5),), ((1, 2),))
+    assert _members(groups) == [(0, 2)]
+    assert 5 in groups[0].reason.ruling_rows

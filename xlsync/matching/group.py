@@ -221,6 +221,7 @@ class _Clusters:
     def __init__(self, items: Sequence[Item], forbidden: Iterable[tuple[int, int]] = ()) -> None:
         self.items = items
         self.parent = list(range(len(items)))
+        self.part = list(range(len(items)))  # see find_part
         # the manager's 不同客户: item -> items it may never share a cluster with
         self.never: dict[int, set[int]] = defaultdict(set)
         for a, b in forbidden:
@@ -228,7 +229,7 @@ class _Clusters:
             self.never[b].add(a)
         self.members: dict[int, set[int]] = {}  # per root, kept only when `never` is used
         self.touched: set[int] = set()  # items that were ever merged with another
-        # per cluster root, once it has merged; a lone item's own values are used before that
+        # per part root, once it has merged; a lone item's own values are used before that
         self.places: dict[int, set[str]] = {}
         self.keys: dict[int, list[NameKey]] = {}
 
@@ -251,6 +252,15 @@ class _Clusters:
             i = parent[i]
         return i
 
+    def find_part(self, i: int) -> int:
+        """The part of i's cluster joined by the matcher's own links (a 同一客户 ruling
+        joins two parts into one cluster without merging their cities and industries)."""
+        part = self.part
+        while part[i] != i:
+            part[i] = part[part[i]]
+            i = part[i]
+        return i
+
     def _forbidden(self, ra: int, rb: int) -> bool:
         """Whether joining the clusters of `ra` and `rb` would join a 不同客户 pair."""
         ma = self.members.get(ra, {ra})
@@ -261,20 +271,29 @@ class _Clusters:
 
     def union(self, a: int, b: int, *, by_phone: bool, forced: bool = False) -> bool:
         ra, rb = self.find(a), self.find(b)
-        if ra == rb:
+        if ra != rb and self.never and self._forbidden(ra, rb):
+            return False
+        if forced:  # the manager's 同一客户: one cluster, each part keeps its own places
+            if ra != rb:
+                self._join(ra, rb)
+            self.touched.update((a, b))
             return True
-        if self.never and self._forbidden(ra, rb):
-            return False
-        pa, pb = self._places(ra), self._places(rb)
-        if not forced and not by_phone and any(places_conflict(x, y) for x in pa for y in pb):
-            return False
-        ka, kb = self._keys(ra), self._keys(rb)
-        if not forced and any(_industries_conflict(x, y) for x in ka for y in kb):
-            return False
-        keep, gone = min(ra, rb), max(ra, rb)
-        if self.never:
-            self.members[keep] = self.members.pop(keep, {keep}) | self.members.pop(gone, {gone})
-        self.parent[gone] = keep
+        # The cities and industry words are checked part by part: without rulings a part
+        # is the whole cluster; with them, a link to one side of a ruling does not meet
+        # the other side's city (a ruling that agrees with the matcher changes nothing).
+        qa, qb = self.find_part(a), self.find_part(b)
+        if qa == qb:
+            return True
+        pa, pb = self._places(qa), self._places(qb)
+        if not by_phone and any(places_conflict(x, y) for x in pa for y in pb):
+            return ra == rb
+        ka, kb = self._keys(qa), self._keys(qb)
+        if any(_industries_conflict(x, y) for x in ka for y in kb):
+            return ra == rb
+        if ra != rb:
+            self._join(ra, rb)
+        keep, gone = min(qa, qb), max(qa, qb)
+        self.part[gone] = keep
         self.touched.update((a, b))
         self.places[keep] = pa | pb
         self.places.pop(gone, None)
@@ -282,6 +301,12 @@ class _Clusters:
         self.keys[keep] = list(merged.values())
         self.keys.pop(gone, None)
         return True
+
+    def _join(self, ra: int, rb: int) -> None:
+        keep, gone = min(ra, rb), max(ra, rb)
+        if self.never:
+            self.members[keep] = self.members.pop(keep, {keep}) | self.members.pop(gone, {gone})
+        self.parent[gone] = keep
 
 
 def judge(a: Item, b: Item, *, shared_phone: bool = False) -> MatchReason | None:
@@ -360,16 +385,44 @@ def group_items(
     forbidden: Iterable[tuple[int, int]] = (),
     possible: list[tuple[int, int, str]] | None = None,
 ) -> list[Group]:
-    """Groups of two or more items. The manager's rulings come first: `forced` links
-    (i, j, row of 裁决) join whatever the names say; no link, forced or found, ever puts a
-    `forbidden` pair into one group (nor joins them through a third item).
+    """Groups of two or more items. The manager's rulings overrule the names: `forced`
+    links (i, j, row of 裁决) join whatever the names say; no link, forced or found, ever
+    puts a `forbidden` pair into one group (nor joins them through a third item).
 
     With a `possible` list, the look-alikes the matcher is not sure of are not linked but
     added there as (i, j, reason) for a person to decide: same-sounding trade names with no
-    phone in common, one name in two cities, a short name that fits two companies."""
+    phone in common, one name in two cities, a short name that fits two companies.
+
+    The 同一客户 links are first tried last: the matcher's groups, then each ruling joins
+    two of them. Rulings that agree with the matcher so change nothing (the matcher's city
+    and industry checks depend on the order of its links). Only when a ruling cannot be
+    joined that way, because a 不同客户 stands in the way through rows the matcher linked,
+    are the rulings made first, so that they outrank the matcher's links."""
+    forbidden = tuple(forbidden)
+    if forced:
+        asked: list[tuple[int, int, str]] | None = [] if possible is not None else None
+        after = _group_items(prepared, (), forced, forbidden, asked)
+        if after is not None:
+            if possible is not None and asked is not None:
+                possible.extend(asked)
+            return after
+    first = _group_items(prepared, forced, (), forbidden, possible)
+    assert first is not None  # nothing is joined last
+    return first
+
+
+def _group_items(
+    prepared: Sequence[Item],
+    forced_first: Sequence[tuple[int, int, int]],
+    forced_last: Sequence[tuple[int, int, int]],
+    forbidden: Sequence[tuple[int, int]],
+    possible: list[tuple[int, int, str]] | None,
+) -> list[Group] | None:
+    """The groups, with rulings joined before the matcher's links or after them; None when
+    a ruling joined after them is refused."""
     uf = _Clusters(prepared, forbidden)
     edges: list[tuple[int, MatchReason]] = []
-    for i, j, row in forced:
+    for i, j, row in forced_first:
         if uf.union(i, j, by_phone=True, forced=True):
             edges.append((i, MatchReason(MatchKind.RULED, ruling_row=row)))
 
@@ -493,6 +546,18 @@ def group_items(
     #    number, otherwise asked
     _english_names(prepared, uf, link, possible)
 
+    if forced_last:
+        before = [uf.find(i) for i in range(len(prepared))]
+        for i, j, row in forced_last:
+            if not uf.union(i, j, by_phone=True, forced=True):
+                return None
+            edges.append((i, MatchReason(MatchKind.RULED, ruling_row=row)))
+        if possible is not None:  # a look-alike pair a ruling joined is not asked
+            possible[:] = [
+                (i, j, why)
+                for i, j, why in possible
+                if before[i] == before[j] or uf.find(i) != uf.find(j)
+            ]
     return _collect(uf, edges)
 
 
