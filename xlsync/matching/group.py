@@ -21,10 +21,10 @@ from enum import StrEnum
 from functools import lru_cache
 from itertools import combinations
 
-from pypinyin import lazy_pinyin
 from rapidfuzz.fuzz import ratio
 
 from xlsync.matching.normalize import NameKey, analyse, place_code, places_conflict
+from xlsync.matching.sound import sound
 from xlsync.register.cells import parse_phones
 
 # A number shared by more different names than this is a switchboard, not evidence.
@@ -264,7 +264,7 @@ def homophone_typo(x: str, y: str) -> bool:
 
 @lru_cache(maxsize=8192)
 def _sound(char: str) -> str:
-    return lazy_pinyin(char)[0]
+    return sound(char)  # pypinyin's lazy_pinyin(char)[0], without importing pypinyin
 
 
 def _related(a: NameKey, b: NameKey) -> bool:

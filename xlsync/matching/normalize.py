@@ -262,7 +262,7 @@ def _short_division(name: str) -> str | None:
     for suffix in _DIVISION_SUFFIXES:
         if name.endswith(suffix) and len(name) - len(suffix) >= 2:
             short = name[: -len(suffix)]
-            stripped = True
+            stripped = short[-1] in _nation_ends()  # most names have no nation to strip
             while stripped:
                 stripped = False
                 for nation in _nations():
@@ -279,6 +279,12 @@ def _nations() -> tuple[str, ...]:
     """The 56 ethnic groups (蒙古族, 哈尼族 ...) as named in autonomous divisions, longest first."""
     names = data_lines("nations.txt")
     return tuple(sorted(set(names), key=lambda n: (-len(n), n)))
+
+
+@cache
+def _nation_ends() -> frozenset[str]:
+    """The last character of every nation's name (族)."""
+    return frozenset(n[-1] for n in _nations())
 
 
 @cache

@@ -11,7 +11,6 @@ import copy
 import re
 
 from lxml import etree
-from openpyxl.utils.cell import column_index_from_string, get_column_letter
 
 from xlsync.xlsx.package import NS_MAIN, q
 
@@ -27,6 +26,28 @@ _ORDER = [
 ]  # fmt: skip
 _RANK = {name: i for i, name in enumerate(_ORDER)}
 _REF = re.compile(r"^([A-Z]+)(\d+)$")
+_LAST_COLUMN = 18278  # ZZZ: the columns spreadsheet programs can name with three letters
+
+
+def get_column_letter(index: int) -> str:
+    """1 -> A, 27 -> AA (as openpyxl.utils.cell, without importing openpyxl and numpy)."""
+    if not 1 <= index <= _LAST_COLUMN:
+        raise ValueError(f"Invalid column index {index}")
+    letters = ""
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def column_index_from_string(letters: str) -> int:
+    """A -> 1, AA -> 27 (as openpyxl.utils.cell)."""
+    if not 1 <= len(letters) <= 3 or not letters.isascii() or not letters.isalpha():
+        raise ValueError(f"{letters} is not a valid column name")
+    index = 0
+    for char in letters.upper():
+        index = index * 26 + ord(char) - 64
+    return index
 
 
 def ref(row: int, col: int) -> str:
