@@ -257,9 +257,17 @@ def divisions() -> tuple[frozenset[str], frozenset[str]]:
 _divisions = divisions  # the name xlsync.lookup used before
 
 
+# the suffixes by their last character, in the order above: a name is tried against few
+_SUFFIXES_BY_END: dict[str, tuple[str, ...]] = {
+    end: tuple(s for s in _DIVISION_SUFFIXES if s[-1] == end)
+    for end in dict.fromkeys(s[-1] for s in _DIVISION_SUFFIXES)
+}
+
+
+@cache
 def _short_division(name: str) -> str | None:
     """广东省 -> 广东, 广西壮族自治区 -> 广西, 江城哈尼族彝族自治县 -> 江城."""
-    for suffix in _DIVISION_SUFFIXES:
+    for suffix in _SUFFIXES_BY_END.get(name[-1:], ()):
         if name.endswith(suffix) and len(name) - len(suffix) >= 2:
             short = name[: -len(suffix)]
             stripped = short[-1] in _nation_ends()  # most names have no nation to strip

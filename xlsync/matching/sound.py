@@ -18,20 +18,20 @@ _DIAERESIS = "\u0308"  # ü is written v, as pypinyin's NORMAL style does
 
 
 @cache
-def _readings() -> dict[int, str]:
-    """pypinyin's pinyin_dict.json (code point -> readings, most common first), found
-    without running the package."""
+def _readings() -> dict[str, str]:
+    """pypinyin's pinyin_dict.json (decimal code point -> readings, most common first),
+    found without running the package."""
     spec = importlib.util.find_spec("pypinyin")
     if spec is None or not spec.submodule_search_locations:
         raise RuntimeError("xlsync needs pypinyin (pip install pypinyin)")
     path = Path(next(iter(spec.submodule_search_locations))) / "pinyin_dict.json"
     table: dict[str, str] = json.loads(path.read_text("utf-8"))
-    return {int(code): readings for code, readings in table.items()}
+    return table
 
 
 def sound(char: str) -> str:
     """The first reading of `char` without its tone; a character with none is itself."""
-    readings = _readings().get(ord(char)) if len(char) == 1 else None
+    readings = _readings().get(str(ord(char))) if len(char) == 1 else None
     if readings is None:
         return char
     letters: list[str] = []
