@@ -18,20 +18,22 @@ HEAVY = ("openpyxl", "numpy", "pypinyin", "fpdf", "jinja2", "watchdog", "pandas"
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _loaded(code: str) -> list[str]:
-    """The HEAVY top-level modules in sys.modules after running `code` in a fresh Python."""
+def _loaded(code: str, heavy: tuple[str, ...] = HEAVY) -> list[str]:
+    """The `heavy` top-level modules in sys.modules after running `code` in a fresh Python."""
     probe = f"{code}\nimport json, sys\nprint(json.dumps(sorted({{m.split('.')[0] for m in sys.modules}})))"
     done = subprocess.run(
         [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True
     )
     modules = json.loads(done.stdout.strip().splitlines()[-1])
-    return [m for m in HEAVY if m in modules]
+    return [m for m in heavy if m in modules]
 
 
 @pytest.mark.parametrize("module", ["xlsync.cli", "xlsync.check", "xlsync.sync", "xlsync.watch"])
 def test_importing_loads_no_heavy_library(module: str) -> None:
     allowed = {"watchdog"} if module == "xlsync.watch" else set()
     assert [m for m in _loaded(f"import {module}") if m not in allowed] == []
+    # libphonenumber reads only numbers outside China: imported when one is met
+    assert "phonenumbers" not in _loaded(f"import {module}", ("phonenumbers",))
 
 
 def test_help_and_check_load_no_heavy_library(tmp_path: Path) -> None:
