@@ -12,12 +12,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
-from rich.console import Console
 
 from xlsync.cli_zh import ZhCommand, ZhGroup, install, usage_error_line
 from xlsync.errors import UnusableInput
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from xlsync.sync import SyncOutcome
     from xlsync.watch import Watcher
 
@@ -32,6 +33,14 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
+
+
+def _console(*, soft_wrap: bool = False) -> Console:
+    """rich's Console, imported when something is printed through it (not for --help)."""
+    from rich.console import Console
+
+    return Console(soft_wrap=soft_wrap)
+
 
 EXIT_OK, EXIT_FINDINGS, EXIT_UNUSABLE, EXIT_DEFERRED = 0, 1, 2, 3
 T = TypeVar("T")
@@ -93,7 +102,7 @@ def init(
     _as_of(as_of)  # accepted like everywhere; a new register has no dates to judge
 
     written = _guard(lambda: create_register(path), path)
-    Console().print(f"已创建登记表：{written}")
+    _console().print(f"已创建登记表：{written}")
 
 
 @app.command(cls=ZhCommand)
@@ -119,7 +128,7 @@ def check(
     else:
         from xlsync.console import print_check
 
-        print_check(result, Console(), show_all=show_all)
+        print_check(result, _console(), show_all=show_all)
     raise typer.Exit(EXIT_FINDINGS if result.has_findings else EXIT_OK)
 
 
@@ -143,7 +152,7 @@ def sync(
     else:
         from xlsync.console import print_sync
 
-        print_sync(outcome, Console(soft_wrap=True), rerun=f"xlsync sync {path}")
+        print_sync(outcome, _console(soft_wrap=True), rerun=f"xlsync sync {path}")
     if outcome.deferred:
         raise typer.Exit(EXIT_DEFERRED)
     if outcome.refused:
@@ -203,7 +212,7 @@ def watch(
         _err(f"xlsync: {path}: 文件或文件夹不存在")
         raise typer.Exit(EXIT_UNUSABLE)
     fixed = _as_of(as_of) if as_of else None
-    console = Console(soft_wrap=True)  # paths stay whole for copying
+    console = _console(soft_wrap=True)  # paths stay whole for copying
     console_logging(RichHandler(console=console, show_path=False, markup=False), quiet=once)
     workspace = Workspace.of(path.resolve())
     config = WatchConfig(poll=poll, rescan=rescan, debounce=debounce, backups=backups)
@@ -308,7 +317,7 @@ def history(
     workspace = Workspace.of(path)
     shown = _guard(lambda: workspace.recent_events(row_id, None if show_all else limit), path)
     if shown is None:
-        Console().print("还没有同步记录（先运行 xlsync sync）。")
+        _console().print("还没有同步记录（先运行 xlsync sync）。")
         raise typer.Exit(EXIT_OK)
     events, total = shown
     if as_json:
@@ -317,7 +326,7 @@ def history(
     else:
         from xlsync.console import print_history
 
-        print_history(events, Console(), folder=path.is_dir(), total=total)
+        print_history(events, _console(), folder=path.is_dir(), total=total)
 
 
 @app.command(cls=ZhCommand)
@@ -333,7 +342,7 @@ def restore(
     day = _as_of(as_of)
     done = _guard(lambda: restore_row(path, row_id, day), path)
     outcome = done.restored
-    console = Console(soft_wrap=True)  # paths stay whole for copying
+    console = _console(soft_wrap=True)  # paths stay whole for copying
     print_sync(outcome, console, rerun=f"xlsync restore {path} {row_id}")
     if outcome.deferred:
         raise typer.Exit(EXIT_DEFERRED)
@@ -380,7 +389,7 @@ def who(
     else:
         from xlsync.console import print_who
 
-        print_who(answer, Console(), rep=rep, folder=folder)
+        print_who(answer, _console(), rep=rep, folder=folder)
     raise typer.Exit(EXIT_OK if answer.may_call(rep) else EXIT_FINDINGS)
 
 
@@ -417,7 +426,7 @@ def report_monthly(
     mask = False if show_phones else None
     paths = _guard(lambda: monthly(path, month, out, today=day, mask=mask), path)
     for written in paths:
-        Console().print(f"已生成：{written}")
+        _console().print(f"已生成：{written}")
 
 
 @report_app.command("daily", cls=ZhCommand)
@@ -434,7 +443,7 @@ def report_daily(
     rules_day = _as_of(as_of) if as_of else day
     paths = _guard(lambda: daily(path, day, out, as_of=rules_day), path)
     for written in paths:
-        Console().print(f"已生成：{written}")
+        _console().print(f"已生成：{written}")
 
 
 @report_app.command("board", cls=ZhCommand)
@@ -448,7 +457,7 @@ def report_board(
 
     day = _as_of(as_of)
     written = _guard(lambda: board(path, out, today=day), path)
-    Console().print(f"已生成：{written}")
+    _console().print(f"已生成：{written}")
 
 
 DEMO_AS_OF = dt.date(2026, 11, 1)  # the date sample_registers/demo.xlsx was built for
@@ -491,7 +500,7 @@ def demo(
     target.mkdir(parents=True, exist_ok=True)
     register = target / "客户登记表.xlsx"
     shutil.copyfile(source, register)
-    console = Console(soft_wrap=True)  # paths stay whole for copying
+    console = _console(soft_wrap=True)  # paths stay whole for copying
     console.print(
         f"已把演示登记表复制到 {register.resolve()}，"
         f"以 {DEMO_AS_OF.isoformat()} 为“今天”同步一遍（原文件不变）。\n"

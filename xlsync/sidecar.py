@@ -7,9 +7,6 @@ import datetime as dt
 import io
 from pathlib import Path
 
-from openpyxl import Workbook
-from openpyxl.styles import Font
-
 from xlsync.fileio import atomic_write
 from xlsync.plan import Plan
 
@@ -17,6 +14,9 @@ SIDECAR_FOLDER = "xlsync报告"
 
 
 def write_sidecar(plan: Plan, now: dt.datetime) -> Path:
+    from openpyxl import Workbook  # only here: openpyxl (and numpy) take 0.3 s to import
+    from openpyxl.styles import Font
+
     register = plan.register.path
     folder = register.parent / SIDECAR_FOLDER
     folder.mkdir(exist_ok=True)

@@ -13,8 +13,6 @@ import unicodedata
 from dataclasses import dataclass
 from functools import cache
 
-from pypinyin import lazy_pinyin
-
 from xlsync.matching.normalize import divisions, place_code
 
 _CJK = re.compile(r"[\u3400-\u9fff]")
@@ -110,6 +108,8 @@ def trade_sound(trade: str) -> str:
     Chinese characters."""
     if len(trade) < 2 or not all(_CJK.match(c) for c in trade):
         return ""
+    from pypinyin import lazy_pinyin  # 0.3 s to import: only when an English name is met
+
     return "".join(lazy_pinyin(trade))
 
 
@@ -117,6 +117,8 @@ def trade_sound(trade: str) -> str:
 def _pinyin_places() -> dict[str, str]:
     """City and province short names in pinyin (`shenzhen`, `guangdong`) -> place code.
     A pinyin shared by two places (two names sounding alike) names neither."""
+    from pypinyin import lazy_pinyin
+
     top, _ = divisions()
     found: dict[str, set[str]] = {}
     for name in top:

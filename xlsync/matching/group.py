@@ -29,7 +29,6 @@ from enum import StrEnum
 from functools import lru_cache
 from itertools import combinations
 
-from pypinyin import lazy_pinyin
 from rapidfuzz.fuzz import ratio
 
 from xlsync.matching.english import EnglishName, english_name, trade_sound
@@ -40,6 +39,7 @@ from xlsync.matching.normalize import (
     place_code,
     places_conflict,
 )
+from xlsync.matching.sound import sound
 from xlsync.register.cells import parse_phones
 
 # A number shared by more different names than this is a switchboard, not evidence.
@@ -356,7 +356,7 @@ def homophone_typo(x: str, y: str) -> bool:
 
 @lru_cache(maxsize=8192)
 def _sound(char: str) -> str:
-    return lazy_pinyin(char)[0]
+    return sound(char)  # pypinyin's lazy_pinyin(char)[0], without importing pypinyin
 
 
 def _related(a: NameKey, b: NameKey) -> bool:

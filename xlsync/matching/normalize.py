@@ -110,14 +110,30 @@ def __getattr__(name: str) -> object:
     return getattr(words(), field)
 
 
+def _lengths_by_end(vocabulary: frozenset[str]) -> dict[str, tuple[int, ...]]:
+    """Last character -> the lengths of the words that end with it, longest first."""
+    lengths: dict[str, set[int]] = {}
+    for word in vocabulary:
+        lengths.setdefault(word[-1], set()).add(len(word))
+    return {end: tuple(sorted(ns, reverse=True)) for end, ns in lengths.items()}
+
+
+@cache
+def _suffix_tables() -> tuple[dict[str, tuple[int, ...]], dict[str, tuple[int, ...]]]:
+    """`_lengths_by_end` of the legal forms and of the industry words."""
+    w = words()
+    return _lengths_by_end(w.legal), _lengths_by_end(w.industry)
+
+
 def _longest_suffix(
-    s: str, vocabulary: frozenset[str], lengths: tuple[int, ...], last_chars: frozenset[str]
+    s: str, vocabulary: frozenset[str], lengths_by_end: dict[str, tuple[int, ...]]
 ) -> str | None:
     """The longest word of `vocabulary` that ends `s` and leaves something before it."""
-    if not s or s[-1] not in last_chars:
+    if not s:
         return None
-    for n in lengths:
-        if len(s) > n and s[-n:] in vocabulary:
+    size = len(s)
+    for n in lengths_by_end.get(s[-1], ()):
+        if size > n and s[-n:] in vocabulary:
             return s[-n:]
     return None
 
@@ -257,12 +273,20 @@ def divisions() -> tuple[frozenset[str], frozenset[str]]:
 _divisions = divisions  # the name xlsync.lookup used before
 
 
+# the suffixes by their last character, in the order above: a name is tried against few
+_SUFFIXES_BY_END: dict[str, tuple[str, ...]] = {
+    end: tuple(s for s in _DIVISION_SUFFIXES if s[-1] == end)
+    for end in dict.fromkeys(s[-1] for s in _DIVISION_SUFFIXES)
+}
+
+
+@cache
 def _short_division(name: str) -> str | None:
     """广东省 -> 广东, 广西壮族自治区 -> 广西, 江城哈尼族彝族自治县 -> 江城."""
-    for suffix in _DIVISION_SUFFIXES:
+    for suffix in _SUFFIXES_BY_END.get(name[-1:], ()):
         if name.endswith(suffix) and len(name) - len(suffix) >= 2:
             short = name[: -len(suffix)]
-            stripped = True
+            stripped = short[-1] in _nation_ends()  # most names have no nation to strip
             while stripped:
                 stripped = False
                 for nation in _nations():
@@ -282,6 +306,12 @@ def _nations() -> tuple[str, ...]:
 
 
 @cache
+def _nation_ends() -> frozenset[str]:
+    """The last character of every nation's name (族)."""
+    return frozenset(n[-1] for n in _nations())
+
+
+@cache
 def _division_heads() -> frozenset[str]:
     """The first two characters of every division name: most texts fail this at once."""
     top, districts = divisions()
@@ -294,15 +324,27 @@ def _division_lengths() -> tuple[int, ...]:
     return tuple(sorted({len(n) for n in top | districts}, reverse=True))
 
 
+@cache
+def _division_lengths_by_head() -> dict[str, tuple[int, ...]]:
+    """The lengths of the division names that start with each two characters, longest
+    first: a text is compared only with names that can start it."""
+    top, districts = divisions()
+    lengths: dict[str, set[int]] = {}
+    for name in top | districts:
+        lengths.setdefault(name[:2], set()).add(len(name))
+    return {head: tuple(sorted(ns, reverse=True)) for head, ns in lengths.items()}
+
+
 def _strip_places(s: str) -> tuple[str, str]:
     """Remove leading province / city / district names; keep at least two characters."""
     top, districts = divisions()
-    heads = _division_heads()
+    by_head = _division_lengths_by_head()
     removed = ""
     while True:
-        if s[:2] not in heads and not _TOWN.match(s):
+        lengths = by_head.get(s[:2], ())
+        if not lengths and not _TOWN.match(s):
             return s, removed
-        for n in _division_lengths():
+        for n in lengths:
             if len(s) - n < 2:
                 continue
             head = s[:n]
@@ -384,13 +426,14 @@ def analyse(name: str) -> NameKey:
     strong: list[str] = []
     weak: list[str] = []
     changed = True
+    legal_ends, industry_ends = _suffix_tables()
     while changed and s:
         changed = False
-        suffix = _longest_suffix(s, w.legal, w.legal_lengths, w.last_chars)
+        suffix = _longest_suffix(s, w.legal, legal_ends)
         if suffix:
             s = s[: -len(suffix)]
             changed = True
-        word = _longest_suffix(s, w.industry, w.industry_lengths, w.last_chars)
+        word = _longest_suffix(s, w.industry, industry_ends)
         if word:
             s = s[: -len(word)]
             (strong if word in w.strong else weak).insert(0, word)

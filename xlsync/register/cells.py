@@ -12,8 +12,6 @@ import unicodedata
 from functools import lru_cache
 from typing import NamedTuple
 
-import phonenumbers
-
 from xlsync.register.schema import Status, norm_label
 
 
@@ -207,6 +205,8 @@ def _after_86(rest: str) -> str | None:
 def _foreign(digits: str) -> str | None:
     """A number outside China (country code + national number), if libphonenumber knows
     it as valid."""
+    import phonenumbers  # only for numbers outside China: 40 ms to import
+
     try:
         number = phonenumbers.parse("+" + digits, None)
     except phonenumbers.NumberParseException:

@@ -7,6 +7,7 @@ rules that need more than one cell live in `validate`.
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import itertools
 import re
@@ -39,6 +40,7 @@ from xlsync.register.schema import (
     REQUIRED_HEADERS,
     SHEET_NAMES,
     SheetKind,
+    Status,
     match_header,
     match_sheet,
     norm_label,
@@ -328,18 +330,22 @@ def _read_data_sheet(
         headers=headers,
         hint_col=hint_col,
     )
-    file = path.name
     rows = sheet.rows
+    reader = _RowReader(path.name, name, kind, columns, date1904, problems)
     r = header_index
     for r, cells in enumerate(itertools.chain(head[header_index + 1 :], rows_in), header_index + 1):
-        if hint_col is not None and hint_col < len(cells) and not is_blank(cells[hint_col]):
-            sheet.hints[r + 1] = cell_text(cells[hint_col])
-        if all(is_blank(v) for i, v in enumerate(cells) if i != hint_col):
-            continue
+        if hint_col is None:
+            if all(map(is_blank, cells)):
+                continue
+        else:
+            if hint_col < len(cells) and not is_blank(cells[hint_col]):
+                sheet.hints[r + 1] = cell_text(cells[hint_col])
+            if all(is_blank(v) for i, v in enumerate(cells) if i != hint_col):
+                continue
         if _is_total_row(cells, columns):
             sheet.total_rows.append(r + 1)
             continue
-        row = _parse_row(file, name, kind, r + 1, cells, columns, date1904, problems)
+        row = reader.parse(r + 1, cells)
         if keep_values:
             values: dict[str, str] = {}
             for i, v in enumerate(cells[: len(headers)]):
@@ -366,49 +372,104 @@ def _get(cells: Sequence[object], index: int | None) -> object:
     return cells[index]
 
 
-def _parse_row(
-    file: str,
-    sheet: str,
-    kind: SheetKind,
-    excel_row: int,
-    cells: Sequence[object],
-    columns: dict[str, int],
-    date1904: bool,
-    problems: list[Problem],
-) -> Row:
-    row = Row(file=file, sheet=sheet, kind=kind, row=excel_row)
+class _RowReader:
+    """Parses the customer rows of one sheet: the columns are looked up once, and each
+    distinct date, phone and status value is parsed once per read (registers repeat them),
+    with the same rows and the same problems, in the same order, as cell by cell."""
 
-    def problem(code: ProblemCode, key: str, value: object, message: str) -> None:
+    def __init__(
+        self,
+        file: str,
+        sheet: str,
+        kind: SheetKind,
+        columns: dict[str, int],
+        date1904: bool,
+        problems: list[Problem],
+    ) -> None:
+        self.file, self.sheet, self.kind = file, sheet, kind
+        self.date1904 = date1904
+        self.problems = problems
+        self.texts = tuple((key, columns[key]) for key in _TEXT_FIELDS if key in columns)
+        self.dates = tuple((key, columns[key]) for key in DATE_FIELDS if key in columns)
+        self.phone = columns.get("phone")
+        self.status = columns.get("status")
+        # (type, value) -> the parsed value, or the CellError's message (a str)
+        self._dates: dict[tuple[type, object], dt.date | str | None] = {}
+        self._phones: dict[tuple[type, object], tuple[str, tuple[str, ...], tuple[str, ...]]] = {}
+        self._statuses: dict[tuple[type, object], Status | str | None] = {}
+
+    def _problem(self, row: Row, code: ProblemCode, key: str, value: object, message: str) -> None:
         row.unreadable.add(key)
         header, text = FIELD_BY_KEY[key].header, cell_text(value)
-        problems.append(Problem(file, sheet, excel_row, header, text, message, code=code))
+        self.problems.append(
+            Problem(self.file, self.sheet, row.row, header, text, message, code=code)
+        )
 
-    for key in _TEXT_FIELDS:
-        if key in columns:
-            setattr(row, key, cell_text(_get(cells, columns[key])))
-    for key in DATE_FIELDS:
-        if key in columns:
-            value = _get(cells, columns[key])
-            try:
-                setattr(row, key, parse_date(value, date1904=date1904))
-            except CellError as exc:
-                problem(ProblemCode.DATE_INVALID, key, value, exc.message)
-    if "phone" in columns:
-        value = _get(cells, columns["phone"])
-        row.phone_text = cell_text(value)
-        good, bad = parse_phones(value)
-        row.phones = good
-        for part in bad:
-            problem(
-                ProblemCode.PHONE_UNREADABLE, "phone", value, phone_problem(part, row.phone_text)
-            )
-    if "status" in columns:
-        value = _get(cells, columns["status"])
+    def _date(self, value: object) -> dt.date | str | None:
+        key = (type(value), value)
         try:
-            row.status = parse_status(value)
+            return self._dates[key]
+        except KeyError:
+            pass
+        try:
+            parsed: dt.date | str | None = parse_date(value, date1904=self.date1904)
         except CellError as exc:
-            problem(ProblemCode.STATUS_UNKNOWN, "status", value, exc.message)
-    return row
+            parsed = exc.message
+        self._dates[key] = parsed
+        return parsed
+
+    def _phone(self, value: object) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
+        key = (type(value), value)
+        try:
+            return self._phones[key]
+        except KeyError:
+            pass
+        text = cell_text(value)
+        good, bad = parse_phones(value)
+        parsed = (text, good, tuple(phone_problem(part, text) for part in bad))
+        self._phones[key] = parsed
+        return parsed
+
+    def _status(self, value: object) -> Status | str | None:
+        key = (type(value), value)
+        try:
+            return self._statuses[key]
+        except KeyError:
+            pass
+        try:
+            parsed: Status | str | None = parse_status(value)
+        except CellError as exc:
+            parsed = exc.message
+        self._statuses[key] = parsed
+        return parsed
+
+    def parse(self, excel_row: int, cells: Sequence[object]) -> Row:
+        row = Row(file=self.file, sheet=self.sheet, kind=self.kind, row=excel_row)
+        n = len(cells)
+        for key, i in self.texts:
+            if i < n:  # a missing cell is "", the default
+                value = cells[i]
+                setattr(row, key, value.strip() if type(value) is str else cell_text(value))
+        for key, i in self.dates:
+            value = cells[i] if i < n else None
+            date = self._date(value)
+            if type(date) is str:
+                self._problem(row, ProblemCode.DATE_INVALID, key, value, date)
+            elif date is not None:
+                setattr(row, key, date)
+        if self.phone is not None:
+            value = cells[self.phone] if self.phone < n else None
+            row.phone_text, row.phones, messages = self._phone(value)
+            for message in messages:
+                self._problem(row, ProblemCode.PHONE_UNREADABLE, "phone", value, message)
+        if self.status is not None:
+            value = cells[self.status] if self.status < n else None
+            status = self._status(value)
+            if type(status) is str:
+                self._problem(row, ProblemCode.STATUS_UNKNOWN, "status", value, status)
+            else:
+                row.status = cast(Status | None, status)
+        return row
 
 
 _INDUSTRY = {norm_label("行业"), norm_label("industry")}

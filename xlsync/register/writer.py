@@ -14,7 +14,6 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 from lxml import etree
-from openpyxl.utils.cell import get_column_letter
 
 from xlsync.model import SheetData
 from xlsync.plan import Plan
@@ -29,7 +28,7 @@ from xlsync.register.schema import (
 )
 from xlsync.rules import VERDICT_LABELS, Verdict
 from xlsync.xlsx.package import NS_MAIN, NS_MAIN_STRICT, Package, PackageError, q
-from xlsync.xlsx.sheet import SheetXml, ref
+from xlsync.xlsx.sheet import SheetXml, get_column_letter, ref
 from xlsync.xlsx.styles import ensure_bold_xf, ensure_fill_dxf, ensure_xf, is_date_style
 
 # Conditional formatting of the hint column: the marker finds our own rules again.

@@ -72,7 +72,8 @@ class PdfTable:
 
 
 class Measure:
-    """Text widths in mm from the fonts' advance widths, cached per character."""
+    """Text widths in mm from the fonts' advance widths, cached per character and per
+    string (a handout measures the same names, dates and words many times)."""
 
     def __init__(self, pdf: FPDF, size_pt: float) -> None:
         self._scale = size_pt * 0.001 / pdf.k
@@ -81,8 +82,13 @@ class Measure:
             True: pdf.fonts[FAMILY.lower() + "B"].cw,
         }
         self._cache: dict[bool, dict[str, float]] = {False: {}, True: {}}
+        self._strings: dict[bool, dict[str, float]] = {False: {}, True: {}}
 
     def width(self, text: str, bold: bool = False) -> float:
+        strings = self._strings[bold]
+        known = strings.get(text)
+        if known is not None:
+            return known
         cache = self._cache[bold]
         total = 0.0
         for ch in text:
@@ -90,6 +96,7 @@ class Measure:
             if w is None:
                 w = cache[ch] = self._cw[bold][ord(ch)] * self._scale
             total += w
+        strings[text] = total
         return total
 
 

@@ -452,15 +452,26 @@ def package_faults(path: Path) -> set[str]:
             if not pkg.has(target):
                 continue
             data = pkg.read(target)
-            for match in _CELL_STYLE.finditer(data):
-                if n_xf is None or int(match.group(1)) >= max(n_xf, 1):
-                    faults.add(f"{target} 的单元格样式 s={match.group(1).decode()} 超出范围")
-                    break
-            for match in _DXF_ID.finditer(data):
-                if n_dxf is None or int(match.group(1)) >= n_dxf:
-                    faults.add(f"{target} 的条件格式 dxfId={match.group(1).decode()} 超出范围")
-                    break
+            # the first index out of range, if any (a sheet has many cells and few styles)
+            xf = _first_at_least(_CELL_STYLE.findall(data), None if n_xf is None else max(n_xf, 1))
+            if xf is not None:
+                faults.add(f"{target} 的单元格样式 s={xf.decode()} 超出范围")
+            dxf = _first_at_least(_DXF_ID.findall(data), n_dxf)
+            if dxf is not None:
+                faults.add(f"{target} 的条件格式 dxfId={dxf.decode()} 超出范围")
     return faults
+
+
+def _first_at_least(values: list[bytes], limit: int | None) -> bytes | None:
+    """The first of `values` (decimal numbers) that is `limit` or more; with no limit, the
+    first value."""
+    if not values:
+        return None
+    if limit is None:
+        return values[0]
+    if max(int(v) for v in set(values)) < limit:
+        return None
+    return next(v for v in values if int(v) >= limit)
 
 
 def verify_written(original: Path, written: Path, changed: set[str]) -> list[str]:

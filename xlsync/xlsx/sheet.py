@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import copy
 import re
+from functools import cache
+from typing import cast
 
 from lxml import etree
-from openpyxl.utils.cell import column_index_from_string, get_column_letter
 
 from xlsync.xlsx.package import NS_MAIN, q
 
@@ -27,14 +28,52 @@ _ORDER = [
 ]  # fmt: skip
 _RANK = {name: i for i, name in enumerate(_ORDER)}
 _REF = re.compile(r"^([A-Z]+)(\d+)$")
+_CHILD_REFS = etree.XPath("*/@r", smart_strings=False)
+
+
+def _cell_refs(row: etree._Element) -> list[str]:
+    """The `r` of the row's cells, collected by libxml2 (a row holds many cells)."""
+    return cast(list[str], _CHILD_REFS(row))
+
+
+_LAST_COLUMN = 18278  # ZZZ: the columns spreadsheet programs can name with three letters
+
+
+def get_column_letter(index: int) -> str:
+    """1 -> A, 27 -> AA (as openpyxl.utils.cell, without importing openpyxl and numpy)."""
+    if not 1 <= index <= _LAST_COLUMN:
+        raise ValueError(f"Invalid column index {index}")
+    letters = ""
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def column_index_from_string(letters: str) -> int:
+    """A -> 1, AA -> 27 (as openpyxl.utils.cell)."""
+    if not 1 <= len(letters) <= 3 or not letters.isascii() or not letters.isalpha():
+        raise ValueError(f"{letters} is not a valid column name")
+    index = 0
+    for char in letters.upper():
+        index = index * 26 + ord(char) - 64
+    return index
+
+
+_letters = cache(get_column_letter)  # a sheet has few columns and many cells
+_column_number = cache(column_index_from_string)
+_DIGITS = "0123456789"
 
 
 def ref(row: int, col: int) -> str:
-    return f"{get_column_letter(col + 1)}{row}"
+    return f"{_letters(col + 1)}{row}"
 
 
 def split_ref(text: str) -> tuple[int, int]:
-    m = _REF.match(text)
+    letters = text.rstrip(_DIGITS)
+    if letters and len(letters) < len(text) and letters.isascii() and letters.isupper():
+        return int(text[len(letters) :]), _column_number(letters) - 1  # A1, XFD1048576
+    m = _REF.match(text)  # anything else as the pattern says (it raises when it is not a ref)
     if not m:
         raise ValueError(text)
     return int(m.group(2)), column_index_from_string(m.group(1)) - 1
@@ -241,9 +280,7 @@ class SheetXml:
 
     def update_dimension(self) -> None:
         dimension = self.root.find(q("dimension"))
-        cols = [
-            split_ref(c.get("r", ""))[1] for row in self.rows.values() for c in row if c.get("r")
-        ]
+        cols = [split_ref(r)[1] for row in self.rows.values() for r in _cell_refs(row) if r]
         if not self.rows or not cols:
             return
         text = f"A1:{ref(max(self.rows), max(cols))}"
