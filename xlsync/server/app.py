@@ -235,8 +235,9 @@ class Server:
 
     def login_page(self, request: Request, message: str = "", status: int = 200) -> Response:
         token = request.cookies.get(LOGIN_COOKIE) or secrets.token_urlsafe(32)
-        response = self.page("login.html", status, csrf=token, message=message,
-                             fresh=self.freshness(self.snapshot()))  # fmt: skip
+        # nothing about the data before sign-in, not even its age
+        fresh = {"text": "", "as_of": ""}
+        response = self.page("login.html", status, csrf=token, message=message, fresh=fresh)
         self.set_cookie(response, LOGIN_COOKIE, token, 3600)
         return response
 
@@ -379,6 +380,7 @@ class Server:
         out, message, status = (None, "", 200)
         if query.strip():
             out, message, status = self.lookup(request, session, query)
+            status = 200 if status == 400 else status  # a page with advice, not an error
         return self.page("search.html", status,
                          **self.frame(session, snap, tab="search", query=query, result=out, message=message))  # fmt: skip
 
@@ -403,8 +405,8 @@ class Server:
         self.record(request, Kind.NOT_FOUND, session.name if session else "")
         return Response("未找到", 404, media_type="text/plain; charset=utf-8")
 
-    async def fallback(self, request: Request) -> Response:
-        return self.not_found(request)
+    async def favicon(self, request: Request) -> Response:
+        return Response(status_code=204)  # browsers ask on their own: not worth a 404 line
 
 
 def _line(m: Any) -> dict[str, object]:
@@ -437,6 +439,7 @@ def create_app(config: ServeConfig, live: LiveIndex | None = None) -> Starlette:
         Route("/api/who", server.api_who, methods=["GET"]),
         Route("/api/me", server.api_me, methods=["GET"]),
         Route("/static/{name}", server.static_file, methods=["GET"]),
+        Route("/favicon.ico", server.favicon, methods=["GET"]),
     ]
     app = Starlette(
         routes=routes,
