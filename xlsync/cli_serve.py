@@ -108,7 +108,9 @@ def users_add(
     except UnusableInput as exc:
         raise _fail(exc) from None
     role = "经理" if manager else "业务员"
-    Console().print(f"已添加账户 {name}（{roster[name] or '无部门'}，{role}）：{store_path}")
+    Console(soft_wrap=True).print(
+        f"已添加账户 {name}（{roster[name] or '无部门'}，{role}）：{store_path}"
+    )
 
 
 @users_app.command("list", cls=ZhCommand)
@@ -120,7 +122,7 @@ def users_list(path: Target, accounts: Accounts = None) -> None:
         found = _store(store_path).all()
     except UnusableInput as exc:
         raise _fail(exc) from None
-    console = Console()
+    console = Console(soft_wrap=True)
     if not found:
         console.print(f"还没有账户（{store_path}）。用 xlsync users add 添加。")
         return
@@ -141,7 +143,7 @@ def users_remove(path: Target, name: Name, accounts: Accounts = None) -> None:
         _store(store_path).remove(name)
     except UnusableInput as exc:
         raise _fail(exc) from None
-    Console().print(f"已删除账户 {name}。")
+    Console(soft_wrap=True).print(f"已删除账户 {name}。")
 
 
 @users_app.command("reset", cls=ZhCommand)
@@ -154,7 +156,7 @@ def users_reset(
         _store(store_path).set_password(name, _password(password_stdin))
     except UnusableInput as exc:
         raise _fail(exc) from None
-    Console().print(f"已重设 {name} 的密码。")
+    Console(soft_wrap=True).print(f"已重设 {name} 的密码。")
 
 
 @users_app.command("log", cls=ZhCommand)
@@ -177,7 +179,7 @@ def users_log(
     day = _day(since, "--since") if since else None
     audit_path = audit_path_for(store_path)
     if not audit_path.exists():
-        Console().print("还没有访问记录。")
+        Console(soft_wrap=True).print("还没有访问记录。")
         return
     log = AuditLog(audit_path)
     try:

@@ -74,7 +74,7 @@ class AccountStore:
         self._lock = threading.Lock()
         self._stamp: tuple[int, int] | None = None
         self._accounts: dict[str, Account] = {}
-        self._dummy = self.hasher.hash("xlsync-no-such-account")
+        self._dummy = ""  # made at the first sign-in (costs one hash)
 
     # -- reading ----------------------------------------------------------------------
 
@@ -115,6 +115,8 @@ class AccountStore:
     def verify(self, name: str, password: str) -> Account | None:
         """The account when `password` is right, else None (same work either way)."""
         account = self.get(name)
+        if account is None and not self._dummy:
+            self._dummy = self.hasher.hash("xlsync-no-such-account")
         try:
             self.hasher.verify(account.hash if account else self._dummy, password)
         except (VerifyMismatchError, VerificationError, InvalidHashError):

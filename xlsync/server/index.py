@@ -88,6 +88,7 @@ class LiveIndex:
         self.snapshot: Snapshot | None = None
         self.builds = 0  # how many snapshots were made (for tests and the log)
         self.error = ""  # why the last rebuild failed ("" when it did not)
+        self._failed: Marker | None = None  # the marker a rebuild failed at: not retried
         self._changed = threading.Condition()
 
     def refresh(self) -> Snapshot | None:
@@ -98,6 +99,7 @@ class LiveIndex:
             result = run_check(self.target, today)
         except Exception as exc:  # an unreadable set: keep answering from the last one
             self.error = str(exc)
+            self._failed = marker  # tried again at the next sync, not every poll
             log.error("索引未更新：%s", exc)
             return self.snapshot
         self._install(Snapshot.of(result, self.now(), marker))
@@ -127,7 +129,7 @@ class LiveIndex:
         """Whether the history or the date moved since the current snapshot."""
         current = self.snapshot
         marker = sync_marker(self.workspace, self.today())
-        if marker[0] < 0:
+        if marker[0] < 0 or marker == self._failed:
             return False
         return current is None or current.marker != marker
 
