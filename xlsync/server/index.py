@@ -95,6 +95,7 @@ class LiveIndex:
         """Check the set and replace the snapshot; on failure keep the old one."""
         today = self.today()
         marker = sync_marker(self.workspace, today)
+        log.info("索引更新中（同步 %d）", marker[0])
         try:
             result = run_check(self.target, today)
         except Exception as exc:  # an unreadable set: keep answering from the last one
