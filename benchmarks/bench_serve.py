@@ -134,7 +134,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=10_000)
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=40)
-    parser.add_argument("--edits", type=int, default=3)
+    parser.add_argument("--edits", type=int, default=3, help="0: no watcher, no edits")
     args = parser.parse_args()
 
     from argon2 import PasswordHasher
@@ -159,7 +159,7 @@ def main() -> None:
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
         server = subprocess.Popen(
             [sys.executable, "-m", "xlsync", "serve", str(folder), "--port", str(port),
-             "--accounts", str(store.path), "--as-of", AS_OF],
+             "--accounts", str(store.path), "--as-of", AS_OF, "--lookups-per-minute", "0"],
             env=env, stderr=subprocess.PIPE, text=True,
         )  # fmt: skip
         procs.append(server)
@@ -179,15 +179,17 @@ def main() -> None:
         reader = threading.Thread(target=_read_lines, args=(server, lines), daemon=True)
         reader.start()
         # the first edits syncs serve's history poll picks up ~every 2 s
-        watcher = subprocess.Popen([sys.executable, "-c", WATCHER, str(folder)], env=env,
-                                   text=True)  # fmt: skip
-        procs.append(watcher)
         history = folder / ".xlsync" / "history.sqlite"
-        editor = subprocess.Popen(
-            [sys.executable, "-c", EDITOR, str(register), str(history), str(args.edits)],
-            env=env, stdout=subprocess.PIPE, text=True,
-        )  # fmt: skip
-        procs.append(editor)
+        editor: subprocess.Popen[str] | None = None
+        if args.edits:
+            watcher = subprocess.Popen([sys.executable, "-c", WATCHER, str(folder)], env=env,
+                                       text=True)  # fmt: skip
+            procs.append(watcher)
+            editor = subprocess.Popen(
+                [sys.executable, "-c", EDITOR, str(register), str(history), str(args.edits)],
+                env=env, stdout=subprocess.PIPE, text=True,
+            )  # fmt: skip
+            procs.append(editor)
         asks = queries(register, 400)
         samples: list[tuple[float, float, int]] = []
 
@@ -201,7 +203,7 @@ def main() -> None:
         t0 = time.monotonic()
         asyncio.run(run())
         elapsed = time.monotonic() - t0
-        edits_done = editor.poll() is not None
+        edits_done = editor is not None and editor.poll() is not None
         syncs = _syncs(history)
         latencies = [s[1] * 1000 for s in samples]
         windows = _rebuilds(lines)

@@ -199,7 +199,7 @@ def query_key(text: str) -> str:
                 s = s[: -len(word)]
                 changed = True
                 break
-    longest = max((len(p) for p in ordered), default=0)
+    longest = len(ordered[0]) if ordered else 0  # `ordered` is longest first
     changed = True
     while changed:
         changed = False

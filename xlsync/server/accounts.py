@@ -8,8 +8,10 @@ its owner only. It must not live in the shared folder beside the registers (ever
 can open the registers could copy the hashes): `outside_shared` refuses that.
 
 Passwords are hashed with argon2id (`argon2-cffi`'s `PasswordHasher`, its default cost:
-memory-hard, salted, parameters stored in the hash); an outdated hash is re-hashed at the
-next sign-in. A name with no account is verified against a dummy hash, so a sign-in takes
+memory-hard, salted, parameters stored in the hash). A hash keeps the parameters it was made
+with; `xlsync users reset` hashes anew with the current ones. At most two hashes are
+computed at once (`VERIFY_SLOTS`): each takes 64 MiB, and a burst of sign-ins must not take
+the server's memory. A name with no account is verified against a dummy hash, so a sign-in takes
 as long whether the name exists or not.
 """
 
@@ -20,6 +22,7 @@ import json
 import os
 import tempfile
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,6 +32,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from xlsync.errors import UnusableInput
 
 MIN_PASSWORD = 8
+VERIFY_SLOTS = 2
 ACCOUNTS_FILE = "accounts.json"
 
 
@@ -68,17 +72,26 @@ class AccountStore:
     """The account file; re-read whenever it changed on disk (another process's
     `xlsync users ...`), so that a removed account or a reset password takes effect at once."""
 
-    def __init__(self, path: Path, hasher: PasswordHasher | None = None) -> None:
+    def __init__(
+        self, path: Path, hasher: PasswordHasher | None = None, recheck: float = 1.0
+    ) -> None:
         self.path = path
+        self.recheck = recheck  # seconds between looks at the file (a removal takes this long)
+        self._looked = -1e9
         self.hasher = hasher or PasswordHasher()
         self._lock = threading.Lock()
         self._stamp: tuple[int, int] | None = None
         self._accounts: dict[str, Account] = {}
         self._dummy = ""  # made at the first sign-in (costs one hash)
+        self._slots = threading.BoundedSemaphore(VERIFY_SLOTS)
 
     # -- reading ----------------------------------------------------------------------
 
     def _load(self) -> dict[str, Account]:
+        now = time.monotonic()
+        if self._stamp is not None and now - self._looked < self.recheck:
+            return self._accounts
+        self._looked = now
         try:
             st = self.path.stat()
         except FileNotFoundError:
@@ -115,17 +128,13 @@ class AccountStore:
     def verify(self, name: str, password: str) -> Account | None:
         """The account when `password` is right, else None (same work either way)."""
         account = self.get(name)
-        if account is None and not self._dummy:
-            self._dummy = self.hasher.hash("xlsync-no-such-account")
-        try:
-            self.hasher.verify(account.hash if account else self._dummy, password)
-        except (VerifyMismatchError, VerificationError, InvalidHashError):
-            return None
-        if account is None:
-            return None
-        if self.hasher.check_needs_rehash(account.hash):
-            self.set_password(name, password)
-            account = self.get(name)
+        with self._slots:
+            if account is None and not self._dummy:
+                self._dummy = self.hasher.hash("xlsync-no-such-account")
+            try:
+                self.hasher.verify(account.hash if account else self._dummy, password)
+            except (VerifyMismatchError, VerificationError, InvalidHashError):
+                return None
         return account
 
     # -- writing ----------------------------------------------------------------------

@@ -206,8 +206,7 @@ class Server:
         return self.live.snapshot
 
     def viewer(self, session: Session, snap: Snapshot) -> Viewer:
-        account = self.accounts.get(session.name)
-        return Viewer.of(session.name, bool(account and account.manager), snap.settings)
+        return Viewer.of(session.name, session.manager, snap.settings)
 
     def freshness(self, snap: Snapshot | None) -> dict[str, str]:
         if snap is None:
@@ -277,7 +276,7 @@ class Server:
                 return JSONResponse({"error": BAD_LOGIN}, 401)
             return self.login_page(request, BAD_LOGIN, 401)
         self.logins.clear(keys[0])
-        token, session = self.sessions.create(account.name, account.hash)
+        token, session = self.sessions.create(account.name, account.hash, account.manager)
         self.record(request, Kind.LOGIN, account.name)
         response = (
             JSONResponse({"name": account.name, "csrf": session.csrf}) if api

@@ -51,6 +51,7 @@ class Session:
     created: float
     seen: float
     account_hash: str  # the password hash at sign-in: a reset ends the session
+    manager: bool = False  # the account's --manager, as at sign-in
 
 
 class SessionStore:
@@ -64,10 +65,10 @@ class SessionStore:
         self._sessions: dict[str, Session] = {}
         self._ended: dict[str, float] = {}  # digests of tokens signed out or expired -> when
 
-    def create(self, name: str, account_hash: str) -> tuple[str, Session]:
+    def create(self, name: str, account_hash: str, manager: bool = False) -> tuple[str, Session]:
         token = secrets.token_urlsafe(32)
         now = self.clock()
-        session = Session(name, secrets.token_urlsafe(32), now, now, account_hash)
+        session = Session(name, secrets.token_urlsafe(32), now, now, account_hash, manager)
         with self._lock:
             self._sessions[_digest(token)] = session
         return token, session
