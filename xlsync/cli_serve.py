@@ -45,8 +45,19 @@ def _fail(exc: UnusableInput) -> typer.Exit:
     return typer.Exit(EXIT_UNUSABLE)
 
 
+def _need_serve_extra() -> None:
+    """`serve` and `users` need the optional extra: say so in one line, not a traceback."""
+    from importlib.util import find_spec
+
+    for module in ("argon2", "multipart", "platformdirs", "starlette", "uvicorn"):
+        if find_spec(module) is None:
+            _err(f'xlsync: 缺少 {module}：请先安装 pip install "xlsync[serve]"')
+            raise typer.Exit(EXIT_UNUSABLE)
+
+
 def _accounts_path(accounts: Path | None, target: Path) -> Path:
     """The account store for `target`'s set: refused inside the set's shared folder."""
+    _need_serve_extra()
     from xlsync.server.accounts import default_accounts_path, outside_shared
     from xlsync.workspace import Workspace
 
