@@ -195,3 +195,28 @@ def test_serve_refuses_an_account_store_in_the_shared_folder(tmp_path: Path) -> 
     assert run.code == 2 and "账户文件不能放在共享文件夹里" in run.stderr
     run = run_cli("serve", register, "--cert", tmp_path / "c.pem")
     assert run.code == 2 and "--cert 和 --key 要一起给出" in run.stderr
+
+
+def test_a_managers_reach_comes_from_the_roster() -> None:
+    from xlsync.model import Row
+    from xlsync.register.schema import SheetKind
+    from xlsync.server.view import Viewer
+    from xlsync.settings import RepContact, Settings
+
+    settings = Settings(
+        roster={"老板": "", "张伟": "业务一部", "王芳": "业务一部", "李娜": "业务二部"},
+        contacts={"张伟": RepContact(head=True)},
+    )
+    rows = {
+        rep: Row("r.xlsx", "跟进中", SheetKind.FOLLOWING, 2, rep=rep) for rep in settings.roster
+    }
+    seen = {
+        name: sorted(r for r, row in rows.items() if Viewer.of(name, manager, settings).sees(row, settings))
+        for name, manager in [("老板", True), ("张伟", False), ("王芳", False), ("已离职", True)]
+    }  # fmt: skip
+    assert seen == {
+        "老板": ["张伟", "李娜", "王芳", "老板"],  # --manager with a blank 部门: the office
+        "张伟": ["张伟", "王芳"],  # 负责人 of 业务一部
+        "王芳": ["王芳"],
+        "已离职": [],  # a manager account no longer in the roster: nothing of anyone's
+    }

@@ -42,8 +42,11 @@ class Viewer:
 
     @classmethod
     def of(cls, name: str, manager_account: bool, settings: Settings) -> Viewer:
+        """A manager's reach comes from the roster: a name no longer in it (or a register
+        set without a roster) sees its own rows only, never "the whole office"."""
         head = settings.contact(name).head
-        return cls(name, settings.roster.get(name, ""), manager_account or head)
+        listed = name in settings.roster
+        return cls(name, settings.roster.get(name, ""), listed and (manager_account or head))
 
     def sees(self, row: Row, settings: Settings) -> bool:
         """Whether `row` is shown to this viewer in full."""
