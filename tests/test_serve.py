@@ -220,3 +220,21 @@ def test_a_managers_reach_comes_from_the_roster() -> None:
         "王芳": ["王芳"],
         "已离职": [],  # a manager account no longer in the roster: nothing of anyone's
     }
+
+
+def test_a_folders_settings_keep_every_registers_heads(tmp_path: Path) -> None:
+    """A folder of registers joins the rosters; the 负责人 marks come along (a head listed
+    only in the second register still heads their department for `serve`)."""
+    from xlsync.registers import load_set
+
+    make_register(tmp_path)  # 张伟 heads 业务一部
+    from .helpers import customer, write_register
+
+    write_register(
+        tmp_path / "二部.xlsx",
+        [customer(customer="华南五金", rep="赵敏", department="业务三部", status="电话")],
+        settings=[["业务员", "部门", "负责人"], ["赵敏", "业务三部", "是"]],
+    )
+    settings = load_set(tmp_path).settings
+    assert settings.roster["赵敏"] == "业务三部"
+    assert sorted(settings.heads()) == ["张伟", "赵敏"]
