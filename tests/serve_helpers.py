@@ -157,6 +157,7 @@ def served(
             ssl_certfile=cert,
             ssl_keyfile=key,
             lifespan="on",
+            proxy_headers=False,  # as `xlsync serve` runs it
         )
     )
     thread = threading.Thread(target=uv.run, kwargs={"sockets": [sock]}, daemon=True)
