@@ -16,6 +16,7 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 COMMANDS = [
     [], ["init"], ["check"], ["sync"], ["watch"], ["history"], ["restore"], ["who"], ["demo"],
     ["report"], ["report", "monthly"], ["report", "daily"], ["report", "board"],
+    ["serve"], ["users"], ["users", "add"], ["users", "log"],
 ]  # fmt: skip
 ENGLISH = ("Usage", "Options", "Arguments", "Commands", "Show this message", "required",
            "default:", "Error")  # fmt: skip

@@ -541,6 +541,11 @@ def _run(args: list[str]) -> int:
     return int(result or 0)
 
 
+from xlsync.cli_serve import register as register_serve  # noqa: E402
+
+register_serve(app)
+
+
 def main() -> None:
     """The entry point: click's own usage errors become one Chinese line (exit 2)."""
     from typer._click import exceptions as click_exc

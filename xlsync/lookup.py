@@ -202,7 +202,7 @@ def query_key(text: str) -> str:
                 s = s[: -len(word)]
                 changed = True
                 break
-    longest = max((len(p) for p in ordered), default=0)
+    longest = len(ordered[0]) if ordered else 0  # `ordered` is longest first
     changed = True
     while changed:
         changed = False
@@ -254,10 +254,18 @@ def similarity(a: str, b: str) -> float:
 
 
 class LookupIndex:
-    """Every customer of a checked register set, ready to be asked."""
+    """Every customer of a checked register set, ready to be asked.
+
+    `find` first narrows the customers to those that can match (a dictionary of numbers,
+    of landline tails and of name keys; a substring search over the keys; rapidfuzz's
+    batch scorer for the look-alikes), then judges each candidate exactly as a full scan
+    would (`find_all` is that scan, kept as the reference the tests compare against). The
+    web look-up asks tens of times a second: on 10,000 rows the scan takes ~12 ms a query,
+    the narrowed search about a millisecond."""
 
     def __init__(self, customers: Sequence[Customer]) -> None:
         self.customers = list(customers)
+        self._narrow: _Narrowing | None = None
 
     @classmethod
     def from_check(cls, result: CheckResult) -> LookupIndex:
@@ -281,7 +289,22 @@ class LookupIndex:
                                    _suggested(result, [row])))  # fmt: skip
         return cls(built)
 
+    def prepare(self) -> LookupIndex:
+        """Build the narrowing tables now (else on the first `find`); returns self."""
+        if self._narrow is None:
+            self._narrow = _Narrowing(self.customers)
+        return self
+
     def find(self, text: str, phone: str | None = None) -> LookupAnswer:
+        narrow = self.prepare()._narrow
+        assert narrow is not None
+        return self._find(text, phone, narrow)
+
+    def find_all(self, text: str, phone: str | None = None) -> LookupAnswer:
+        """`find` by looking at every customer (the reference for `find`)."""
+        return self._find(text, phone, None)
+
+    def _find(self, text: str, phone: str | None, narrow: _Narrowing | None) -> LookupAnswer:
         text = text.strip()
         answer = LookupAnswer(text, phone or "")
         phone_queries = [q for q in (text, phone or "") if q and is_phone_query(q)]
@@ -290,8 +313,10 @@ class LookupIndex:
         name = "" if text in phone_queries else text
         key = query_key(name) if name else ""
         answer.key = key
+        everyone = range(len(self.customers))
         same: dict[int, Hit] = {}
-        for c in self.customers:
+        for i in everyone if narrow is None else narrow.same(digits, key):
+            c = self.customers[i]
             for d in digits:
                 for number in c.phones:
                     why = phone_match(d, number)
@@ -302,7 +327,8 @@ class LookupIndex:
         answer.same = list(same.values())
         if len(key) >= MIN_KEY:
             maybe: list[Hit] = []
-            for c in self.customers:
+            for i in everyone if narrow is None else narrow.maybe(key):
+                c = self.customers[i]
                 if c.index in same:
                     continue
                 best: Hit | None = None
@@ -326,6 +352,69 @@ class LookupIndex:
 def _suggested(result: CheckResult, rows: Sequence[Row]) -> str:
     found = result.suggestion_for(rows)
     return found.text() if found is not None else ""
+
+
+class _Narrowing:
+    """Which customers (positions in the index) can possibly match a query: a superset of
+    those the full scan finds, in ascending order, so that judging only them gives the same
+    answer in the same order."""
+
+    _SEP = "\x00"  # never in a key (keys are letters, digits and CJK only)
+
+    def __init__(self, customers: Sequence[Customer]) -> None:
+        self.numbers: dict[str, list[int]] = {}
+        self.tails: dict[str, list[int]] = {}  # last 7 or 8 digits of a landline
+        self.by_key: dict[str, list[int]] = {}
+        keys: list[str] = []
+        self.owner_of_key: list[int] = []
+        for i, c in enumerate(customers):
+            for number in c.phones:
+                self.numbers.setdefault(number, []).append(i)
+                if number.startswith("0"):
+                    for n in range(MIN_PHONE_DIGITS, 9):
+                        if len(number) >= n:
+                            self.tails.setdefault(number[-n:], []).append(i)
+            for k in c.keys:
+                self.by_key.setdefault(k, []).append(i)
+                keys.append(k)
+                self.owner_of_key.append(i)
+        self.keys = keys
+        self.text = self._SEP.join(keys)
+        self.starts: list[int] = []
+        at = 0
+        for k in keys:
+            self.starts.append(at)
+            at += len(k) + 1
+
+    def same(self, digits: Sequence[str], key: str) -> list[int]:
+        found: set[int] = set()
+        for d in digits:
+            found.update(self.numbers.get(d, ()))
+            if len(d) <= 8:
+                found.update(self.tails.get(d, ()))
+        if len(key) >= MIN_KEY:
+            found.update(self.by_key.get(key, ()))
+        return sorted(found)
+
+    def maybe(self, key: str) -> list[int]:
+        from bisect import bisect_right
+
+        from rapidfuzz import process
+
+        found: set[int] = set()
+        at = self.text.find(key)  # register keys that contain the query key
+        while at >= 0:
+            k = bisect_right(self.starts, at) - 1
+            found.add(self.owner_of_key[k])
+            at = self.text.find(key, self.starts[k] + len(self.keys[k]) + 1)
+        for n in range(MIN_KEY, len(key) + 1):  # register keys the query key contains
+            for s in range(len(key) - n + 1):
+                found.update(self.by_key.get(key[s : s + n], ()))
+        for _k, _score, k in process.extract(  # look-alikes: the same scorer, in batch
+            key, self.keys, scorer=fuzz.ratio, score_cutoff=MAYBE_SCORE, limit=None
+        ):
+            found.add(self.owner_of_key[k])
+        return sorted(found)
 
 
 def _customer(

@@ -9,7 +9,7 @@ from pathlib import Path
 from xlsync.errors import IncompleteFile, UnusableInput
 from xlsync.model import Register
 from xlsync.register.reader import read_register
-from xlsync.settings import Settings
+from xlsync.settings import RepContact, Settings
 
 REGISTER_SUFFIXES = (".xlsx", ".xlsm")
 _OFFICE_TEMP = re.compile(r"^(~\$|\.~lock\.|~|\.)|\.tmp$|\.osl-tmp$", re.IGNORECASE)
@@ -69,15 +69,19 @@ class RegisterSet:
         if len(self.registers) == 1:
             return first
         roster: dict[str, str] = {}
+        contacts: dict[str, RepContact] = {}
         for register in self.registers:
             for rep, dept in register.settings.roster.items():
                 roster.setdefault(rep, dept)
+            for rep, contact in register.settings.contacts.items():
+                contacts.setdefault(rep, contact)
         return Settings(
             protection_days=first.protection_days,
             follow_up_days=first.follow_up_days,
             company=first.company,
             mask_phones=first.mask_phones,
             roster=roster,
+            contacts=contacts,
             max_protected=first.max_protected,
             cool_down_days=first.cool_down_days,
             allocation=first.allocation,
