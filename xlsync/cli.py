@@ -530,3 +530,8 @@ def main() -> None:
         _err("已中止。")
         sys.exit(130)
     sys.exit(int(result or 0))
+
+
+from xlsync import cli_db  # noqa: E402  (after every command: it adds their --db)
+
+cli_db.register(app)

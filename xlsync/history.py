@@ -41,7 +41,7 @@ import json
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -181,6 +181,13 @@ class HistoryStore(Protocol):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None: ...
+
+
+@runtime_checkable
+class TransactionalStore(Protocol):
+    """A store that can make several writes one transaction (a sync of several files)."""
+
+    def transaction(self) -> AbstractContextManager[None]: ...
 
 
 def event_json(event: Event) -> dict[str, object]:
@@ -408,6 +415,7 @@ class SqliteHistory:
         # The default rollback journal ("delete"), never WAL: see the module docstring.
         self.path = Path(path)
         self._lock = threading.RLock()
+        self._depth = 0  # > 0 inside transaction(): writes join its transaction
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._conn = sqlite3.connect(
@@ -431,10 +439,23 @@ class SqliteHistory:
     # -- plumbing -----------------------------------------------------------------------
 
     @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Every write inside is one transaction: all of them are kept, or none."""
+        with self._write():
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+
+    @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
         """One write transaction, taking the database write lock up front."""
         with self._lock:
             conn = self._conn
+            if self._depth:
+                yield conn  # part of the caller's transaction()
+                return
             conn.execute("BEGIN IMMEDIATE")
             try:
                 yield conn

@@ -21,12 +21,13 @@ import logging
 import os
 import shutil
 import tempfile
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from xlsync.check import CheckResult, check_registers
 from xlsync.errors import UnusableInput
-from xlsync.history import Event, HistoryStore, RowSnapshot, RulingRecord
+from xlsync.history import Event, HistoryStore, RowSnapshot, RulingRecord, TransactionalStore
 from xlsync.locks import Lock
 from xlsync.model import Register, Row
 from xlsync.plan import Plan, Restore, build_plans, first_free_row, make_room, next_id_number
@@ -150,8 +151,9 @@ def sync(
     ws = workspace or Workspace.of(target)
     for attempt in range(1, MAX_ATTEMPTS + 1):
         try:
-            return _sync_once(target, ws, as_of, backups, now or dt.datetime.now(), attempt,
-                              restore)  # fmt: skip
+            with ws.sync_lock(_register_paths(target)):  # another watcher of the set waits
+                return _sync_once(target, ws, as_of, backups, now or dt.datetime.now(),
+                                  attempt, restore)  # fmt: skip
         except ChangedMeanwhile:
             continue
     raise UnusableInput(target, f"登记表在同步过程中被反复修改（{MAX_ATTEMPTS} 次），请稍后再试")
@@ -187,25 +189,46 @@ def _sync_once(
         for outcome in outcomes:
             _apply(outcome, ws, stamps[outcome.path], backups, now)
         ruled = _ruling_records(result, outcomes)
-        for outcome in outcomes:
-            snapshot, moved, moved_from = _snapshot(outcome)
-            rulings = ruled.get(outcome.path.name, [])
-            digest = hashlib.sha256(repr((snapshot, rulings)).encode()).hexdigest()
-            if outcome.plan.empty and ws.recorded.is_same(outcome.path.name, digest):
-                continue  # this workspace recorded exactly this snapshot last time: nothing new
-            ws.recorded.remember(outcome.path.name, digest)
-            _sync_id, outcome.events = history.record_sync(
-                outcome.path.name,
-                now,
-                as_of,
-                outcome.plan.summary() | {"written": outcome.written},
-                snapshot,
-                moved=moved,
-                restored={r.id for r in outcome.plan.restores} if outcome.written else None,
-                moved_from=moved_from,
-                rulings=rulings,
-            )
+        recorded: list[tuple[str, str]] = []
+        with _one_transaction(history):  # the sync's history is kept whole, or not at all
+            _record(history, ws, outcomes, ruled, now, as_of, recorded)
+        for name, digest in recorded:  # only once committed
+            ws.recorded.remember(name, digest)
     return SyncOutcome(result, outcomes, attempt)
+
+
+def _one_transaction(history: HistoryStore) -> AbstractContextManager[None]:
+    return history.transaction() if isinstance(history, TransactionalStore) else nullcontext()
+
+
+def _record(
+    history: HistoryStore,
+    ws: Workspace,
+    outcomes: list[FileOutcome],
+    ruled: dict[str, list[RulingRecord]],
+    now: dt.datetime,
+    as_of: dt.date,
+    recorded: list[tuple[str, str]],
+) -> None:
+    """Record each file's snapshot and events (`recorded`: the digests recorded)."""
+    for outcome in outcomes:
+        snapshot, moved, moved_from = _snapshot(outcome)
+        rulings = ruled.get(outcome.path.name, [])
+        digest = hashlib.sha256(repr((snapshot, rulings)).encode()).hexdigest()
+        if outcome.plan.empty and ws.recorded.is_same(outcome.path.name, digest):
+            continue  # this workspace recorded exactly this snapshot last time: nothing new
+        recorded.append((outcome.path.name, digest))
+        _sync_id, outcome.events = history.record_sync(
+            outcome.path.name,
+            now,
+            as_of,
+            outcome.plan.summary() | {"written": outcome.written},
+            snapshot,
+            moved=moved,
+            restored={r.id for r in outcome.plan.restores} if outcome.written else None,
+            moved_from=moved_from,
+            rulings=rulings,
+        )
 
 
 def _ruling_records(
