@@ -137,7 +137,7 @@ def test_a_sync_killed_while_recording_leaves_nothing_and_the_next_completes(
     victim.communicate(timeout=60)
     assert victim.returncode == -signal.SIGKILL
     after = start(folder, pg_url, "plain")
-    out, err = after.communicate(timeout=120)
+    _out, err = after.communicate(timeout=120)
     assert after.returncode == 0, err
     # the killed sync's transaction left nothing: each row is new exactly once, in the
     # sync that completed, and both files are recorded by it

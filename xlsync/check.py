@@ -13,7 +13,7 @@ from xlsync.agents import Listing, agent_for, read_agents
 from xlsync.lookup import display_name
 from xlsync.matching import analyse
 from xlsync.matching.group import Group, GroupReason, Item, group_items
-from xlsync.model import Problem, Row
+from xlsync.model import OtherOffices, Problem, Row
 from xlsync.problems import ProblemCode
 from xlsync.register.schema import FIELDS, SheetKind, field_text
 from xlsync.register.validate import validate_rows
@@ -55,6 +55,9 @@ class CheckResult:
     possible: list[PossiblePair] = field(default_factory=list)  # for 待确认
     # single-row customers an office rule (最多保护客户数, 冷却天数) took protection from
     limited: list[DuplicateGroup] = field(default_factory=list)
+    # rows of other offices (shared database) matched with this office's rows, read only
+    others: list[Row] = field(default_factory=list)
+    others_stale: dt.datetime | None = None  # other offices unreachable: their data as of
 
     @property
     def conflicts(self) -> list[DuplicateGroup]:
@@ -128,8 +131,11 @@ _SHARED_GROUPING = GroupingCache()
 def run_check(
     target: Path | str, as_of: dt.date, *, grouping: GroupingCache | None = None
 ) -> CheckResult:
+    from xlsync.workspace import Workspace
+
     registers = load_set(target)
-    return check_registers(str(target), registers, as_of, grouping=grouping)
+    others = Workspace.of(registers.target).other_offices()
+    return check_registers(str(target), registers, as_of, grouping=grouping, others=others)
 
 
 def check_registers(
@@ -139,8 +145,11 @@ def check_registers(
     deleted: DeletedLookup | None = None,
     *,
     grouping: GroupingCache | None = None,
+    others: OtherOffices | None = None,
 ) -> CheckResult:
-    """`deleted` finds a deleted row by 编号 in the history (for a ruling that names one)."""
+    """`deleted` finds a deleted row by 编号 in the history (for a ruling that names one).
+    `others` finds the rows of other offices that may name the same customers: they are
+    matched and decided with this office's rows, and never written."""
     settings = registers.settings
     rows: list[Row] = []
     problems: list[Problem] = []
@@ -168,6 +177,9 @@ def check_registers(
             _COLUMN_ORDER.get(p.column, 99),
         )
     )
+    local = rows
+    other = others.candidates(local) if others is not None else None
+    rows = local + other.rows if other is not None else local
     # match in an order that does not depend on where rows stand (a sync moves rows)
     order = sorted(range(len(rows)), key=lambda i: rows[i].content_key())
     names: Names = tuple((rows[i].customer, rows[i].phones) for i in order)
@@ -182,18 +194,33 @@ def check_registers(
         decision = decide(members, settings.protection_days, as_of, events)
         groups.append(DuplicateGroup(_group_key(members), group.reason, members, decision))
     ruled: list[DuplicateGroup] = []
-    for row in rows if rulings.events else ():
+    for row in local if rulings.events else ():
         events = rulings.events_for([row])
         if events and id(row) not in grouped:  # one row, decided by a 指派 / 释放
             decision = decide([row], settings.protection_days, as_of, events)
             ruled.append(DuplicateGroup(_group_key([row]), GroupReason(()), [row], decision))
-    limited = _office_rules(rows, groups, ruled, settings, as_of, listings)
-    moves = sorted((r for r in rows if r.is_move), key=lambda r: (r.file, r.row))
+    limited = _office_rules(local, groups, ruled, settings, as_of, listings)
+    moves = sorted((r for r in local if r.is_move), key=lambda r: (r.file, r.row))
     in_group = {id(r): k for k, g in enumerate(groups) for r in g.rows}
     apart = {frozenset((id(a), id(b))) for a, b in rulings.forbidden}
     possible = possible_pairs(rows, order, unsure, in_group, apart)
+    if other is not None:  # look-alikes with another office's row are not for 待确认 here
+        mine = {id(r) for r in local}
+        possible = [p for p in possible if id(p.a) in mine and id(p.b) in mine]
     return CheckResult(
-        target, as_of, registers, rows, problems, groups, moves, rulings, ruled, possible, limited
+        target,
+        as_of,
+        registers,
+        local,
+        problems,
+        groups,
+        moves,
+        rulings,
+        ruled,
+        possible,
+        limited,
+        other.rows if other else [],
+        other.stale_since if other else None,
     )
 
 

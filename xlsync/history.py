@@ -50,6 +50,7 @@ from typing import Protocol, Self, runtime_checkable
 from xlsync.errors import UnusableInput
 from xlsync.ids import format_id as format_id  # re-exported for older imports
 from xlsync.ids import id_number as id_number
+from xlsync.model import Row
 
 SCHEMA_VERSION = 1
 HISTORY_DIR = ".xlsync"
@@ -188,6 +189,21 @@ class TransactionalStore(Protocol):
     """A store that can make several writes one transaction (a sync of several files)."""
 
     def transaction(self) -> AbstractContextManager[None]: ...
+
+
+@runtime_checkable
+class PublishingStore(Protocol):
+    """A store shared by several offices: a sync publishes its rows' match keys there (see
+    `xlsync.stores.crossoffice`), in the sync's transaction."""
+
+    def publish(
+        self,
+        file: str,
+        rows: Sequence[tuple[Row, str]],
+        protection_days: int,
+        as_of: dt.date,
+        now: dt.datetime,
+    ) -> None: ...
 
 
 def event_json(event: Event) -> dict[str, object]:

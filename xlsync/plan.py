@@ -172,6 +172,8 @@ def build_plans(result: CheckResult, new_ids: list[str]) -> list[Plan]:
         return position.get((row.file, row.sheet, row.row), (row.sheet, row.row))
 
     def kind_of(reg_name: str, sheet: str) -> SheetKind:
+        if reg_name not in plans:  # another office's row (read only): never written
+            return SheetKind.FOLLOWING
         reg = plans[reg_name].register
         is_coop = sheet == _sheet_name(reg, SheetKind.COOPERATING)
         return SheetKind.COOPERATING if is_coop else SheetKind.FOLLOWING
@@ -199,7 +201,7 @@ def build_plans(result: CheckResult, new_ids: list[str]) -> list[Plan]:
             text = _hint(claim, owner, claims, functools.partial(where, viewer=row.file))
             if text:
                 hints[row.file][(kind_of(row.file, sheet), number)].append(text)
-        files = {c.row.file for c in claims}
+        files = {c.row.file for c in claims} & plans.keys()  # not other offices' files
         for file in files:
             plans[file].conflict_keys.append(
                 ConflictRecord(

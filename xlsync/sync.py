@@ -27,9 +27,16 @@ from pathlib import Path
 
 from xlsync.check import CheckResult, check_registers
 from xlsync.errors import UnusableInput
-from xlsync.history import Event, HistoryStore, RowSnapshot, RulingRecord, TransactionalStore
+from xlsync.history import (
+    Event,
+    HistoryStore,
+    PublishingStore,
+    RowSnapshot,
+    RulingRecord,
+    TransactionalStore,
+)
 from xlsync.locks import Lock
-from xlsync.model import Register, Row
+from xlsync.model import OtherOffices, Register, Row
 from xlsync.plan import Plan, Restore, build_plans, first_free_row, make_room, next_id_number
 from xlsync.register.reader import read_register
 from xlsync.register.schema import SHEET_NAMES, SheetKind
@@ -175,14 +182,15 @@ def _sync_once(
     for register in registers.registers:
         if Stamp.of(register.path) != stamps.get(register.path):
             raise ChangedMeanwhile
-    result = check_registers(str(target), registers, as_of)
+    others = ws.other_offices()  # a shared database: the other offices' rows
+    result = check_registers(str(target), registers, as_of, others=others)
     missing = sum(1 for r in result.rows if not r.id)
     with ws.history() as history:
         at_least = next_id_number(registers.registers)
         ids = history.reserve_ids(ws.folder.name, missing, at_least) if missing else []
         plans = build_plans(result, ids)
         if any(plan.ruling_appends for plan in plans):
-            result, plans = _count_decisions(str(target), result, plans, ids)
+            result, plans = _count_decisions(str(target), result, plans, ids, others)
         if restore is not None:
             _plan_restore(restore, plans, history, result)
         outcomes = [FileOutcome(plan.register.path, plan) for plan in plans]
@@ -192,9 +200,33 @@ def _sync_once(
         recorded: list[tuple[str, str]] = []
         with _one_transaction(history):  # the sync's history is kept whole, or not at all
             _record(history, ws, outcomes, ruled, now, as_of, recorded)
+            if isinstance(history, PublishingStore):
+                _publish(history, result, outcomes, [name for name, _ in recorded], now)
         for name, digest in recorded:  # only once committed
             ws.recorded.remember(name, digest)
     return SyncOutcome(result, outcomes, attempt)
+
+
+def _publish(
+    store: PublishingStore,
+    result: CheckResult,
+    outcomes: list[FileOutcome],
+    files: list[str],
+    now: dt.datetime,
+) -> None:
+    """Publish the rows of the files just recorded, with their 编号, for other offices."""
+    for outcome in outcomes:
+        name = outcome.path.name
+        if name not in files:
+            continue
+        new_ids = outcome.plan.new_ids if outcome.written else {}
+        rows = [
+            (row, row.id or new_ids.get((row.kind, row.row), ""))
+            for row in result.rows
+            if row.file == name
+        ]
+        days = result.registers.settings.protection_days
+        store.publish(name, rows, days, result.as_of, now)
 
 
 def _one_transaction(history: HistoryStore) -> AbstractContextManager[None]:
@@ -254,7 +286,11 @@ def _ruling_records(
 
 
 def _count_decisions(
-    target: str, result: CheckResult, plans: list[Plan], ids: list[str]
+    target: str,
+    result: CheckResult,
+    plans: list[Plan],
+    ids: list[str],
+    others: OtherOffices | None = None,
 ) -> tuple[CheckResult, list[Plan]]:
     """Plan again as if the decisions this sync appends to 裁决 (from 待确认) were already
     there, so that this sync's hints, conflicts and 待确认 show their effect and the next
@@ -288,7 +324,7 @@ def _count_decisions(
             reg = dataclasses.replace(reg, manager_grids=grids)
         registers.append(reg)
     counted = dataclasses.replace(result.registers, registers=registers)
-    again = check_registers(target, counted, result.as_of)
+    again = check_registers(target, counted, result.as_of, others=others)
     replanned = build_plans(again, ids)
     for first, second in zip(plans, replanned, strict=True):
         # write against the registers as read, and append each decision once

@@ -34,6 +34,7 @@ from typing import Protocol, runtime_checkable
 
 from xlsync.history import Event, HistoryStore, SqliteHistory
 from xlsync.locks import Lock, find_lock, locked_register
+from xlsync.model import OtherOffices
 from xlsync.registers import register_files
 from xlsync.sidecar import SIDECAR_FOLDER
 
@@ -61,6 +62,13 @@ class LockingBackend(Protocol):
     def sync_lock(
         self, workspace: Workspace, registers: Sequence[Path]
     ) -> AbstractContextManager[None]: ...
+
+
+@runtime_checkable
+class CrossOfficeBackend(Protocol):
+    """A backend shared by several offices: it finds the other offices' candidate rows."""
+
+    def other_offices(self, workspace: Workspace) -> OtherOffices: ...
 
 
 DB_ENV = "XLSYNC_DB"
@@ -186,6 +194,12 @@ class Workspace:
                 yield
         else:
             yield
+
+    def other_offices(self) -> OtherOffices | None:
+        """Where a check finds the other offices' rows (None: this office is alone)."""
+        if isinstance(self.backend, CrossOfficeBackend):
+            return self.backend.other_offices(self)
+        return None
 
     # -- history ---------------------------------------------------------------------
 

@@ -45,11 +45,13 @@ from xlsync.history import (
     new_rulings,
 )
 from xlsync.ids import format_id, id_number
+from xlsync.model import Row
 
 if TYPE_CHECKING:
     import psycopg
     from psycopg_pool import ConnectionPool
 
+    from xlsync.stores.crossoffice import OtherOffices
     from xlsync.workspace import Workspace
 
 _CONNECT_TIMEOUT_S = 5
@@ -314,6 +316,20 @@ class PostgresHistory:
                 )
         return sync_id, events
 
+    def publish(
+        self,
+        file: str,
+        rows: Sequence[tuple[Row, str]],
+        protection_days: int,
+        as_of: dt.date,
+        now: dt.datetime,
+    ) -> None:
+        """Publish `file`'s rows (with their 编号) for the other offices' checks."""
+        from xlsync.stores.crossoffice import publish
+
+        with self._write() as conn:
+            publish(conn, self.office_id, file, rows, protection_days, as_of, now)
+
     # -- queries ------------------------------------------------------------------------
 
     def last_values(self, id: str) -> RowSnapshot | None:
@@ -453,6 +469,17 @@ class PostgresBackend:
         self.office = office
         self._pool: ConnectionPool | None = None
         self._pool_lock = threading.Lock()
+        self._others: dict[Path, OtherOffices] = {}
+
+    def other_offices(self, workspace: Workspace) -> OtherOffices:
+        """The other offices' rows for this workspace's checks (kept for the next check)."""
+        from xlsync.stores.crossoffice import OtherOffices
+
+        with self._pool_lock:
+            key = workspace.folder.resolve()
+            if key not in self._others:
+                self._others[key] = OtherOffices(self, workspace)
+            return self._others[key]
 
     def office_of(self, workspace: Workspace) -> str:
         return self.office or workspace.folder.resolve().name
