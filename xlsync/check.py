@@ -8,6 +8,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from xlsync.agents import Listing, agent_for, read_agents
 from xlsync.lookup import display_name
@@ -22,6 +23,9 @@ from xlsync.review import PossiblePair, pair_json, possible_pairs
 from xlsync.rules import Decision, Verdict, apply_agent, apply_cap, apply_cool_down, decide
 from xlsync.rulings import DeletedLookup, RulingEffects, load_rulings, ruled_reason, ruling_json
 from xlsync.settings import Settings
+
+if TYPE_CHECKING:
+    from xlsync.workspace import Workspace
 
 _COLUMN_ORDER = {f.header: i for i, f in enumerate(FIELDS)}
 
@@ -270,8 +274,15 @@ def _deleted(registers: RegisterSet, given: DeletedLookup | None) -> DeletedLook
         return given
     from xlsync.workspace import Workspace
 
-    workspace = Workspace.of(registers.target)
-    if not workspace.backend.exists(workspace):
+    return deleted_lookup(Workspace.of(registers.target))
+
+
+def deleted_lookup(workspace: Workspace) -> DeletedLookup | None:
+    """Deleted rows by 编号 from a workspace's history, when it has one (never created)."""
+    try:
+        if not workspace.backend.exists(workspace):
+            return None
+    except Exception:  # an unreachable history only loses this explanation
         return None
 
     def lookup(row_id: str) -> tuple[str, str, int, str] | None:
@@ -289,6 +300,17 @@ def _deleted(registers: RegisterSet, given: DeletedLookup | None) -> DeletedLook
         return last.file, last.sheet, last.row, name
 
     return lookup
+
+
+def others_note(result: CheckResult) -> str:
+    """What a check says when the other offices' rows are the last ones it could fetch
+    ("" when they are current, or when there is no shared database)."""
+    since = result.others_stale
+    if since is None:
+        return ""
+    if since == dt.datetime.min:
+        return "其他办事处数据暂不可用（本次运行尚未取得）"
+    return f"其他办事处数据暂不可用，截至 {since:%Y-%m-%d %H:%M}"
 
 
 def _group_key(rows: list[Row]) -> str:

@@ -84,6 +84,10 @@ class HistoryError(UnusableInput):
     """The history database cannot be used (unreadable, or written by a newer xlsync)."""
 
 
+class DatabaseUnavailable(HistoryError):
+    """A shared history database cannot be reached now (down, network): retry later."""
+
+
 @dataclass(frozen=True, slots=True)
 class RowSnapshot:
     """One register row as the history sees it."""

@@ -8,7 +8,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from xlsync.check import CheckResult
+from xlsync.check import CheckResult, others_note
 from xlsync.ids import id_number
 from xlsync.model import Problem, Register, Row, SheetData
 from xlsync.problems import ProblemCode
@@ -149,8 +149,10 @@ def build_plans(result: CheckResult, new_ids: list[str]) -> list[Plan]:
         for row in reg.rows:
             place: Position = (row.kind, row.row)
             row_id = row.id
-            if not row_id:
-                row_id = plan.new_ids[(row.kind, row.row)] = next(ids)
+            if not row_id:  # none left while a shared database is down: given later
+                row_id = next(ids, "")
+                if row_id:
+                    plan.new_ids[(row.kind, row.row)] = row_id
             if row.is_move:
                 keep = row.status is Status.COOPERATING or "status" in row.unreadable
                 status = "" if keep else _status_header(reg)  # never overwrite what is unread
@@ -189,6 +191,7 @@ def build_plans(result: CheckResult, new_ids: list[str]) -> list[Plan]:
         return (row.file, int(kind_of(row.file, sheet) is SheetKind.COOPERATING), number)
 
     conflict_rows: dict[str, list[list[object]]] = defaultdict(list)
+    stale = others_note(result)
     ruled = result.has_rulings_sheet
     groups = sorted(result.conflicts, key=lambda g: min(order(c.row) for c in g.decision.claims))
     for group in groups:
@@ -199,6 +202,8 @@ def build_plans(result: CheckResult, new_ids: list[str]) -> list[Plan]:
             row = claim.row
             sheet, number = final(row)
             text = _hint(claim, owner, claims, functools.partial(where, viewer=row.file))
+            if text and stale and any(c.row.file not in plans for c in claims):
+                text += f"（{stale}）"  # another office's row, as last known
             if text:
                 hints[row.file][(kind_of(row.file, sheet), number)].append(text)
         files = {c.row.file for c in claims} & plans.keys()  # not other offices' files

@@ -21,13 +21,14 @@ import logging
 import os
 import shutil
 import tempfile
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager, ExitStack, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from xlsync.check import CheckResult, check_registers
+from xlsync.check import CheckResult, check_registers, deleted_lookup
 from xlsync.errors import UnusableInput
 from xlsync.history import (
+    DatabaseUnavailable,
     Event,
     HistoryStore,
     PublishingStore,
@@ -93,6 +94,8 @@ class SyncOutcome:
     result: CheckResult
     files: list[FileOutcome]
     attempts: int
+    # a shared database was down: this sync's history (and new 编号) wait for it
+    history_pending: bool = False
 
     @property
     def deferred(self) -> list[FileOutcome]:
@@ -183,28 +186,62 @@ def _sync_once(
         if Stamp.of(register.path) != stamps.get(register.path):
             raise ChangedMeanwhile
     others = ws.other_offices()  # a shared database: the other offices' rows
-    result = check_registers(str(target), registers, as_of, others=others)
+    deleted = deleted_lookup(ws)  # from this workspace's own history store
+    result = check_registers(str(target), registers, as_of, deleted, others=others)
     missing = sum(1 for r in result.rows if not r.id)
-    with ws.history() as history:
+    with ExitStack() as stack:
+        history = _open_history(ws, stack)  # None: the shared database is down (watcher)
         at_least = next_id_number(registers.registers)
-        ids = history.reserve_ids(ws.folder.name, missing, at_least) if missing else []
+        ids = _reserve(ws, history, missing, at_least) if missing and history else []
         plans = build_plans(result, ids)
         if any(plan.ruling_appends for plan in plans):
             result, plans = _count_decisions(str(target), result, plans, ids, others)
         if restore is not None:
+            if history is None:
+                raise UnusableInput(target, "数据库暂不可用，无法从历史记录中恢复")
             _plan_restore(restore, plans, history, result)
         outcomes = [FileOutcome(plan.register.path, plan) for plan in plans]
         for outcome in outcomes:
             _apply(outcome, ws, stamps[outcome.path], backups, now)
+        if history is None:
+            return SyncOutcome(result, outcomes, attempt, history_pending=True)
         ruled = _ruling_records(result, outcomes)
         recorded: list[tuple[str, str]] = []
-        with _one_transaction(history):  # the sync's history is kept whole, or not at all
-            _record(history, ws, outcomes, ruled, now, as_of, recorded)
-            if isinstance(history, PublishingStore):
-                _publish(history, result, outcomes, [name for name, _ in recorded], now)
+        try:
+            with _one_transaction(history):  # the sync's history is kept whole, or not at all
+                _record(history, ws, outcomes, ruled, now, as_of, recorded)
+                if isinstance(history, PublishingStore):
+                    _publish(history, result, outcomes, [name for name, _ in recorded], now)
+        except DatabaseUnavailable as exc:
+            if not ws.offline:
+                raise
+            log.warning("%s；历史记录待数据库恢复后写入", exc.message)
+            return SyncOutcome(result, outcomes, attempt, history_pending=True)
         for name, digest in recorded:  # only once committed
             ws.recorded.remember(name, digest)
     return SyncOutcome(result, outcomes, attempt)
+
+
+def _open_history(ws: Workspace, stack: ExitStack) -> HistoryStore | None:
+    """The history store, or None when a shared database is down and `ws.offline`: this
+    office syncs on without new 编号, and its history is written when the database is back
+    (the next sync compares with the last snapshot recorded: nothing lost or doubled)."""
+    try:
+        return stack.enter_context(ws.history())
+    except DatabaseUnavailable as exc:
+        if not ws.offline:
+            raise
+        log.warning("%s；本办事处照常同步，新编号和历史记录待数据库恢复后补上", exc.message)
+        return None
+
+
+def _reserve(ws: Workspace, history: HistoryStore, count: int, at_least: int) -> list[str]:
+    try:
+        return history.reserve_ids(ws.folder.name, count, at_least)
+    except DatabaseUnavailable:
+        if not ws.offline:
+            raise
+        return []  # the rows get their 编号 at the first sync after the database is back
 
 
 def _publish(

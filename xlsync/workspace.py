@@ -26,13 +26,13 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
-from xlsync.history import Event, HistoryStore, SqliteHistory
+from xlsync.history import DatabaseUnavailable, Event, HistoryStore, SqliteHistory
 from xlsync.locks import Lock, find_lock, locked_register
 from xlsync.model import OtherOffices
 from xlsync.registers import register_files
@@ -69,6 +69,10 @@ class CrossOfficeBackend(Protocol):
     """A backend shared by several offices: it finds the other offices' candidate rows."""
 
     def other_offices(self, workspace: Workspace) -> OtherOffices: ...
+
+    def watch_others(
+        self, workspace: Workspace, on_change: Callable[[], None], stop: threading.Event
+    ) -> threading.Thread: ...
 
 
 DB_ENV = "XLSYNC_DB"
@@ -121,6 +125,9 @@ class Workspace:
     target: Path  # the register file or the folder, as given
     backend: HistoryBackend = field(default_factory=SqliteBackend)
     recorded: RecordedSnapshots = field(default_factory=RecordedSnapshots)
+    # keep syncing this office while a shared database is down (the watcher): no new ids,
+    # no history until it is back; a one-off command fails instead
+    offline: bool = False
 
     @classmethod
     def of(cls, target: Path | str, db: str | None = None) -> Workspace:
@@ -189,16 +196,28 @@ class Workspace:
         """Held while syncing `registers`: another process syncing them waits (a
         PostgreSQL advisory lock; nothing for the embedded store, whose writes the
         file's own checks guard)."""
-        if isinstance(self.backend, LockingBackend):
-            with self.backend.sync_lock(self, registers):
-                yield
-        else:
+        with ExitStack() as stack:
+            if isinstance(self.backend, LockingBackend):
+                try:
+                    stack.enter_context(self.backend.sync_lock(self, registers))
+                except DatabaseUnavailable:
+                    if not self.offline:
+                        raise
             yield
 
     def other_offices(self) -> OtherOffices | None:
         """Where a check finds the other offices' rows (None: this office is alone)."""
         if isinstance(self.backend, CrossOfficeBackend):
             return self.backend.other_offices(self)
+        return None
+
+    def watch_others(
+        self, on_change: Callable[[], None], stop: threading.Event
+    ) -> threading.Thread | None:
+        """A thread calling `on_change` when the other offices' rows that matter here
+        change, or a shared database is back after an outage (None: no shared database)."""
+        if isinstance(self.backend, CrossOfficeBackend):
+            return self.backend.watch_others(self, on_change, stop)
         return None
 
     # -- history ---------------------------------------------------------------------

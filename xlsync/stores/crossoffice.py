@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from xlsync.matching.group import _sound
@@ -122,13 +122,16 @@ class OtherOffices:
         self._lock = threading.Lock()
         self._last: list[tuple[Row, frozenset[str]]] = []
         self._fetched_at: dt.datetime | None = None
+        self._keys: list[str] = []  # the block keys of the last check's own rows
+        self._digest = ""  # of the rows that check was given
 
     def candidates(self, rows: list[Row]) -> OtherRows:
         keys = {k for r in rows for k in block_keys(r.customer, r.phones)}
-        from xlsync.stores.postgres import DatabaseUnavailable
+        from xlsync.history import DatabaseUnavailable
 
         try:
             found = self._fetch(sorted(keys))
+            self._keys, self._digest = sorted(keys), _digest(found)
         except DatabaseUnavailable as exc:
             return self._stale(keys, exc.message)
         except Exception as exc:  # psycopg.OperationalError mid-query: the link is down
@@ -139,6 +142,19 @@ class OtherOffices:
             self._last = [(r, frozenset(block_keys(r.customer, r.phones))) for r in found]
             self._fetched_at = dt.datetime.now()
         return OtherRows(found)
+
+    def changed(self) -> bool:
+        """Whether another office's rows that share a key with this office's rows changed
+        since the last check (a watcher then checks again); False when unreachable."""
+        keys, digest = self._keys, self._digest
+        if not keys:
+            return False
+        try:
+            return _digest(self._fetch(keys)) != digest
+        except Exception as exc:
+            if type(exc).__module__.startswith(("psycopg", "psycopg_pool", "xlsync")):
+                return False
+            raise
 
     def _stale(self, keys: set[str], why: str) -> OtherRows:
         with self._lock:
@@ -189,3 +205,43 @@ def _row(office: str, file: str, sheet: str, number: int, kind: str, *rest: Any)
         status=Status(status) if status else None,
         won=won,
     )
+
+
+def _digest(rows: list[Row]) -> str:
+    return repr([(r.file, r.sheet, r.row, r.kind, r.id, r.customer, r.phones, r.rep,
+                  r.contacted, r.visited, r.sampled, r.last_follow_up, r.status, r.won)
+                 for r in rows])  # fmt: skip
+
+
+def listen(
+    url: str,
+    office: str,
+    on_published: Callable[[], None],
+    on_back: Callable[[], None],
+    stop: threading.Event,
+) -> None:
+    """Until `stop`: call `on_published` when another office publishes (LISTEN/NOTIFY);
+    reconnect after an outage, and call `on_back` once the database is back."""
+    import psycopg
+
+    lost = False
+    while not stop.is_set():
+        try:
+            with psycopg.connect(url, autocommit=True, connect_timeout=5) as conn:
+                row = conn.execute("SELECT office_id FROM offices WHERE name = %s",
+                                   (office,)).fetchone()  # fmt: skip
+                own = str(row[0]) if row else ""
+                conn.execute("LISTEN xlsync_published")
+                if lost:
+                    lost = False
+                    on_back()  # the database is back: history and other offices' rows
+                while not stop.is_set():
+                    for note in conn.notifies(timeout=1.0):
+                        if note.payload != own:
+                            on_published()
+        except psycopg.Error as exc:
+            if not lost:
+                reason = str(exc).strip().splitlines()
+                log.warning("其他办事处数据暂不可用（%s）", reason[0] if reason else exc)
+            lost = True
+            stop.wait(2.0)

@@ -21,8 +21,9 @@ import datetime as dt
 import json
 import re
 import threading
+import time
 import weakref
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import resources
@@ -31,6 +32,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self, cast
 
 from xlsync.history import (
+    DatabaseUnavailable,
     Event,
     EventKind,
     HistoryError,
@@ -55,12 +57,9 @@ if TYPE_CHECKING:
     from xlsync.workspace import Workspace
 
 _CONNECT_TIMEOUT_S = 5
+_RETRY_AFTER_S = 3.0  # after a failed connection, calls fail at once for this long
 _MIGRATION_LOCK = 0x786C73796E63  # "xlsync": the advisory lock taken while migrating
 _MIGRATION_FILE = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
-
-
-class DatabaseUnavailable(HistoryError):
-    """The database cannot be reached now (down, network, refused): worth retrying later."""
 
 
 def is_database_url(value: str | None) -> bool:
@@ -189,9 +188,18 @@ class PostgresHistory:
     # -- plumbing -----------------------------------------------------------------------
 
     @contextmanager
+    def _link(self) -> Iterator[None]:
+        """A connection lost on the way is DatabaseUnavailable (the watcher retries)."""
+        pg = _psycopg()
+        try:
+            yield
+        except pg.OperationalError as exc:
+            raise DatabaseUnavailable(self.where, _unavailable("", exc, lost=True)) from exc
+
+    @contextmanager
     def transaction(self) -> Iterator[None]:
         """Every write inside is one transaction: all of them are kept, or none."""
-        with self._lock, self._conn.transaction():
+        with self._lock, self._link(), self._conn.transaction():
             self._depth += 1
             try:
                 yield
@@ -204,11 +212,11 @@ class PostgresHistory:
             if self._depth:
                 yield self._conn  # part of the caller's transaction
                 return
-            with self._conn.transaction():
+            with self._link(), self._conn.transaction():
                 yield self._conn
 
     def _read(self, sql: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
-        with self._lock:
+        with self._lock, self._link():
             return self._conn.execute(sql, params).fetchall()
 
     # -- ids ----------------------------------------------------------------------------
@@ -225,7 +233,7 @@ class PostgresHistory:
             conn = self._conn
             if self._depth:
                 raise RuntimeError("reserve_ids inside a history transaction")
-            with conn.transaction():
+            with self._link(), conn.transaction():
                 row = conn.execute(
                     "UPDATE counters SET value = greatest(value, %s) + %s WHERE name = 'id'"
                     " RETURNING value",
@@ -423,7 +431,7 @@ class PostgresHistory:
     # -- lifetime -----------------------------------------------------------------------
 
     def close(self) -> None:
-        with self._lock:
+        with self._lock:  # (a pool takes back a broken connection and discards it)
             release, self._release = self._release, None
             if release is not None:
                 release(self._conn)
@@ -455,8 +463,10 @@ def connect(url: str, where: Path | str = ".") -> psycopg.Connection[Any]:
     return cast("psycopg.Connection[Any]", conn)
 
 
-def _unavailable(url: str, exc: BaseException) -> str:
+def _unavailable(url: str, exc: BaseException, *, lost: bool = False) -> str:
     reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if lost:
+        return f"与数据库的连接中断：{reason}"
     return f"无法连接数据库 {shown_url(url)}：{reason}"
 
 
@@ -470,6 +480,7 @@ class PostgresBackend:
         self._pool: ConnectionPool | None = None
         self._pool_lock = threading.Lock()
         self._others: dict[Path, OtherOffices] = {}
+        self._down: tuple[float, str] | None = None  # (until when to fail fast, why)
 
     def other_offices(self, workspace: Workspace) -> OtherOffices:
         """The other offices' rows for this workspace's checks (kept for the next check)."""
@@ -483,6 +494,28 @@ class PostgresBackend:
 
     def office_of(self, workspace: Workspace) -> str:
         return self.office or workspace.folder.resolve().name
+
+    def watch_others(
+        self, workspace: Workspace, on_change: Callable[[], None], stop: threading.Event
+    ) -> threading.Thread:
+        """A thread that calls `on_change` when another office published rows that share a
+        block key with this office's rows (or when the database is back after an outage)."""
+        from xlsync.stores.crossoffice import listen
+
+        others = self.other_offices(workspace)
+
+        def published() -> None:
+            if others.changed():
+                on_change()
+
+        thread = threading.Thread(
+            target=listen,
+            args=(self.url, self.office_of(workspace), published, on_change, stop),
+            name="xlsync-offices",
+            daemon=True,
+        )
+        thread.start()
+        return thread
 
     def _get_pool(self) -> ConnectionPool:
         with self._pool_lock:
@@ -507,10 +540,17 @@ class PostgresBackend:
         from psycopg_pool import PoolTimeout
 
         pool = self._get_pool()
+        with self._pool_lock:
+            down = self._down
+        if down is not None and time.monotonic() < down[0]:  # failed a moment ago: fail fast
+            raise DatabaseUnavailable(workspace.folder, down[1])
         try:
             conn = pool.getconn(timeout=_CONNECT_TIMEOUT_S)
         except (PoolTimeout, psycopg.Error) as exc:
-            raise DatabaseUnavailable(workspace.folder, _unavailable(self.url, exc)) from exc
+            message = _unavailable(self.url, exc)
+            with self._pool_lock:
+                self._down = (time.monotonic() + _RETRY_AFTER_S, message)
+            raise DatabaseUnavailable(workspace.folder, message) from exc
         return conn, pool.putconn
 
     def open(self, workspace: Workspace) -> PostgresHistory:
@@ -526,6 +566,7 @@ class PostgresBackend:
     def exists(self, workspace: Workspace) -> bool:
         """Whether this office has recorded anything (reading commands create nothing)."""
         conn, release = self.connection(workspace)
+        pg = _psycopg()
         try:
             if schema_version(conn) == 0:
                 return False
@@ -535,6 +576,8 @@ class PostgresBackend:
                 (self.office_of(workspace),),
             ).fetchone()
             return bool(row and row[0])
+        except pg.OperationalError as exc:
+            raise DatabaseUnavailable(workspace.folder, _unavailable(self.url, exc)) from exc
         finally:
             release(conn)
 
@@ -545,13 +588,19 @@ class PostgresBackend:
         conn, release = self.connection(workspace)
         office = self.office_of(workspace)
         keys = sorted(f"{office}/{path.name}" for path in registers)
+        pg = _psycopg()
         try:
-            for key in keys:  # always in the same order: no deadlock between two syncs
-                conn.execute("SELECT pg_advisory_lock(hashtextextended(%s, 0))", (key,))
+            try:
+                for key in keys:  # always in the same order: no deadlock between two syncs
+                    conn.execute("SELECT pg_advisory_lock(hashtextextended(%s, 0))", (key,))
+            except pg.OperationalError as exc:
+                raise DatabaseUnavailable(workspace.folder, _unavailable(self.url, exc)) from exc
             yield
         finally:
             try:
                 if not conn.closed:
                     conn.execute("SELECT pg_advisory_unlock_all()")
+            except pg.OperationalError:
+                pass  # the connection is gone, and its locks with it
             finally:
                 release(conn)
