@@ -111,3 +111,38 @@ def test_block_keys_are_the_matchers_blocks() -> None:
     assert {"p:13800000001", "c:鑫隆电子", "t:鑫隆"} <= keys
     assert any(k.startswith("s:") and "xin" in k for k in keys)
     assert block_keys("王总", []) == set()  # a person, not a company
+
+
+def test_with_the_database_down_a_sync_uses_the_last_rows_and_says_so(
+    tmp_path: Path, pg_url: str, pg_cluster
+) -> None:  # type: ignore[no-untyped-def]
+    import datetime as dt
+
+    from xlsync.sync import sync
+
+    shanghai, shenzhen = offices(tmp_path)
+    assert run_cli("sync", shanghai, "--as-of", AS_OF, "--db", pg_url).code == 0
+    ws = Workspace.of(shenzhen, pg_url)
+    ws.offline = True  # as the watcher runs
+    day = dt.date(2026, 11, 1)
+    first = sync(shenzhen, day, workspace=ws)
+    assert first.result.others_stale is None and not first.history_pending
+    pg_cluster.stop()
+    try:
+        down = sync(shenzhen, day, workspace=ws)
+    finally:
+        pg_cluster.start()
+    assert down.history_pending and down.result.others_stale is not None
+    stale = [h for h in hints(shenzhen / "客户登记表.xlsx") if "上海办 的 陈刚" in h]
+    assert stale and "其他办事处数据暂不可用，截至" in stale[0], stale
+    import time
+
+    deadline = time.monotonic() + 60
+    while (back := sync(shenzhen, day, workspace=ws)).history_pending:  # as the watcher retries
+        assert time.monotonic() < deadline, "the database did not come back"
+        time.sleep(0.5)  # poll
+    assert back.result.others_stale is None
+    assert all("暂不可用" not in h for h in hints(shenzhen / "客户登记表.xlsx"))
+    run = run_cli("history", shenzhen, "--all", "--json", "--db", pg_url)
+    kinds = sorted((e["id"], e["kind"]) for e in run.json())
+    assert len(kinds) == len(set(kinds))  # nothing recorded twice
