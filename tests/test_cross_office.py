@@ -71,6 +71,10 @@ def test_a_customer_claimed_in_two_offices_is_a_conflict_in_both_registers(
     (conflict,) = report["conflicts"]
     assert conflict["owner"]["file"] == "上海办/客户登记表.xlsx"
     assert conflict["owner"]["rep"] == "上海办 的 陈刚"
+    one = run_cli("check", shenzhen / "客户登记表.xlsx", "--json", "--as-of", AS_OF, "--db", pg_url)
+    (conflict,) = one.json()["conflicts"]  # one register: only the other office's row says
+    assert conflict["owner"]["file"] == "上海办/客户登记表.xlsx"  # which file it is in
+    assert all("file" not in c for c in conflict["claims"] if c["rep"] == "张伟")
     # ids are unique across the offices
     ids = [r.id for r in read_register(shanghai / "客户登记表.xlsx").rows]
     ids += [r.id for r in read_register(shenzhen / "客户登记表.xlsx").rows]

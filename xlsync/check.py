@@ -333,9 +333,11 @@ def owner_reason(group: DuplicateGroup) -> str:
 def check_json(result: CheckResult) -> dict[str, object]:
     """The contract's `check --json` object. Row references carry "file" for a folder."""
     folder = result.is_folder
+    elsewhere = {id(r) for r in result.others}  # other offices' rows always name their file
 
     def ref(obj: Row | Problem, **extra: object) -> dict[str, object]:
-        out: dict[str, object] = {"file": obj.file} if folder else {}
+        named = folder or id(obj) in elsewhere
+        out: dict[str, object] = {"file": obj.file} if named else {}
         out["sheet"] = obj.sheet
         out["row"] = obj.row
         out.update(extra)
