@@ -150,3 +150,15 @@ def test_with_the_database_down_a_sync_uses_the_last_rows_and_says_so(
     run = run_cli("history", shenzhen, "--all", "--json", "--db", pg_url)
     kinds = sorted((e["id"], e["kind"]) for e in run.json())
     assert len(kinds) == len(set(kinds))  # nothing recorded twice
+
+
+def test_who_finds_a_customer_of_another_office_only(tmp_path: Path, pg_url: str) -> None:
+    shanghai, shenzhen = offices(tmp_path)
+    assert run_cli("sync", shanghai, "--as-of", AS_OF, "--db", pg_url).code == 0
+    # 华强五金 shares no key with any row of 深圳办: asked by name, it is fetched all the same
+    run = run_cli("who", shenzhen, "华强五金", "--as-of", AS_OF, "--json", "--db", pg_url)
+    assert "上海办 的 陈刚" in run.stdout, run.stdout + run.stderr
+    run = run_cli("who", shenzhen, "格林电子", "--as-of", AS_OF, "--db", pg_url)
+    assert run.code == 1 and "请勿联系" in run.stdout and "上海办 的 陈刚" in run.stdout
+    alone = run_cli("who", shenzhen, "华强五金", "--as-of", AS_OF, "--json")
+    assert "陈刚" not in alone.stdout  # without the database: this office only

@@ -257,7 +257,9 @@ class LookupIndex:
         self.customers = list(customers)
 
     @classmethod
-    def from_check(cls, result: CheckResult) -> LookupIndex:
+    def from_check(cls, result: CheckResult, *, others: bool = False) -> LookupIndex:
+        """Every customer of a check; with `others`, also the other offices' rows the check
+        fetched that are not grouped with this office's rows (`who` asks for them)."""
 
         grouped: set[int] = set()
         built: list[Customer] = []
@@ -266,7 +268,7 @@ class LookupIndex:
         for group in [*result.groups, *result.ruled, *result.limited]:
             grouped.update(id(r) for r in group.rows)
             built.append(_customer(len(built), group.rows, group.decision, group.name))
-        for row in result.rows:
+        for row in [*result.rows, *(result.others if others else ())]:
             if id(row) in grouped or not (row.customer or row.phones):
                 continue
             decision = decide([row], days, result.as_of)
