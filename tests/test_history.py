@@ -1,4 +1,5 @@
-"""The history store on real SQLite files: events across syncs, ids, deleted rows, atomicity."""
+"""The history store on real SQLite files and a real PostgreSQL (the behaviour tests run
+against both stores): events across syncs, ids, deleted rows, atomicity."""
 
 from __future__ import annotations
 
