@@ -159,7 +159,7 @@ class OtherOffices:
     def _stale(self, keys: set[str], why: str) -> OtherRows:
         with self._lock:
             last, since = list(self._last), self._fetched_at
-        log.warning("其他办事处数据暂不可用（%s）", why.splitlines()[0] if why else "")
+        log.info("其他办事处数据暂不可用（%s）", why.splitlines()[0] if why else "")
         rows = [r for r, row_keys in last if row_keys & keys]
         return OtherRows(rows, since or dt.datetime.min)
 
@@ -242,6 +242,6 @@ def listen(
         except psycopg.Error as exc:
             if not lost:
                 reason = str(exc).strip().splitlines()
-                log.warning("其他办事处数据暂不可用（%s）", reason[0] if reason else exc)
+                log.info("其他办事处数据暂不可用（%s）", reason[0] if reason else exc)
             lost = True
             stop.wait(2.0)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import re
 import threading
 import time
@@ -55,6 +56,12 @@ if TYPE_CHECKING:
 
     from xlsync.stores.crossoffice import OtherOffices
     from xlsync.workspace import Workspace
+
+# The pool's own warnings (every failed reconnection, with the server's words) are not for
+# people: xlsync says once, in Chinese, that the database cannot be reached.
+_POOL_LOG = logging.getLogger("psycopg.pool")
+_POOL_LOG.addHandler(logging.NullHandler())
+_POOL_LOG.propagate = False
 
 _CONNECT_TIMEOUT_S = 5
 _RETRY_AFTER_S = 3.0  # after a failed connection, calls fail at once for this long
