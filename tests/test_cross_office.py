@@ -162,3 +162,22 @@ def test_who_finds_a_customer_of_another_office_only(tmp_path: Path, pg_url: str
     assert run.code == 1 and "请勿联系" in run.stdout and "上海办 的 陈刚" in run.stdout
     alone = run_cli("who", shenzhen, "华强五金", "--as-of", AS_OF, "--json")
     assert "陈刚" not in alone.stdout  # without the database: this office only
+
+
+def test_a_register_gone_from_its_folder_is_no_longer_published(
+    tmp_path: Path, pg_url: str
+) -> None:
+    shanghai, shenzhen = offices(tmp_path)
+    second = write_register(
+        shanghai / "二部.xlsx", [customer(customer="远大塑胶", rep="李娜", phone="13700000007")], []
+    )
+    assert run_cli("sync", shanghai, "--as-of", AS_OF, "--db", pg_url).code == 0
+    others = Workspace.of(shenzhen, pg_url).other_offices()
+    assert others is not None
+    probe = [Row("客户登记表.xlsx", "跟进中", SheetKind.FOLLOWING, 3, customer="远大塑胶")]
+    assert [r.rep for r in others.candidates(probe).rows] == ["上海办 的 李娜"]
+    second.unlink()
+    assert run_cli("sync", shanghai, "--as-of", AS_OF, "--db", pg_url).code == 0
+    assert others.candidates(probe).rows == []
+    assert [r.customer for r in others.candidates([Row("x.xlsx", "跟进中", SheetKind.FOLLOWING,
+            2, customer="格林电子")]).rows] == ["格林电子"]  # fmt: skip

@@ -209,6 +209,10 @@ class PublishingStore(Protocol):
         now: dt.datetime,
     ) -> None: ...
 
+    def retire(self, keep: Sequence[str]) -> None:
+        """Withdraw what the office published for files not in `keep` (gone from its folder)."""
+        ...
+
 
 def event_json(event: Event) -> dict[str, object]:
     """What `xlsync history --json` prints for one event."""

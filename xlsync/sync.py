@@ -264,6 +264,11 @@ def _publish(
         ]
         days = result.registers.settings.protection_days
         store.publish(name, rows, days, result.as_of, now)
+    if result.is_folder:  # a register gone from the folder is no longer anyone's claim
+        registers = result.registers
+        store.retire(
+            [r.name for r in registers.registers] + [u.path.name for u in registers.unusable]
+        )
 
 
 def _one_transaction(history: HistoryStore) -> AbstractContextManager[None]:

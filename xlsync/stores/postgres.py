@@ -345,6 +345,14 @@ class PostgresHistory:
         with self._write() as conn:
             publish(conn, self.office_id, file, rows, protection_days, as_of, now)
 
+    def retire(self, keep: Sequence[str]) -> None:
+        """Withdraw the published rows of this office's files not in `keep`."""
+        with self._write() as conn:
+            conn.execute(
+                "DELETE FROM office_rows WHERE office_id = %s AND NOT (file = ANY(%s))",
+                (self.office_id, list(keep)),
+            )
+
     # -- queries ------------------------------------------------------------------------
 
     def last_values(self, id: str) -> RowSnapshot | None:
