@@ -153,3 +153,27 @@ def test_the_database_stopped_and_started_under_a_watcher_loses_nothing(
         ("C000001", "changed"), ("C000003", "deleted"), (new_id, "new"),
     ])  # fmt: skip
     assert new_id == "C000004"
+
+
+def test_two_watchers_on_one_share_write_each_change_once(tmp_path: Path, pg_url: str) -> None:
+    office = tmp_path / "东莞办"
+    office.mkdir()
+    path = write_register(
+        office / "客户登记表.xlsx",
+        [customer(customer="格林电子", rep="陈刚", phone="13800000001")],
+        [],
+    )  # fmt: skip
+    log = office / ".xlsync" / "watch.log"
+
+    def lines(text: str) -> int:
+        return log.read_text("utf-8").count(text) if log.exists() else 0
+
+    with watching(office, pg_url), watching(office, pg_url):  # the same share on two PCs
+        wait_for(lambda: lines("开始监视") == 2 and len(events(pg_url)) == 1, "both started")
+        excel_save(path, add_row(None, "华强五金", None, "13800000002", None, "陈刚"))
+        wait_for(lambda: all(r.id for r in read_register(path).rows), "the new row's 编号")
+        wait_for(lambda: len(events(pg_url)) == 2, "its history")
+    # stopped (each after the sync in progress): one write for the start, one for the save
+    assert lines("已更新") == 2, log.read_text("utf-8")
+    assert sorted(events(pg_url)) == [("C000001", "new"), ("C000002", "new")]
+    assert [r.id for r in read_register(path).rows] == ["C000001", "C000002"]
