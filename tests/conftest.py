@@ -3,6 +3,7 @@
 
 import os
 
+import pytest
 from hypothesis import settings
 
 FUZZ_EXAMPLES = int(os.environ.get("XLSYNC_FUZZ_EXAMPLES", "0"))
@@ -14,3 +15,26 @@ if FUZZ_EXAMPLES:
 def examples(default: int) -> int:
     """How many examples a slow property test runs: few in CI, many in a fuzz run."""
     return FUZZ_EXAMPLES or default
+
+
+# -- PostgreSQL (see tests/pg.py) ---------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def pg_cluster():  # type: ignore[no-untyped-def]
+    """A throwaway PostgreSQL server and database for the test session; skipped (with the
+    reason) only where no PostgreSQL is installed."""
+    from tests.pg import Cluster, why_unavailable
+
+    reason = why_unavailable()
+    if reason:
+        pytest.skip(f"PostgreSQL tests skipped: {reason}")
+    cluster = Cluster()
+    yield cluster
+    cluster.close()
+
+
+@pytest.fixture
+def pg_url(pg_cluster) -> str:  # type: ignore[no-untyped-def]
+    """The URL of an empty database of one test's own (a fresh schema)."""
+    return str(pg_cluster.new_schema())

@@ -1,4 +1,5 @@
-"""The history store on real SQLite files: events across syncs, ids, deleted rows, atomicity."""
+"""The history store on real SQLite files and a real PostgreSQL (the behaviour tests run
+against both stores): events across syncs, ids, deleted rows, atomicity."""
 
 from __future__ import annotations
 
@@ -76,7 +77,7 @@ B1 = snap("C000002", "跟进中", 3, 客户名称="雅玛西电子", 电话="075
 C1 = snap("C000003", "跟进中", 4, 客户名称="华强五金", 业务员="王芳", 备注列="extra column")
 
 
-def three_syncs(store: SqliteHistory) -> tuple[list[Event], list[Event], list[Event]]:
+def three_syncs(store: HistoryStore) -> tuple[list[Event], list[Event], list[Event]]:
     """Sync 1: three new rows. Sync 2: A changes and moves, B changes, C is deleted.
     Sync 3: C is restored, B is deleted, A shifts down a row (no event)."""
     _, first = store.record_sync(FILE, at(1), AS_OF, {"assign": 3}, [A1, B1, C1])
@@ -121,8 +122,22 @@ def db(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def store(db: Path) -> Iterator[SqliteHistory]:
+def sqlite_store(db: Path) -> Iterator[SqliteHistory]:
     with SqliteHistory(db) as opened:
+        yield opened
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store(request: pytest.FixtureRequest, db: Path) -> Iterator[HistoryStore]:
+    """The same behaviour, against each store: the embedded SQLite file and PostgreSQL."""
+    if request.param == "sqlite":
+        with SqliteHistory(db) as opened:
+            yield opened
+        return
+    from xlsync.stores.postgres import PostgresHistory, connect
+
+    url = request.getfixturevalue("pg_url")
+    with PostgresHistory(connect(url), "深圳办") as opened:
         yield opened
 
 
@@ -188,21 +203,21 @@ def test_a_file_that_is_not_a_database_is_unusable_input(db: Path) -> None:
     assert str(db) in caught.value.line()
 
 
-def test_event_kinds_are_stored_as_the_old_strings(store: SqliteHistory, db: Path) -> None:
-    three_syncs(store)
+def test_event_kinds_are_stored_as_the_old_strings(sqlite_store: SqliteHistory, db: Path) -> None:
+    three_syncs(sqlite_store)
     conn = sqlite3.connect(db)
     try:
         stored = {kind for (kind,) in conn.execute("SELECT DISTINCT kind FROM events")}
     finally:
         conn.close()
     assert stored == {"new", "changed", "moved", "deleted", "restored"}
-    assert all(type(e.kind) is EventKind for e in store.events())
+    assert all(type(e.kind) is EventKind for e in sqlite_store.events())
 
 
 # -- events -------------------------------------------------------------------------
 
 
-def test_first_sync_makes_every_row_new(store: SqliteHistory) -> None:
+def test_first_sync_makes_every_row_new(store: HistoryStore) -> None:
     sync_id, events = store.record_sync(FILE, at(1), AS_OF, {"assign": 3}, [A1, B1, C1])
     assert sync_id >= 1
     assert [(e.id, e.kind, e.sheet, e.row) for e in events] == [
@@ -214,7 +229,7 @@ def test_first_sync_makes_every_row_new(store: SqliteHistory) -> None:
     assert events[2].detail == {"values": C1.values}  # extra columns kept
 
 
-def test_events_across_three_syncs(store: SqliteHistory) -> None:
+def test_events_across_three_syncs(store: HistoryStore) -> None:
     first, second, third = three_syncs(store)
     assert kinds(first) == {"C000001": ["new"], "C000002": ["new"], "C000003": ["new"]}
     assert kinds(second) == {
@@ -248,7 +263,7 @@ def test_events_across_three_syncs(store: SqliteHistory) -> None:
     assert store.current(FILE)[0].row == 6  # the snapshot follows row shifts
 
 
-def test_events_query_is_newest_first_and_filters(store: SqliteHistory) -> None:
+def test_events_query_is_newest_first_and_filters(store: HistoryStore) -> None:
     three_syncs(store)
     every = store.events()
     assert [e.sync_id for e in every] == sorted((e.sync_id for e in every), reverse=True)
@@ -260,14 +275,14 @@ def test_events_query_is_newest_first_and_filters(store: SqliteHistory) -> None:
     assert len(store.events(FILE)) == len(every) == 3 + 4 + 2
 
 
-def test_an_unchanged_sync_makes_no_events(store: SqliteHistory) -> None:
+def test_an_unchanged_sync_makes_no_events(store: HistoryStore) -> None:
     store.record_sync(FILE, at(1), AS_OF, {}, [A1, B1])
     sync_id, events = store.record_sync(FILE, at(2), AS_OF, {}, [A1, B1])
     assert events == []
     assert sync_id == 2
 
 
-def test_a_rep_moving_a_row_by_hand_is_a_move(store: SqliteHistory) -> None:
+def test_a_rep_moving_a_row_by_hand_is_a_move(store: HistoryStore) -> None:
     store.record_sync(FILE, at(1), AS_OF, {}, [A1])
     by_hand = RowSnapshot(A1.id, FILE, "已合作", 9, A1.values)
     _, events = store.record_sync(FILE, at(2), AS_OF, {}, [by_hand])
@@ -276,7 +291,7 @@ def test_a_rep_moving_a_row_by_hand_is_a_move(store: SqliteHistory) -> None:
     ]
 
 
-def test_a_deleted_row_that_comes_back_by_itself_is_restored(store: SqliteHistory) -> None:
+def test_a_deleted_row_that_comes_back_by_itself_is_restored(store: HistoryStore) -> None:
     store.record_sync(FILE, at(1), AS_OF, {}, [A1, B1])
     store.record_sync(FILE, at(2), AS_OF, {}, [A1])
     b_back = snap("C000002", "跟进中", 3, 客户名称="雅玛西电子", 电话="0755-1234567")
@@ -287,7 +302,7 @@ def test_a_deleted_row_that_comes_back_by_itself_is_restored(store: SqliteHistor
     assert store.deleted(FILE) == []
 
 
-def test_a_row_moved_out_of_the_file_is_not_deleted(store: SqliteHistory) -> None:
+def test_a_row_moved_out_of_the_file_is_not_deleted(store: HistoryStore) -> None:
     store.record_sync(FILE, at(1), AS_OF, {}, [A1, B1])
     _, events = store.record_sync(FILE, at(2), AS_OF, {}, [A1], moved={"C000002": ("已合作", 7)})
     assert [(e.id, e.kind, e.detail) for e in events] == [
@@ -298,7 +313,7 @@ def test_a_row_moved_out_of_the_file_is_not_deleted(store: SqliteHistory) -> Non
     assert later == []  # not reported deleted afterwards either
 
 
-def test_files_have_separate_snapshots(store: SqliteHistory) -> None:
+def test_files_have_separate_snapshots(store: HistoryStore) -> None:
     store.record_sync(FILE, at(1), AS_OF, {}, [A1])
     other = RowSnapshot("C000009", "二部.xlsx", "跟进中", 2, {"客户名称": "远大"})
     _, events = store.record_sync("二部.xlsx", at(1), AS_OF, {}, [other])
@@ -306,23 +321,29 @@ def test_files_have_separate_snapshots(store: SqliteHistory) -> None:
     assert [r.id for r in store.current(FILE)] == ["C000001"]
 
 
-def test_bad_rows_are_refused_before_anything_is_written(store: SqliteHistory, db: Path) -> None:
+def test_bad_rows_are_refused_before_anything_is_written(
+    sqlite_store: SqliteHistory, db: Path
+) -> None:
     before = table_counts(db)
     with pytest.raises(ValueError, match="twice"):
-        store.record_sync(FILE, at(1), AS_OF, {}, [A1, A1])
+        sqlite_store.record_sync(FILE, at(1), AS_OF, {}, [A1, A1])
     with pytest.raises(ValueError, match="belongs to"):
-        store.record_sync(FILE, at(1), AS_OF, {}, [RowSnapshot("C1", "x.xlsx", "跟进中", 2, {})])
+        sqlite_store.record_sync(
+            FILE, at(1), AS_OF, {}, [RowSnapshot("C1", "x.xlsx", "跟进中", 2, {})]
+        )
     assert table_counts(db) == before
 
 
-def test_plan_is_stored_as_json_with_dates_paths_and_sets(store: SqliteHistory, db: Path) -> None:
+def test_plan_is_stored_as_json_with_dates_paths_and_sets(
+    sqlite_store: SqliteHistory, db: Path
+) -> None:
     plan: dict[str, object] = {
         "as_of": AS_OF,
         "register": Path("客户登记表.xlsx"),
         "ids": {"C000002", "C000001"},
         "moves": [("跟进中", 12)],
     }
-    sync_id, _ = store.record_sync(FILE, at(1), AS_OF, plan, [A1])
+    sync_id, _ = sqlite_store.record_sync(FILE, at(1), AS_OF, plan, [A1])
     conn = sqlite3.connect(db)
     stored = conn.execute(
         "SELECT at, as_of, plan FROM syncs WHERE sync_id = ?", (sync_id,)
@@ -336,7 +357,7 @@ def test_plan_is_stored_as_json_with_dates_paths_and_sets(store: SqliteHistory, 
 # -- deleted rows ---------------------------------------------------------------------
 
 
-def test_last_values_of_a_deleted_row(store: SqliteHistory) -> None:
+def test_last_values_of_a_deleted_row(store: HistoryStore) -> None:
     three_syncs(store)
     last = store.last_values("C000002")  # deleted in the third sync
     assert last == snap(
@@ -353,7 +374,7 @@ def test_last_values_of_a_deleted_row(store: SqliteHistory) -> None:
     assert store.last_values("C999999") is None
 
 
-def test_deleted_lists_rows_deleted_and_not_restored(store: SqliteHistory) -> None:
+def test_deleted_lists_rows_deleted_and_not_restored(store: HistoryStore) -> None:
     store.record_sync(FILE, at(1), AS_OF, {}, [A1, B1, C1])
     store.record_sync(FILE, at(2), AS_OF, {}, [A1])
     assert [r.id for r in store.deleted(FILE)] == ["C000002", "C000003"]
@@ -378,7 +399,7 @@ def test_id_helpers() -> None:
     assert id_number("X1") is None
 
 
-def test_reserve_ids_counts_up_from_the_mark_and_at_least(store: SqliteHistory) -> None:
+def test_reserve_ids_counts_up_from_the_mark_and_at_least(store: HistoryStore) -> None:
     assert store.reserve_ids(FILE, 3, 0) == ["C000001", "C000002", "C000003"]
     assert store.reserve_ids(FILE, 2, 0) == ["C000004", "C000005"]
     assert store.reserve_ids(FILE, 1, 100) == ["C000101"]
@@ -389,7 +410,7 @@ def test_reserve_ids_counts_up_from_the_mark_and_at_least(store: SqliteHistory) 
         store.reserve_ids(FILE, -1, 0)
 
 
-def test_ids_are_never_reused_after_a_deletion(store: SqliteHistory) -> None:
+def test_ids_are_never_reused_after_a_deletion(store: HistoryStore) -> None:
     ids = store.reserve_ids(FILE, 3, 0)
     rows = [snap(id, "跟进中", n + 2, 客户名称=f"客户{n}") for n, id in enumerate(ids)]
     store.record_sync(FILE, at(1), AS_OF, {}, rows)
@@ -398,7 +419,7 @@ def test_ids_are_never_reused_after_a_deletion(store: SqliteHistory) -> None:
     assert store.reserve_ids(FILE, 2, id_number(ids[0]) or 0) == ["C000004", "C000005"]
 
 
-def test_ids_recorded_without_reservation_raise_the_mark(store: SqliteHistory) -> None:
+def test_ids_recorded_without_reservation_raise_the_mark(store: HistoryStore) -> None:
     typed = snap("C000500", "跟进中", 2, 客户名称="手填编号")
     store.record_sync(FILE, at(1), AS_OF, {}, [typed, snap("X-7", "跟进中", 3)])
     store.record_sync(FILE, at(2), AS_OF, {}, [])  # both deleted
@@ -441,7 +462,7 @@ def test_two_threads_with_two_stores_get_disjoint_ids(db: Path) -> None:
     assert sorted(results[0] + results[1]) == [format_id(n) for n in range(1, 401)]
 
 
-def test_one_store_shared_by_threads_gives_disjoint_ids(store: SqliteHistory) -> None:
+def test_one_store_shared_by_threads_gives_disjoint_ids(store: HistoryStore) -> None:
     results: list[list[str]] = [[], [], [], []]
 
     def worker(n: int) -> None:
@@ -487,9 +508,9 @@ def test_two_processes_opening_a_new_file_get_disjoint_ids(tmp_path: Path) -> No
 
 
 def test_a_failing_sync_leaves_the_store_as_it_was(
-    store: SqliteHistory, db: Path, monkeypatch: pytest.MonkeyPatch
+    sqlite_store: SqliteHistory, db: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    store.record_sync(FILE, at(1), AS_OF, {}, [A1, B1, C1])
+    sqlite_store.record_sync(FILE, at(1), AS_OF, {}, [A1, B1, C1])
     before = dump(db)
     calls = 0
 
@@ -505,27 +526,27 @@ def test_a_failing_sync_leaves_the_store_as_it_was(
     new_row = snap("C000777", "跟进中", 5, 客户名称="新客户")
     changed = snap("C000001", "跟进中", 2, 客户名称="格林电子(改)")
     with pytest.raises(RuntimeError, match="disk on fire"):
-        store.record_sync(FILE, at(2), AS_OF, {}, [changed, new_row])
+        sqlite_store.record_sync(FILE, at(2), AS_OF, {}, [changed, new_row])
     assert calls == 2
     assert dump(db) == before  # no sync, no events, no snapshot change, same id mark
-    assert store.high_water_mark() == 3
+    assert sqlite_store.high_water_mark() == 3
 
     # The store is still usable and the next sync sees the old snapshot.
     monkeypatch.undo()
-    _, events = store.record_sync(FILE, at(3), AS_OF, {}, [changed, new_row])
+    _, events = sqlite_store.record_sync(FILE, at(3), AS_OF, {}, [changed, new_row])
     assert kinds(events) == {
         "C000001": ["changed"],
         "C000777": ["new"],
         "C000002": ["deleted"],
         "C000003": ["deleted"],
     }
-    assert [e.sync_id for e in store.events(limit=1)] == [2]  # the failed sync took no id
+    assert [e.sync_id for e in sqlite_store.events(limit=1)] == [2]  # the failed sync took no id
 
 
 def test_a_failure_while_writing_events_rolls_back_too(
-    store: SqliteHistory, db: Path, monkeypatch: pytest.MonkeyPatch
+    sqlite_store: SqliteHistory, db: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    store.record_sync(FILE, at(1), AS_OF, {}, [A1])
+    sqlite_store.record_sync(FILE, at(1), AS_OF, {}, [A1])
     before = dump(db)
 
     def boom(value: object) -> str:
@@ -533,7 +554,7 @@ def test_a_failure_while_writing_events_rolls_back_too(
 
     monkeypatch.setattr(history, "_dumps", boom)
     with pytest.raises(TypeError):
-        store.record_sync(FILE, at(2), AS_OF, {"x": 1}, [A1, B1])
+        sqlite_store.record_sync(FILE, at(2), AS_OF, {"x": 1}, [A1, B1])
     assert dump(db) == before
 
 
@@ -621,7 +642,7 @@ def test_diff_of_a_row_that_left_the_file_is_a_move_not_a_deletion() -> None:
 # -- events by kind and time ----------------------------------------------------------
 
 
-def test_events_filtered_by_kind_and_sync_time(store: SqliteHistory) -> None:
+def test_events_filtered_by_kind_and_sync_time(store: HistoryStore) -> None:
     three_syncs(store)
     day2 = dt.datetime(2026, 11, 2)
     assert [e.id for e in store.events(kind=EventKind.NEW)] == ["C000003", "C000002", "C000001"]

@@ -8,6 +8,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from xlsync.agents import Listing, agent_for, read_agents
 from xlsync.allocation import AllocationRule, Suggestion
@@ -15,7 +16,7 @@ from xlsync.earlier import EarlierDates, overwritten_dates
 from xlsync.lookup import display_name
 from xlsync.matching import analyse
 from xlsync.matching.group import Group, GroupReason, Item, group_items
-from xlsync.model import Problem, Row
+from xlsync.model import OtherOffices, Problem, Row
 from xlsync.problems import ProblemCode
 from xlsync.register.schema import FIELDS, SheetKind, field_text
 from xlsync.register.validate import validate_rows
@@ -25,6 +26,9 @@ from xlsync.rules import Decision, Verdict, apply_agent, apply_cap, apply_cool_d
 from xlsync.rulings import DeletedLookup, RulingEffects, load_rulings, ruled_reason, ruling_json
 from xlsync.settings import Settings
 from xlsync.suggest import suggestions, valid_rules
+
+if TYPE_CHECKING:
+    from xlsync.workspace import Workspace
 
 _COLUMN_ORDER = {f.header: i for i, f in enumerate(FIELDS)}
 
@@ -60,6 +64,9 @@ class CheckResult:
     limited: list[DuplicateGroup] = field(default_factory=list)
     # the 分配规则's next rep for the rows of freed customers, by id(row)
     suggested: dict[int, Suggestion] = field(default_factory=dict)
+    # rows of other offices (shared database) matched with this office's rows, read only
+    others: list[Row] = field(default_factory=list)
+    others_stale: dt.datetime | None = None  # other offices unreachable: their data as of
 
     def customers(self) -> list[tuple[Sequence[Row], Decision]]:
         """Every customer of the check and its decision (single rows decided alone)."""
@@ -141,8 +148,11 @@ class GroupingCache:
 def run_check(
     target: Path | str, as_of: dt.date, *, grouping: GroupingCache | None = None
 ) -> CheckResult:
+    from xlsync.workspace import Workspace
+
     registers = load_set(target)
-    return check_registers(str(target), registers, as_of, grouping=grouping)
+    others = Workspace.of(registers.target).other_offices()
+    return check_registers(str(target), registers, as_of, grouping=grouping, others=others)
 
 
 def check_registers(
@@ -153,10 +163,13 @@ def check_registers(
     *,
     grouping: GroupingCache | None = None,
     earlier: EarlierDates | None = None,
+    others: OtherOffices | None = None,
 ) -> CheckResult:
     """`deleted` finds a deleted row by 编号 in the history (for a ruling that names one);
     `earlier` gives the visit and sample dates rows lost (default: from the set's history,
-    read only when 冷却天数 is on)."""
+    read only when 冷却天数 is on). `others` finds the rows of other offices that may name
+    the same customers: they are matched and decided with this office's rows, and never
+    written."""
     settings = registers.settings
     rows: list[Row] = []
     problems: list[Problem] = []
@@ -185,6 +198,9 @@ def check_registers(
             _COLUMN_ORDER.get(p.column, 99),
         )
     )
+    local = rows
+    other = others.candidates(local) if others is not None else None
+    rows = local + other.rows if other is not None else local
     # match in an order that does not depend on where rows stand (a sync moves rows)
     order = sorted(range(len(rows)), key=lambda i: rows[i].content_key())
     names: Names = tuple((rows[i].customer, rows[i].phones, rows[i].contact) for i in order)
@@ -201,22 +217,25 @@ def check_registers(
         decision = decide(members, settings.protection_days, as_of, events)
         groups.append(DuplicateGroup(_group_key(members), group.reason, members, decision))
     ruled: list[DuplicateGroup] = []
-    for row in rows if rulings.events else ():
+    for row in local if rulings.events else ():
         events = rulings.events_for([row])
         if events and id(row) not in grouped:  # one row, decided by a 指派 / 释放
             decision = decide([row], settings.protection_days, as_of, events)
             ruled.append(DuplicateGroup(_group_key([row]), GroupReason(()), [row], decision))
     if earlier is None and settings.cool_down_days:
         earlier = _earlier(registers)
-    limited = _office_rules(rows, groups, ruled, settings, as_of, listings, rulings, earlier or {})
-    suggested = _suggest(rows, groups + ruled + limited, allocation, settings, as_of)
-    moves = sorted((r for r in rows if r.is_move), key=lambda r: (r.file, r.row))
+    limited = _office_rules(local, groups, ruled, settings, as_of, listings, rulings, earlier or {})
+    suggested = _suggest(local, groups + ruled + limited, allocation, settings, as_of)
+    moves = sorted((r for r in local if r.is_move), key=lambda r: (r.file, r.row))
     in_group = {id(r): k for k, g in enumerate(groups) for r in g.rows}
     apart = {frozenset((id(a), id(b))) for a, b in rulings.forbidden}
     possible = possible_pairs(rows, order, unsure, in_group, apart)
+    if other is not None:  # look-alikes with another office's row are not for 待确认 here
+        mine = {id(r) for r in local}
+        possible = [p for p in possible if id(p.a) in mine and id(p.b) in mine]
     return CheckResult(
-        target, as_of, registers, rows, problems, groups, moves, rulings, ruled, possible, limited,
-        suggested,
+        target, as_of, registers, local, problems, groups, moves, rulings, ruled, possible, limited,
+        suggested, other.rows if other else [], other.stale_since if other else None,
     )  # fmt: skip
 
 
@@ -315,8 +334,15 @@ def _deleted(registers: RegisterSet, given: DeletedLookup | None) -> DeletedLook
         return given
     from xlsync.workspace import Workspace
 
-    workspace = Workspace.of(registers.target)
-    if not workspace.backend.exists(workspace):
+    return deleted_lookup(Workspace.of(registers.target))
+
+
+def deleted_lookup(workspace: Workspace) -> DeletedLookup | None:
+    """Deleted rows by 编号 from a workspace's history, when it has one (never created)."""
+    try:
+        if not workspace.backend.exists(workspace):
+            return None
+    except Exception:  # an unreachable history only loses this explanation
         return None
 
     def lookup(row_id: str) -> tuple[str, str, int, str] | None:
@@ -334,6 +360,17 @@ def _deleted(registers: RegisterSet, given: DeletedLookup | None) -> DeletedLook
         return last.file, last.sheet, last.row, name
 
     return lookup
+
+
+def others_note(result: CheckResult) -> str:
+    """What a check says when the other offices' rows are the last ones it could fetch
+    ("" when they are current, or when there is no shared database)."""
+    since = result.others_stale
+    if since is None:
+        return ""
+    if since == dt.datetime.min:
+        return "其他办事处数据暂不可用（本次运行尚未取得）"
+    return f"其他办事处数据暂不可用，截至 {since:%Y-%m-%d %H:%M}"
 
 
 def _group_key(rows: list[Row]) -> str:
@@ -356,9 +393,11 @@ def owner_reason(group: DuplicateGroup) -> str:
 def check_json(result: CheckResult) -> dict[str, object]:
     """The contract's `check --json` object. Row references carry "file" for a folder."""
     folder = result.is_folder
+    elsewhere = {id(r) for r in result.others}  # other offices' rows always name their file
 
     def ref(obj: Row | Problem, **extra: object) -> dict[str, object]:
-        out: dict[str, object] = {"file": obj.file} if folder else {}
+        named = folder or id(obj) in elsewhere
+        out: dict[str, object] = {"file": obj.file} if named else {}
         out["sheet"] = obj.sheet
         out["row"] = obj.row
         out.update(extra)

@@ -123,6 +123,10 @@ def check(
     result = _guard(lambda: run_check(path, day), path)
     for bad in result.registers.unusable:
         _err(bad.line())
+    if result.others_stale is not None:
+        from xlsync.check import others_note
+
+        _err(f"xlsync: {path}: {others_note(result)}")
     if as_json:
         sys.stdout.write(json.dumps(check_json(result), ensure_ascii=False, indent=2) + "\n")
     else:
@@ -566,3 +570,8 @@ def main() -> None:
         _err("已中止。")
         sys.exit(130)
     sys.exit(int(result or 0))
+
+
+from xlsync import cli_db  # noqa: E402  (after every command: it adds their --db)
+
+cli_db.register(app)

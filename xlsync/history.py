@@ -41,7 +41,7 @@ import json
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -50,6 +50,7 @@ from typing import Protocol, Self, runtime_checkable
 from xlsync.errors import UnusableInput
 from xlsync.ids import format_id as format_id  # re-exported for older imports
 from xlsync.ids import id_number as id_number
+from xlsync.model import Row
 
 SCHEMA_VERSION = 1
 HISTORY_DIR = ".xlsync"
@@ -81,6 +82,10 @@ class RowState(enum.StrEnum):
 
 class HistoryError(UnusableInput):
     """The history database cannot be used (unreadable, or written by a newer xlsync)."""
+
+
+class DatabaseUnavailable(HistoryError):
+    """A shared history database cannot be reached now (down, network): retry later."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,6 +186,32 @@ class HistoryStore(Protocol):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None: ...
+
+
+@runtime_checkable
+class TransactionalStore(Protocol):
+    """A store that can make several writes one transaction (a sync of several files)."""
+
+    def transaction(self) -> AbstractContextManager[None]: ...
+
+
+@runtime_checkable
+class PublishingStore(Protocol):
+    """A store shared by several offices: a sync publishes its rows' match keys there (see
+    `xlsync.stores.crossoffice`), in the sync's transaction."""
+
+    def publish(
+        self,
+        file: str,
+        rows: Sequence[tuple[Row, str]],
+        protection_days: int,
+        as_of: dt.date,
+        now: dt.datetime,
+    ) -> None: ...
+
+    def retire(self, keep: Sequence[str]) -> None:
+        """Withdraw what the office published for files not in `keep` (gone from its folder)."""
+        ...
 
 
 def event_json(event: Event) -> dict[str, object]:
@@ -408,6 +439,7 @@ class SqliteHistory:
         # The default rollback journal ("delete"), never WAL: see the module docstring.
         self.path = Path(path)
         self._lock = threading.RLock()
+        self._depth = 0  # > 0 inside transaction(): writes join its transaction
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._conn = sqlite3.connect(
@@ -431,10 +463,23 @@ class SqliteHistory:
     # -- plumbing -----------------------------------------------------------------------
 
     @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Every write inside is one transaction: all of them are kept, or none."""
+        with self._write():
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+
+    @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
         """One write transaction, taking the database write lock up front."""
         with self._lock:
             conn = self._conn
+            if self._depth:
+                yield conn  # part of the caller's transaction()
+                return
             conn.execute("BEGIN IMMEDIATE")
             try:
                 yield conn

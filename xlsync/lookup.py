@@ -268,7 +268,9 @@ class LookupIndex:
         self._narrow: _Narrowing | None = None
 
     @classmethod
-    def from_check(cls, result: CheckResult) -> LookupIndex:
+    def from_check(cls, result: CheckResult, *, others: bool = False) -> LookupIndex:
+        """Every customer of a check; with `others`, also the other offices' rows the check
+        fetched that are not grouped with this office's rows (`who` asks for them)."""
 
         grouped: set[int] = set()
         built: list[Customer] = []
@@ -281,7 +283,7 @@ class LookupIndex:
             found = _customer(len(built), group.rows, group.decision, group.name,
                               _suggested(result, group.rows))  # fmt: skip
             built.append(replace(found, ruled=ruled_reason(group.reason)))
-        for row in result.rows:
+        for row in [*result.rows, *(result.others if others else ())]:
             if id(row) in grouped or not (row.customer or row.phones):
                 continue
             decision = decide([row], days, result.as_of)

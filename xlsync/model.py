@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from xlsync.problems import ProblemCode
 from xlsync.register.schema import SheetKind, Status
@@ -141,3 +142,17 @@ class Register:
             if sheet is not None:
                 out.extend(sheet.rows)
         return out
+
+
+@dataclass(frozen=True, slots=True)
+class OtherRows:
+    """Rows of other offices (read only) that may be the same customers as this office's."""
+
+    rows: list[Row]
+    stale_since: dt.datetime | None = None  # the database was unreachable: data as of then
+
+
+class OtherOffices(Protocol):
+    """Where a check of one office finds the other offices' rows (a shared database)."""
+
+    def candidates(self, rows: list[Row]) -> OtherRows: ...

@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
-from xlsync.check import CheckResult
+from xlsync.check import CheckResult, others_note
 from xlsync.ids import id_number
 from xlsync.matching.group import GroupReason
 from xlsync.model import Problem, Register, Row, SheetData
@@ -76,6 +76,7 @@ class ClaimHint:
     others: tuple[Claim, ...]  # the other reps' claims
     mine: tuple[Row, ...]  # this rep's other rows of the customer
     ruled: str = ""  # the 同一客户 rulings that joined the rows: 经理裁定为同一客户（裁决第 5 行）
+    stale: str = ""  # another office's claim, as last known: 其他办事处数据暂不可用，截至 …
 
 
 @dataclass(frozen=True, slots=True)
@@ -313,8 +314,10 @@ def build_plans(result: CheckResult, new_ids: list[str]) -> list[Plan]:
         for row in reg.rows:
             stands: Position = (row.kind, row.row)
             row_id = row.id
-            if not row_id:
-                row_id = plan.new_ids[(row.kind, row.row)] = next(ids)
+            if not row_id:  # none left while a shared database is down: given later
+                row_id = next(ids, "")
+                if row_id:
+                    plan.new_ids[(row.kind, row.row)] = row_id
             if row.is_move:
                 keep = row.status is Status.COOPERATING or "status" in row.unreadable
                 status = "" if keep else _status_header(reg)  # never overwrite what is unread
@@ -338,6 +341,8 @@ def build_plans(result: CheckResult, new_ids: list[str]) -> list[Plan]:
         return position.get((row.file, row.sheet, row.row), Place(row.file, row.sheet, row.row))
 
     def kind_of(place: Place) -> SheetKind:
+        if place.file not in plans:  # another office's row (read only): never written
+            return SheetKind.FOLLOWING
         reg = plans[place.file].register
         is_coop = place.sheet == _sheet_name(reg, SheetKind.COOPERATING)
         return SheetKind.COOPERATING if is_coop else SheetKind.FOLLOWING
@@ -351,6 +356,7 @@ def build_plans(result: CheckResult, new_ids: list[str]) -> list[Plan]:
         place = final(row)
         return (row.file, int(kind_of(place) is SheetKind.COOPERATING), place.row)
 
+    stale = others_note(result)  # other offices' rows as last known, when unreachable
     ruled = result.has_rulings_sheet
     groups = sorted(result.conflicts, key=lambda g: min(order(c.row) for c in g.decision.claims))
     for group in groups:
@@ -358,14 +364,16 @@ def build_plans(result: CheckResult, new_ids: list[str]) -> list[Plan]:
         owner = decision.owner
         claims = tuple(sorted(decision.claims, key=lambda c: order(c.row)))
         joined = ruled_reason(group.reason)  # 经理裁定为同一客户（裁决第 5 行）
-        joined = ruled_reason(group.reason)  # 经理裁定为同一客户（裁决第 5 行）
         for claim in claims:
+            if claim.row.file not in plans:
+                continue  # another office's row: its own office tells it
             hint = claim_hint(claim, owner, claims)
-            if isinstance(hint, ClaimHint) and joined:
-                hint = replace(hint, ruled=joined)
+            if isinstance(hint, ClaimHint):
+                foreign = stale and any(c.row.file not in plans for c in claims)
+                hint = replace(hint, ruled=joined, stale=stale if foreign else "")
             if hint is not None:
                 hints[claim.row.file][at(claim.row)].append(hint)
-        files = {c.row.file for c in claims}
+        files = {c.row.file for c in claims} & plans.keys()  # not other offices' files
         for file in files:
             plans[file].conflict_keys.append(
                 ConflictRecord(
@@ -388,8 +396,9 @@ def build_plans(result: CheckResult, new_ids: list[str]) -> list[Plan]:
             continue
         rows = sorted(group.rows, key=order)
         joined = ruled_reason(group.reason)
-        joined = ruled_reason(group.reason)
         for row in rows:
+            if row.file not in plans:
+                continue
             others = tuple(r for r in rows if r is not row)
             hints[row.file][at(row)].append(DuplicateHint(others, joined))
 

@@ -166,7 +166,8 @@ def hint_text(hint: Hint, where: Where) -> str:
     match hint:
         case ClaimHint():
             text = _claim_text(hint, where)
-            return f"{text}；{hint.ruled}" if text and hint.ruled else text
+            text = f"{text}；{hint.ruled}" if text and hint.ruled else text
+            return f"{text}（{hint.stale}）" if text and hint.stale else text
         case LimitHint():
             return _limit_text(hint)
         case DuplicateHint():

@@ -21,14 +21,23 @@ import logging
 import os
 import shutil
 import tempfile
+from contextlib import AbstractContextManager, ExitStack, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from xlsync.check import CheckResult, GroupingCache, check_registers
+from xlsync.check import CheckResult, GroupingCache, check_registers, deleted_lookup
 from xlsync.errors import UnusableInput
-from xlsync.history import Event, HistoryStore, RowSnapshot, RulingRecord
+from xlsync.history import (
+    DatabaseUnavailable,
+    Event,
+    HistoryStore,
+    PublishingStore,
+    RowSnapshot,
+    RulingRecord,
+    TransactionalStore,
+)
 from xlsync.locks import Lock
-from xlsync.model import Register, Row
+from xlsync.model import OtherOffices, Register, Row
 from xlsync.plan import Plan, Restore, build_plans, first_free_row, make_room, next_id_number
 from xlsync.register.reader import read_register
 from xlsync.register.schema import SHEET_NAMES, SheetKind
@@ -85,6 +94,8 @@ class SyncOutcome:
     result: CheckResult
     files: list[FileOutcome]
     attempts: int
+    # a shared database was down: this sync's history (and new 编号) wait for it
+    history_pending: bool = False
 
     @property
     def deferred(self) -> list[FileOutcome]:
@@ -150,8 +161,9 @@ def sync(
     ws = workspace or Workspace.of(target)
     for attempt in range(1, MAX_ATTEMPTS + 1):
         try:
-            return _sync_once(target, ws, as_of, backups, now or dt.datetime.now(), attempt,
-                              restore)  # fmt: skip
+            with ws.sync_lock(_register_paths(target)):  # another watcher of the set waits
+                return _sync_once(target, ws, as_of, backups, now or dt.datetime.now(),
+                                  attempt, restore)  # fmt: skip
         except ChangedMeanwhile:
             continue
     raise UnusableInput(target, f"登记表在同步过程中被反复修改（{MAX_ATTEMPTS} 次），请稍后再试")
@@ -173,39 +185,126 @@ def _sync_once(
     for register in registers.registers:
         if Stamp.of(register.path) != stamps.get(register.path):
             raise ChangedMeanwhile
-    result = check_registers(str(target), registers, as_of, grouping=ws.grouping)
+    others = ws.other_offices()  # a shared database: the other offices' rows
+    deleted = deleted_lookup(ws)  # from this workspace's own history store
+    result = check_registers(
+        str(target), registers, as_of, deleted, grouping=ws.grouping, others=others
+    )
     missing = sum(1 for r in result.rows if not r.id)
-    with ws.history() as history:
+    with ExitStack() as stack:
+        history = _open_history(ws, stack)  # None: the shared database is down (watcher)
         at_least = next_id_number(registers.registers)
-        ids = history.reserve_ids(ws.folder.name, missing, at_least) if missing else []
+        ids = _reserve(ws, history, missing, at_least) if missing and history else []
         plans = build_plans(result, ids)
         if any(plan.ruling_appends for plan in plans):
-            result, plans = _count_decisions(str(target), result, plans, ids, ws.grouping)
+            result, plans = _count_decisions(str(target), result, plans, ids, ws.grouping, others)
         if restore is not None:
+            if history is None:
+                raise UnusableInput(target, "数据库暂不可用，无法从历史记录中恢复")
             _plan_restore(restore, plans, history, result)
         outcomes = [FileOutcome(plan.register.path, plan) for plan in plans]
         for outcome in outcomes:
             _apply(outcome, ws, stamps[outcome.path], backups, now)
+        if history is None:
+            return SyncOutcome(result, outcomes, attempt, history_pending=True)
         ruled = _ruling_records(result, outcomes)
-        for outcome in outcomes:
-            snapshot, moved, moved_from = _snapshot(outcome)
-            rulings = ruled.get(outcome.path.name, [])
-            digest = hashlib.sha256(repr((snapshot, rulings)).encode()).hexdigest()
-            if outcome.plan.empty and ws.recorded.is_same(outcome.path.name, digest):
-                continue  # this workspace recorded exactly this snapshot last time: nothing new
-            ws.recorded.remember(outcome.path.name, digest)
-            _sync_id, outcome.events = history.record_sync(
-                outcome.path.name,
-                now,
-                as_of,
-                outcome.plan.summary() | {"written": outcome.written},
-                snapshot,
-                moved=moved,
-                restored={r.id for r in outcome.plan.restores} if outcome.written else None,
-                moved_from=moved_from,
-                rulings=rulings,
-            )
+        recorded: list[tuple[str, str]] = []
+        try:
+            with _one_transaction(history):  # the sync's history is kept whole, or not at all
+                _record(history, ws, outcomes, ruled, now, as_of, recorded)
+                if isinstance(history, PublishingStore):
+                    _publish(history, result, outcomes, [name for name, _ in recorded], now)
+        except DatabaseUnavailable as exc:
+            if not ws.offline:
+                raise
+            log.warning("%s；历史记录待数据库恢复后写入", exc.message)
+            return SyncOutcome(result, outcomes, attempt, history_pending=True)
+        for name, digest in recorded:  # only once committed
+            ws.recorded.remember(name, digest)
     return SyncOutcome(result, outcomes, attempt)
+
+
+def _open_history(ws: Workspace, stack: ExitStack) -> HistoryStore | None:
+    """The history store, or None when a shared database is down and `ws.offline`: this
+    office syncs on without new 编号, and its history is written when the database is back
+    (the next sync compares with the last snapshot recorded: nothing lost or doubled)."""
+    try:
+        return stack.enter_context(ws.history())
+    except DatabaseUnavailable as exc:
+        if not ws.offline:
+            raise
+        log.warning("%s；本办事处照常同步，新编号和历史记录待数据库恢复后补上", exc.message)
+        return None
+
+
+def _reserve(ws: Workspace, history: HistoryStore, count: int, at_least: int) -> list[str]:
+    try:
+        return history.reserve_ids(ws.folder.name, count, at_least)
+    except DatabaseUnavailable:
+        if not ws.offline:
+            raise
+        return []  # the rows get their 编号 at the first sync after the database is back
+
+
+def _publish(
+    store: PublishingStore,
+    result: CheckResult,
+    outcomes: list[FileOutcome],
+    files: list[str],
+    now: dt.datetime,
+) -> None:
+    """Publish the rows of the files just recorded, with their 编号, for other offices."""
+    for outcome in outcomes:
+        name = outcome.path.name
+        if name not in files:
+            continue
+        new_ids = outcome.plan.new_ids if outcome.written else {}
+        rows = [
+            (row, row.id or new_ids.get((row.kind, row.row), ""))
+            for row in result.rows
+            if row.file == name
+        ]
+        days = result.registers.settings.protection_days
+        store.publish(name, rows, days, result.as_of, now)
+    if result.is_folder:  # a register gone from the folder is no longer anyone's claim
+        registers = result.registers
+        store.retire(
+            [r.name for r in registers.registers] + [u.path.name for u in registers.unusable]
+        )
+
+
+def _one_transaction(history: HistoryStore) -> AbstractContextManager[None]:
+    return history.transaction() if isinstance(history, TransactionalStore) else nullcontext()
+
+
+def _record(
+    history: HistoryStore,
+    ws: Workspace,
+    outcomes: list[FileOutcome],
+    ruled: dict[str, list[RulingRecord]],
+    now: dt.datetime,
+    as_of: dt.date,
+    recorded: list[tuple[str, str]],
+) -> None:
+    """Record each file's snapshot and events (`recorded`: the digests recorded)."""
+    for outcome in outcomes:
+        snapshot, moved, moved_from = _snapshot(outcome)
+        rulings = ruled.get(outcome.path.name, [])
+        digest = hashlib.sha256(repr((snapshot, rulings)).encode()).hexdigest()
+        if outcome.plan.empty and ws.recorded.is_same(outcome.path.name, digest):
+            continue  # this workspace recorded exactly this snapshot last time: nothing new
+        recorded.append((outcome.path.name, digest))
+        _sync_id, outcome.events = history.record_sync(
+            outcome.path.name,
+            now,
+            as_of,
+            outcome.plan.summary() | {"written": outcome.written},
+            snapshot,
+            moved=moved,
+            restored={r.id for r in outcome.plan.restores} if outcome.written else None,
+            moved_from=moved_from,
+            rulings=rulings,
+        )
 
 
 def _ruling_records(
@@ -231,7 +330,12 @@ def _ruling_records(
 
 
 def _count_decisions(
-    target: str, result: CheckResult, plans: list[Plan], ids: list[str], grouping: GroupingCache
+    target: str,
+    result: CheckResult,
+    plans: list[Plan],
+    ids: list[str],
+    grouping: GroupingCache,
+    others: OtherOffices | None = None,
 ) -> tuple[CheckResult, list[Plan]]:
     """Plan again as if the decisions this sync appends to 裁决 (from 待确认) were already
     there, so that this sync's hints, conflicts and 待确认 show their effect and the next
@@ -268,7 +372,7 @@ def _count_decisions(
             reg = dataclasses.replace(reg, manager_grids=grids)
         registers.append(reg)
     counted = dataclasses.replace(result.registers, registers=registers)
-    again = check_registers(target, counted, result.as_of, grouping=grouping)
+    again = check_registers(target, counted, result.as_of, grouping=grouping, others=others)
     replanned = build_plans(again, ids)
     for first, second in zip(plans, replanned, strict=True):
         # write against the registers as read, and append each decision once

@@ -31,6 +31,7 @@ from watchdog.observers import Observer
 from watchdog.observers.polling import PollingObserver
 
 from xlsync.board import BoardPart
+from xlsync.check import others_note
 from xlsync.errors import IncompleteFile, UnusableInput
 from xlsync.history import EventKind
 from xlsync.registers import is_register_name
@@ -66,6 +67,7 @@ class WatchConfig:
     debounce: float = 0.4  # quiet time after the last event before a sync
     settle: float = 0.1  # size and time must stay the same this long
     retry: float = 1.0  # wait before reading a half-written file again
+    db_retry: float = 5.0  # while a shared database is down: how often to try again
     max_retries: int = 20
     rescan: float = 30.0  # seconds between rescans of the folder (size, time, hash)
     poll: bool = False  # polling observer instead of native events
@@ -87,6 +89,7 @@ class _State:
     deferred: set[Path] = field(default_factory=set)
     own: dict[Path, tuple[int, int]] = field(default_factory=dict)  # what our writes left
     known: dict[Path, Stamp] = field(default_factory=dict)  # for the rescan
+    history_pending: bool = False  # a shared database was down: sync again when it is back
 
 
 class _Handler(FileSystemEventHandler):
@@ -123,6 +126,7 @@ class Watcher:
     ) -> None:
         self.target = target.resolve()
         self.workspace = workspace or Workspace.of(self.target)
+        self.workspace.offline = True  # a shared database down: keep syncing this office
         self.folder = self.workspace.folder
         self.config = config or WatchConfig()
         self.today = today
@@ -218,11 +222,16 @@ class Watcher:
         next_rescan = time.monotonic() + self.config.rescan
         next_lock_check = 0.0
         next_schedule = 0.0
+        next_db_retry = 0.0
+        self.workspace.watch_others(self.recheck, stop)  # a shared database: other offices
         try:
             while not stop.is_set():
                 moment = time.monotonic()
                 if self._due(moment):
                     self._sync_now()
+                if self._state.history_pending and moment >= next_db_retry:
+                    self.recheck()  # write the history once the database is back
+                    next_db_retry = moment + self.config.db_retry
                 if self._state.deferred and moment >= next_lock_check:
                     self._check_deferred()
                     next_lock_check = moment + self.config.lock_check
@@ -238,6 +247,15 @@ class Watcher:
             observer.join(timeout=5)
             self.schedule.join()  # a report half written is not left behind
             log.info("停止监视 %s", self.target)
+
+    def recheck(self) -> None:
+        """Sync every register again although none changed (another office's rows that
+        share a customer changed, or the database is back); safe from any thread."""
+        with self._lock:
+            for path in self._registers():
+                path = path.resolve()
+                self._state.dirty.add(path)
+                self._state.own.pop(path, None)
 
     def _due(self, moment: float) -> bool:
         state = self._state
@@ -299,6 +317,13 @@ class Watcher:
             self.on_status(f"写入失败：{exc}")
             return
         self.syncs.append(outcome)
+        if outcome.history_pending and not state.history_pending:
+            log.warning("数据库暂不可用：本办事处照常同步，历史记录和新编号待数据库恢复后补上")
+        elif state.history_pending and not outcome.history_pending:
+            log.info("数据库已恢复：历史记录已补上")
+        state.history_pending = outcome.history_pending
+        if outcome.result.others_stale is not None:
+            log.warning("%s", others_note(outcome.result))
         incomplete = [u for u in outcome.result.registers.unusable if isinstance(u, IncompleteFile)]
         for bad in outcome.result.registers.unusable:
             if not isinstance(bad, IncompleteFile):

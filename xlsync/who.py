@@ -9,21 +9,43 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from xlsync.check import CheckResult, run_check
-from xlsync.lookup import WHY_LABELS, Hit, LookupAnswer, LookupIndex
-from xlsync.model import Row
+from xlsync.check import CheckResult, check_registers
+from xlsync.lookup import WHY_LABELS, Hit, LookupAnswer, LookupIndex, is_phone_query
+from xlsync.model import OtherOffices, OtherRows, Row
+from xlsync.register.cells import parse_phones
+from xlsync.register.schema import SheetKind
+from xlsync.registers import load_set
+from xlsync.workspace import Workspace
 
 
 def who(
     target: Path | str, name: str, phone: str | None, as_of: dt.date
 ) -> tuple[CheckResult, LookupAnswer]:
-    """Check the register set at `target`, then ask it about `name` (and `phone`)."""
-    result = run_check(target, as_of)
+    """Check the register set at `target`, then ask it about `name` (and `phone`). With a
+    shared database, the other offices' rows that may be this customer are asked too."""
+    registers = load_set(target)
+    others = Workspace.of(registers.target).other_offices()
+    if others is not None:
+        others = _Asking(others, name, phone)
+    result = check_registers(str(target), registers, as_of, others=others)
     return result, ask(result, name, phone)
 
 
 def ask(result: CheckResult, name: str, phone: str | None) -> LookupAnswer:
-    return LookupIndex.from_check(result).find(name, phone)
+    return LookupIndex.from_check(result, others=True).find(name, phone)
+
+
+class _Asking:
+    """The other offices' rows that may be this office's customers or the one asked for."""
+
+    def __init__(self, inner: OtherOffices, name: str, phone: str | None) -> None:
+        phones = [n for text in (name, phone or "") for n in parse_phones(text)[0]]
+        asked = "" if is_phone_query(name) else name
+        self.probe = Row("", "", SheetKind.FOLLOWING, 0, customer=asked, phones=tuple(phones))
+        self.inner = inner
+
+    def candidates(self, rows: list[Row]) -> OtherRows:
+        return self.inner.candidates([*rows, self.probe])
 
 
 def answer_json(answer: LookupAnswer, rep: str | None, folder: bool) -> dict[str, object]:

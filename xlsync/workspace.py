@@ -13,7 +13,11 @@ xlsync keeps (all under the folder):
 
 Callers get their history store from `Workspace.history()` and use it only through the
 `HistoryStore` protocol. Another store (a server database) plugs in as another
-`HistoryBackend`, chosen here, without touching the callers.
+`HistoryBackend`, chosen here, without touching the callers: `Workspace.of` takes a
+PostgreSQL URL (`--db`, or the `XLSYNC_DB` environment variable) and then hands out
+`xlsync.stores.postgres.PostgresHistory` stores of one shared database, the office being the
+folder's name. A backend that can (`LockingBackend`) also serialises syncs of one register
+between processes (`Workspace.sync_lock`).
 
 A workspace also owns the state a long-lived caller keeps between syncs (`recorded`): the
 watcher keeps one workspace for its whole run; every `xlsync sync` starts with a new one.
@@ -21,14 +25,18 @@ watcher keeps one workspace for its whole run; every `xlsync sync` starts with a
 
 from __future__ import annotations
 
+import os
 import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from xlsync.check import GroupingCache
-from xlsync.history import Event, HistoryStore, SqliteHistory
+from xlsync.history import DatabaseUnavailable, Event, HistoryStore, SqliteHistory
 from xlsync.locks import Lock, find_lock, locked_register
+from xlsync.model import OtherOffices
 from xlsync.registers import register_files
 from xlsync.sidecar import SIDECAR_FOLDER
 
@@ -47,6 +55,42 @@ class HistoryBackend(Protocol):
     def exists(self, workspace: Workspace) -> bool:
         """Whether anything has been recorded yet (reading commands do not create one)."""
         ...
+
+
+@runtime_checkable
+class LockingBackend(Protocol):
+    """A backend that serialises the syncs of one register between processes."""
+
+    def sync_lock(
+        self, workspace: Workspace, registers: Sequence[Path]
+    ) -> AbstractContextManager[None]: ...
+
+
+@runtime_checkable
+class CrossOfficeBackend(Protocol):
+    """A backend shared by several offices: it finds the other offices' candidate rows."""
+
+    def other_offices(self, workspace: Workspace) -> OtherOffices: ...
+
+    def watch_others(
+        self, workspace: Workspace, on_change: Callable[[], None], stop: threading.Event
+    ) -> threading.Thread: ...
+
+
+DB_ENV = "XLSYNC_DB"
+
+
+def backend_for(db: str | None) -> HistoryBackend:
+    """The backend a database URL names: PostgreSQL for `postgresql://…`, else SQLite."""
+    if db:
+        from xlsync.stores.postgres import PostgresBackend, is_database_url
+
+        if not is_database_url(db):
+            from xlsync.history import HistoryError
+
+            raise HistoryError(Path("."), f"--db 只接受 postgresql://… 形式的地址，而不是 {db!r}")
+        return PostgresBackend(db)
+    return SqliteBackend()
 
 
 class SqliteBackend:
@@ -85,11 +129,15 @@ class Workspace:
     recorded: RecordedSnapshots = field(default_factory=RecordedSnapshots)
     # the last grouping of this set's names: a watcher re-syncing unchanged names reuses it
     grouping: GroupingCache = field(default_factory=GroupingCache)
+    # keep syncing this office while a shared database is down (the watcher): no new ids,
+    # no history until it is back; a one-off command fails instead
+    offline: bool = False
 
     @classmethod
-    def of(cls, target: Path | str) -> Workspace:
-        """The workspace of a register or a folder of registers (the embedded store)."""
-        return cls(Path(target))
+    def of(cls, target: Path | str, db: str | None = None) -> Workspace:
+        """The workspace of a register or a folder of registers: its history in the
+        database `db` (default: `XLSYNC_DB`), else in the embedded SQLite store."""
+        return cls(Path(target), backend_for(db or os.environ.get(DB_ENV) or None))
 
     # -- where things are ------------------------------------------------------------
 
@@ -151,6 +199,35 @@ class Workspace:
         """The register of the set a lock file name in the folder belongs to."""
         found = locked_register(name, [p.name for p in self.registers()])
         return self.folder / found if found is not None else None
+
+    @contextmanager
+    def sync_lock(self, registers: Sequence[Path]) -> Iterator[None]:
+        """Held while syncing `registers`: another process syncing them waits (a
+        PostgreSQL advisory lock; nothing for the embedded store, whose writes the
+        file's own checks guard)."""
+        with ExitStack() as stack:
+            if isinstance(self.backend, LockingBackend):
+                try:
+                    stack.enter_context(self.backend.sync_lock(self, registers))
+                except DatabaseUnavailable:
+                    if not self.offline:
+                        raise
+            yield
+
+    def other_offices(self) -> OtherOffices | None:
+        """Where a check finds the other offices' rows (None: this office is alone)."""
+        if isinstance(self.backend, CrossOfficeBackend):
+            return self.backend.other_offices(self)
+        return None
+
+    def watch_others(
+        self, on_change: Callable[[], None], stop: threading.Event
+    ) -> threading.Thread | None:
+        """A thread calling `on_change` when the other offices' rows that matter here
+        change, or a shared database is back after an outage (None: no shared database)."""
+        if isinstance(self.backend, CrossOfficeBackend):
+            return self.backend.watch_others(self, on_change, stop)
+        return None
 
     # -- history ---------------------------------------------------------------------
 

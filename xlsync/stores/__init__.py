@@ -1,0 +1,1 @@
+"""History stores other than the embedded SQLite one (see `xlsync.history`)."""
