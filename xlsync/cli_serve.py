@@ -73,7 +73,7 @@ def _accounts_path(accounts: Path | None, target: Path) -> Path:
 
 
 def _roster(target: Path) -> dict[str, str]:
-    from xlsync.registers import load_set
+    from xlsync.register_set import load_set
 
     try:
         return load_set(target).settings.roster
