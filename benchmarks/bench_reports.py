@@ -15,7 +15,7 @@ from _common import measure, register_of
 CODE = """
 import datetime as dt
 from pathlib import Path
-from xlsync.reports.run import monthly
+from xlsync.reports.build import monthly
 def run():
     paths = monthly(Path({path!r}), {month!r}, Path({out!r}), today=dt.date(2026, 11, 1))
     return [p.name for p in paths] + [p.stat().st_size for p in paths]

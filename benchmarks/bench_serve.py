@@ -85,7 +85,7 @@ def free_port() -> int:
 
 
 def queries(register: Path, n: int, seed: int = 5) -> list[str]:
-    from xlsync.registers import load_set
+    from xlsync.register_set import load_set
 
     rng = random.Random(seed)
     rows = [r for reg in load_set(register).registers for r in reg.rows]

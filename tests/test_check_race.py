@@ -13,7 +13,7 @@ import pytest
 
 from xlsync.check import CheckResult, GroupingCache, check_registers
 from xlsync.matching.group import Group, Item
-from xlsync.registers import RegisterSet, load_set
+from xlsync.register_set import RegisterSet, load_set
 
 from .data_gen import make_register
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import openpyxl
 
-from xlsync.model import Row
+from xlsync.records import Row
 from xlsync.register.reader import read_register
 from xlsync.register.schema import SheetKind
 from xlsync.stores.crossoffice import block_keys

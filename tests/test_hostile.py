@@ -184,7 +184,7 @@ def test_text_that_looks_like_a_formula_stays_text(tmp_path: Path) -> None:
 
 
 def test_file_names_built_from_data_are_safe() -> None:
-    from xlsync.reports.run import safe_name
+    from xlsync.reports.build import safe_name
 
     assert safe_name('a/b\\c:d*e?"f<g>h|') == "a_b_c_d_e_f_g_h_"
     assert safe_name("..") == "register"

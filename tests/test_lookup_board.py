@@ -46,7 +46,7 @@ def board_page(demo_board: tuple[Path, Path]) -> Iterator[Any]:
 
 
 def _demo_rows():  # type: ignore[no-untyped-def]
-    from xlsync.registers import load_set
+    from xlsync.register_set import load_set
 
     return [r for reg in load_set(DEMO).registers for r in reg.rows]
 

@@ -17,7 +17,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from tests.test_rules import AS_OF, DAYS, claim
-from xlsync.model import Row
+from xlsync.records import Row
 from xlsync.rules import Decision, RuleEvent, Verdict, apply_cap, apply_cool_down, decide, holdings
 
 D = dt.date

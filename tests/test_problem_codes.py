@@ -13,7 +13,7 @@ import pytest
 from xlsync.check import check_json, check_registers, run_check
 from xlsync.plan import Plan, plan_review
 from xlsync.problems import ProblemCode
-from xlsync.registers import load_set
+from xlsync.register_set import load_set
 from xlsync.review import REVIEW_HEADERS
 
 from .data_gen import FOLLOWING, PROBLEM_KINDS, GeneratedInfo, make_register

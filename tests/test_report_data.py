@@ -190,7 +190,7 @@ def test_a_masked_handout_prints_no_whole_number(tmp_path: Path) -> None:
 
     import pypdf
 
-    from xlsync.reports.run import monthly
+    from xlsync.reports.build import monthly
 
     D = dt.date
     rows = [

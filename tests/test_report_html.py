@@ -23,14 +23,7 @@ from typing import Any
 import openpyxl
 import pytest
 
-from xlsync.reports.html import (
-    BOARD_VERSION_FILE,
-    render_board,
-    render_daily_html,
-    render_monthly_html,
-    write_daily_xlsx,
-)
-from xlsync.reports.model import (
+from xlsync.reports.content import (
     Board,
     BoardCustomer,
     BoardEntry,
@@ -39,6 +32,13 @@ from xlsync.reports.model import (
     DailyReport,
     MonthlyReport,
     Score,
+)
+from xlsync.reports.daily_xlsx import write_daily_xlsx
+from xlsync.reports.html import (
+    BOARD_VERSION_FILE,
+    render_board,
+    render_daily_html,
+    render_monthly_html,
 )
 
 AS_OF = dt.date(2026, 11, 1)

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from faker import Faker
 
-from xlsync.reports.model import ConflictLine, CustomerLine, MonthlyReport, Score
+from xlsync.reports.content import ConflictLine, CustomerLine, MonthlyReport, Score
 from xlsync.reports.pdf import _render, render_monthly_pdf
 from xlsync.reports.pdf_table import cell_tokens, column_widths, wrap
 

@@ -5,7 +5,7 @@ import itertools
 
 import pytest
 
-from xlsync.model import Row
+from xlsync.records import Row
 from xlsync.register.schema import SheetKind, Status
 from xlsync.rules import Basis, RuleEvent, Verdict, call_verdict, decide, protection
 

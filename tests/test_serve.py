@@ -198,7 +198,7 @@ def test_serve_refuses_an_account_store_in_the_shared_folder(tmp_path: Path) -> 
 
 
 def test_a_managers_reach_comes_from_the_roster() -> None:
-    from xlsync.model import Row
+    from xlsync.records import Row
     from xlsync.register.schema import SheetKind
     from xlsync.server.view import Viewer
     from xlsync.settings import RepContact, Settings
@@ -225,7 +225,7 @@ def test_a_managers_reach_comes_from_the_roster() -> None:
 def test_a_folders_settings_keep_every_registers_heads(tmp_path: Path) -> None:
     """A folder of registers joins the rosters; the 负责人 marks come along (a head listed
     only in the second register still heads their department for `serve`)."""
-    from xlsync.registers import load_set
+    from xlsync.register_set import load_set
 
     make_register(tmp_path)  # 张伟 heads 业务一部
     from .helpers import customer, write_register

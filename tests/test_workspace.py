@@ -181,7 +181,7 @@ def register(tmp_path: Path) -> Path:
 def test_sync_history_restore_and_reports_through_a_workspace_store(
     register: Path, tmp_path: Path
 ) -> None:
-    from xlsync.reports.run import daily, monthly
+    from xlsync.reports.build import daily, monthly
 
     backend = MemoryBackend()
     ws = Workspace(register, backend=backend)

@@ -17,8 +17,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from xlsync.matching import analyse
-from xlsync.model import Problem, Register, Row
 from xlsync.problems import ProblemCode
+from xlsync.records import Problem, Register, Row
 from xlsync.register.cells import CellError, cell_text, is_blank, parse_date, parse_phones
 from xlsync.register.schema import SheetKind, match_header, norm_label
 

@@ -26,7 +26,7 @@ class BoardPart:
 
     def __call__(self, outcome: SyncOutcome) -> None:
         from xlsync.notify.outbox import failure_lines
-        from xlsync.reports.run import board_from
+        from xlsync.reports.build import board_from
 
         try:
             self.path = board_from(

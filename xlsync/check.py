@@ -16,11 +16,11 @@ from xlsync.earlier import EarlierDates, overwritten_dates
 from xlsync.lookup import display_name
 from xlsync.matching import analyse
 from xlsync.matching.group import Group, GroupReason, Item, group_items
-from xlsync.model import OtherOffices, Problem, Row
 from xlsync.problems import ProblemCode
+from xlsync.records import OtherOffices, Problem, Row
 from xlsync.register.schema import FIELDS, SheetKind, field_text
 from xlsync.register.validate import validate_rows
-from xlsync.registers import RegisterSet, load_set
+from xlsync.register_set import RegisterSet, load_set
 from xlsync.review import PossiblePair, pair_json, possible_pairs
 from xlsync.rules import Decision, Verdict, apply_agent, apply_cap, apply_cool_down, decide
 from xlsync.rulings import DeletedLookup, RulingEffects, load_rulings, ruled_reason, ruling_json

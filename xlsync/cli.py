@@ -418,8 +418,8 @@ def report_monthly(
     as_of: AsOf = None,
 ) -> None:
     """月度打印清单：OUT/<名称>-<月份>.html 和 .pdf。"""
+    from xlsync.reports.build import monthly
     from xlsync.reports.data import month_bounds
-    from xlsync.reports.run import monthly
 
     try:
         month_bounds(month)
@@ -441,7 +441,7 @@ def report_daily(
     as_of: AsOf = None,
 ) -> None:
     """当天的新登记客户：OUT/<名称>-<日期>.xlsx 和 .html。"""
-    from xlsync.reports.run import daily
+    from xlsync.reports.build import daily
 
     day = _day(date, "--date")
     rules_day = _as_of(as_of) if as_of else day
@@ -457,7 +457,7 @@ def report_board(
     as_of: AsOf = None,
 ) -> None:
     """看板页面：一个独立的 HTML 文件，带搜索框；重新生成后打开的页面会自动刷新。"""
-    from xlsync.reports.run import board
+    from xlsync.reports.build import board
 
     day = _as_of(as_of)
     written = _guard(lambda: board(path, out, today=day), path)
@@ -491,7 +491,7 @@ def demo(
     """第一次使用：把演示登记表复制到一个新文件夹，在那里同步一遍，生成看板和月度清单。"""
     import shutil
 
-    from xlsync.reports.run import monthly
+    from xlsync.reports.build import monthly
 
     target = folder if folder is not None else Path("xlsync-demo")
     if target.exists() and (not target.is_dir() or any(target.iterdir())):

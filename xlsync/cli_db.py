@@ -9,7 +9,7 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, get_type_hints
+from typing import Annotated, Any, cast, get_type_hints
 
 import typer
 from rich.console import Console
@@ -134,7 +134,7 @@ def with_db_option(command: Callable[..., Any]) -> Callable[..., Any]:
             os.environ[DB_ENV] = db  # every Workspace.of of this run (one process) uses it
         return command(*args, **kwargs)
 
-    run.__signature__ = signature.replace(parameters=params)  # type: ignore[attr-defined]
+    cast(Any, run).__signature__ = signature.replace(parameters=params)  # read by typer
     run.__annotations__ = {**hints, "db": Db}
     del run.__wrapped__  # typer reads the new signature, not the wrapped one
     return run

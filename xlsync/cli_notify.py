@@ -66,7 +66,7 @@ def notify_test(path: Target, config: ConfigOption = None) -> None:
     from xlsync.cli import EXIT_FINDINGS, EXIT_UNUSABLE, _err, _guard
     from xlsync.notify.config import load_config
     from xlsync.notify.notifier import Notifier
-    from xlsync.registers import load_set
+    from xlsync.register_set import load_set
     from xlsync.workspace import Workspace
 
     if not path.exists():

@@ -9,13 +9,16 @@ import ipaddress
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
 from xlsync.cli_zh import ZhCommand, ZhGroup
 from xlsync.errors import UnusableInput
+
+if TYPE_CHECKING:
+    from xlsync.server.accounts import AccountStore
 
 EXIT_OK, EXIT_UNUSABLE = 0, 2
 
@@ -73,7 +76,7 @@ def _accounts_path(accounts: Path | None, target: Path) -> Path:
 
 
 def _roster(target: Path) -> dict[str, str]:
-    from xlsync.registers import load_set
+    from xlsync.register_set import load_set
 
     try:
         return load_set(target).settings.roster
@@ -88,7 +91,7 @@ def _password(from_stdin: bool) -> str:
     return str(typer.prompt("密码", hide_input=True, confirmation_prompt="再输入一次密码"))
 
 
-def _store(path: Path):  # type: ignore[no-untyped-def]
+def _store(path: Path) -> AccountStore:
     from xlsync.server.accounts import AccountStore
 
     return AccountStore(path)

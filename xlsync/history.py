@@ -50,7 +50,7 @@ from typing import Protocol, Self, runtime_checkable
 from xlsync.errors import UnusableInput
 from xlsync.ids import format_id as format_id  # re-exported for older imports
 from xlsync.ids import id_number as id_number
-from xlsync.model import Row
+from xlsync.records import Row
 
 SCHEMA_VERSION = 1
 HISTORY_DIR = ".xlsync"

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING
 
 from rapidfuzz import fuzz
 
-from xlsync.model import Row
+from xlsync.records import Row
 from xlsync.rules import Decision, Verdict, call_verdict, decide
 
 if TYPE_CHECKING:

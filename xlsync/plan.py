@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 from xlsync.check import CheckResult, others_note
 from xlsync.ids import id_number
 from xlsync.matching.group import GroupReason
-from xlsync.model import Problem, Register, Row, SheetData
 from xlsync.problems import ProblemCode
+from xlsync.records import Problem, Register, Row, SheetData
 from xlsync.register.schema import FIELDS, SHEET_NAMES, SheetKind, Status
 from xlsync.rules import Claim, Verdict
 from xlsync.rulings import ruled_reason, ruling_rows

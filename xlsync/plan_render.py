@@ -8,7 +8,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import assert_never
 
-from xlsync.model import Row
 from xlsync.plan import (
     ClaimHint,
     ConflictRow,
@@ -24,6 +23,7 @@ from xlsync.plan import (
     ReviewRow,
     RulingAppend,
 )
+from xlsync.records import Row
 from xlsync.register.cells import cell_text
 from xlsync.register.schema import SheetKind
 from xlsync.rules import VERDICT_LABELS, Claim, Verdict, agent_sentence

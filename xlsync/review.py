@@ -20,8 +20,8 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from xlsync.model import Problem, Register, Row
 from xlsync.problems import ProblemCode
+from xlsync.records import Problem, Register, Row
 from xlsync.register.cells import cell_text, is_blank
 from xlsync.register.schema import SheetKind, norm_label
 from xlsync.rulings import RulingKind, parse_kind

@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from xlsync.model import Row
+from xlsync.records import Row
 
 
 class Verdict(StrEnum):

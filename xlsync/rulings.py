@@ -21,8 +21,8 @@ from typing import NamedTuple
 from xlsync.history import RulingRecord
 from xlsync.lookup import display_name
 from xlsync.matching.group import GroupReason, MatchKind
-from xlsync.model import Problem, Register, Row
 from xlsync.problems import ProblemCode
+from xlsync.records import Problem, Register, Row
 from xlsync.register.cells import CellError, cell_text, is_blank, parse_date, parse_positive_int
 from xlsync.register.schema import SheetKind, norm_label
 from xlsync.rules import Claim, Decision, RuleEvent

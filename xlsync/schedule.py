@@ -64,7 +64,7 @@ class Schedule:
     def run_due(self) -> None:
         """Make every report that is due now. The date is `today` (the --as-of date when
         one is given), the hour the clock's."""
-        from xlsync import reports  # looked up at call time: tests replace the jobs
+        from xlsync.reports import jobs  # looked up at call time: tests replace the jobs
 
         done = self._load()
         now, today = self.now(), self.today()
@@ -72,7 +72,7 @@ class Schedule:
         changed = False
         last_month = (today.replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m")
         if today.day >= self.monthly_day and done.get("monthly") != last_month:
-            written = reports.run_monthly(target, last_month, out, log, today=today)
+            written = jobs.run_monthly(target, last_month, out, log, today=today)
             if written:
                 done["monthly"] = last_month
                 changed = True
@@ -83,7 +83,7 @@ class Schedule:
         start = dt.date.fromisoformat(last) + dt.timedelta(days=1) if last else due
         day = max(start, due - dt.timedelta(days=31))
         while day <= due:
-            written = reports.run_daily(target, day, out, log)
+            written = jobs.run_daily(target, day, out, log)
             if not written:
                 break
             self.written.extend(("daily", p) for p in written)

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 
 from xlsync.allocation import AllocationRule, FreedCustomer, Suggestion, allocate
 from xlsync.matching.normalize import place_code
-from xlsync.model import Problem, Row
 from xlsync.problems import ProblemCode
+from xlsync.records import Problem, Row
 from xlsync.rules import Decision, holdings
 from xlsync.settings import Settings
 

@@ -37,12 +37,12 @@ from xlsync.history import (
     TransactionalStore,
 )
 from xlsync.locks import Lock
-from xlsync.model import OtherOffices, Register, Row
 from xlsync.plan import Plan, Restore, build_plans, first_free_row, make_room, next_id_number
+from xlsync.records import OtherOffices, Register, Row
 from xlsync.register.reader import read_register
 from xlsync.register.schema import SHEET_NAMES, SheetKind
 from xlsync.register.writer import apply_plan, free_sheet_name
-from xlsync.registers import load_set
+from xlsync.register_set import load_set
 from xlsync.rulings import ruling_record
 from xlsync.sidecar import write_sidecar
 from xlsync.workspace import Workspace
@@ -429,7 +429,7 @@ def _plan_restore(
 
 def _register_paths(target: Path) -> list[Path]:
     if target.is_dir():
-        from xlsync.registers import register_files
+        from xlsync.register_set import register_files
 
         return register_files(target)
     return [target]

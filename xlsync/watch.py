@@ -34,7 +34,7 @@ from xlsync.board import BoardPart
 from xlsync.check import others_note
 from xlsync.errors import IncompleteFile, UnusableInput
 from xlsync.history import EventKind
-from xlsync.registers import is_register_name
+from xlsync.register_set import is_register_name
 from xlsync.rulings import ruling_sentence
 from xlsync.schedule import Schedule
 from xlsync.sidecar import SIDECAR_FOLDER

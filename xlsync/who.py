@@ -11,10 +11,10 @@ from pathlib import Path
 
 from xlsync.check import CheckResult, check_registers
 from xlsync.lookup import WHY_LABELS, Hit, LookupAnswer, LookupIndex, is_phone_query
-from xlsync.model import OtherOffices, OtherRows, Row
+from xlsync.records import OtherOffices, OtherRows, Row
 from xlsync.register.cells import parse_phones
 from xlsync.register.schema import SheetKind
-from xlsync.registers import load_set
+from xlsync.register_set import load_set
 from xlsync.workspace import Workspace
 
 

@@ -36,8 +36,8 @@ from typing import Protocol, runtime_checkable
 from xlsync.check import GroupingCache
 from xlsync.history import DatabaseUnavailable, Event, HistoryStore, SqliteHistory
 from xlsync.locks import Lock, find_lock, locked_register
-from xlsync.model import OtherOffices
-from xlsync.registers import register_files
+from xlsync.records import OtherOffices
+from xlsync.register_set import register_files
 from xlsync.sidecar import SIDECAR_FOLDER
 
 HIDDEN = ".xlsync"

@@ -148,9 +148,10 @@ class Notifier:
         return 0
 
     def _daily(self, day: dt.date) -> int:
-        from xlsync.reports.html import render_daily_html, write_daily_xlsx
-        from xlsync.reports.model import DailyReport
-        from xlsync.reports.run import daily_report, report_base, safe_name
+        from xlsync.reports.build import daily_report, report_base, safe_name
+        from xlsync.reports.content import DailyReport
+        from xlsync.reports.daily_xlsx import write_daily_xlsx
+        from xlsync.reports.html import render_daily_html
 
         report, settings = daily_report(self.workspace.target, day, workspace=self.workspace)
         folder = self.files
@@ -177,7 +178,7 @@ class Notifier:
         return self.enqueue(messages, settings)
 
     def _monthly(self, month: str, files: Sequence[Path]) -> int:
-        from xlsync.registers import load_set
+        from xlsync.register_set import load_set
 
         settings = load_set(self.workspace.target).settings
         pdfs = tuple(p for p in files if p.suffix.lower() == ".pdf") or tuple(files)

@@ -20,8 +20,8 @@ from python_calamine import CalamineWorkbook, PasswordError
 
 from xlsync.allocation import AllocationRule
 from xlsync.errors import IncompleteFile, UnusableInput
-from xlsync.model import Problem, Register, Row, SheetData
 from xlsync.problems import ProblemCode
+from xlsync.records import Problem, Register, Row, SheetData
 from xlsync.register.cells import (
     CellError,
     cell_text,

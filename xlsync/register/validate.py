@@ -6,8 +6,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable
 
-from xlsync.model import Problem, Row
 from xlsync.problems import ProblemCode
+from xlsync.records import Problem, Row
 from xlsync.register.schema import DATE_FIELDS, FIELD_BY_KEY, SheetKind, Status
 from xlsync.settings import Settings
 

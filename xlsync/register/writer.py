@@ -15,8 +15,8 @@ from xml.sax.saxutils import escape
 
 from lxml import etree
 
-from xlsync.model import SheetData
 from xlsync.plan import Plan
+from xlsync.records import SheetData
 from xlsync.register.cells import CellError, cell_text, parse_date
 from xlsync.register.schema import (
     FIELD_BY_KEY,

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from xlsync.check import CheckResult, DuplicateGroup
 
 if TYPE_CHECKING:
-    from xlsync.reports.model import (
+    from xlsync.reports.content import (
         Board,
         ConflictLine,
         CustomerLine,
@@ -25,8 +25,8 @@ if TYPE_CHECKING:
         Score,
     )
 from xlsync.history import EventKind, HistoryStore
-from xlsync.model import Row
 from xlsync.plan import ConflictRecord
+from xlsync.records import Row
 from xlsync.register.schema import SheetKind, Status
 from xlsync.rules import (
     VERDICT_LABELS,
@@ -111,7 +111,7 @@ def masked_phones(phones: Iterable[str], phone_text: str) -> str:
 def line_of(
     row: Row, prot: Protection, *, mask: bool, note: str = "", marked: bool = False
 ) -> CustomerLine:
-    from xlsync.reports.model import CustomerLine
+    from xlsync.reports.content import CustomerLine
 
     return CustomerLine(
         customer=row.customer,
@@ -217,7 +217,7 @@ def _ago(day: dt.date, as_of: dt.date) -> str:
 
 def build_monthly(result: CheckResult, month: str, *, company: str, mask: bool,
                   now: dt.datetime, history: HistoryStore | None = None) -> MonthlyReport:  # fmt: skip
-    from xlsync.reports.model import MonthlyReport
+    from xlsync.reports.content import MonthlyReport
 
     first, last = month_bounds(month)
     as_of = result.as_of
@@ -291,7 +291,7 @@ def build_monthly(result: CheckResult, month: str, *, company: str, mask: bool,
 def _rulings(result: CheckResult, first: dt.date, last: dt.date) -> list[RulingLine]:
     """The month's rulings of 裁决 (those that could be used), by date then row."""
     from xlsync.lookup import display_name
-    from xlsync.reports.model import RulingLine
+    from xlsync.reports.content import RulingLine
     from xlsync.rulings import RulingKind
 
     lines = []
@@ -312,7 +312,7 @@ def _rulings(result: CheckResult, first: dt.date, last: dt.date) -> list[RulingL
 
 def _scores(rows: Iterable[Row], first: dt.date, last: dt.date, as_of: dt.date,
             roster: dict[str, str]) -> tuple[list[Score], list[Score]]:  # fmt: skip
-    from xlsync.reports.model import Score
+    from xlsync.reports.content import Score
 
     reps: dict[str, Score] = {}
     for row in rows:
@@ -389,7 +389,7 @@ def _office_scores(
 
 def conflict_line(group: DuplicateGroup) -> ConflictLine:
     """A conflict as the reports show it: the owner, why, and what the others must do."""
-    from xlsync.reports.model import ConflictLine
+    from xlsync.reports.content import ConflictLine
 
     decision = group.decision
     owner = decision.owner
@@ -413,7 +413,7 @@ def conflict_line(group: DuplicateGroup) -> ConflictLine:
 
 def _conflicts(result: CheckResult, first: dt.date, last: dt.date,
                history: HistoryStore | None) -> list[ConflictLine]:  # fmt: skip
-    from xlsync.reports.model import ConflictLine
+    from xlsync.reports.content import ConflictLine
 
     lines: list[ConflictLine] = []
     current = {group.key for group in result.conflicts}  # still a conflict at the end
@@ -444,7 +444,7 @@ def _conflicts(result: CheckResult, first: dt.date, last: dt.date,
 def build_daily(result: CheckResult, day: dt.date, *, company: str, mask: bool, now: dt.datetime,
                 history: HistoryStore | None = None) -> DailyReport:  # fmt: skip
     """Customers newly registered on `day`: first recorded that day, or new in the history."""
-    from xlsync.reports.model import DailyReport
+    from xlsync.reports.content import DailyReport
 
     new_ids: set[str] = set()
     if history is not None:
@@ -474,7 +474,7 @@ def build_daily(result: CheckResult, day: dt.date, *, company: str, mask: bool, 
 
 def build_board(result: CheckResult, *, company: str, now: dt.datetime) -> Board:
     from xlsync.lookup import LookupIndex
-    from xlsync.reports.model import Board, BoardCustomer, BoardEntry
+    from xlsync.reports.content import Board, BoardCustomer, BoardEntry
 
     days = result.registers.settings.protection_days
     index = LookupIndex.from_check(result)

@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from xlsync.reports.model import ConflictLine, CustomerLine, MonthlyReport, Score
+from xlsync.reports.content import ConflictLine, CustomerLine, MonthlyReport, Score
 
 # How a column's cells behave; both renderers read it.
 #   index  row number           short  a name or word that is never broken (rep, dept, place)

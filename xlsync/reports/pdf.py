@@ -32,8 +32,8 @@ from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
 from xlsync.fileio import atomic_write
+from xlsync.reports.content import MonthlyReport
 from xlsync.reports.handout import Handout, Table, build_handout
-from xlsync.reports.model import MonthlyReport
 from xlsync.reports.pdf_fonts import FAMILY, FONT_PACKAGE, FONT_RESOURCE, _cmap, _fonts, font_path
 from xlsync.reports.pdf_table import (
     BODY_PT,

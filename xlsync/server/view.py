@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from xlsync.lookup import MIN_KEY, LookupAnswer, LookupIndex, is_phone_query, query_key
-from xlsync.model import Row
+from xlsync.records import Row
 from xlsync.reports.data import masked_phones
 from xlsync.rules import Claim
 from xlsync.settings import Settings

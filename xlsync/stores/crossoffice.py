@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from xlsync.matching.group import _sound
 from xlsync.matching.normalize import analyse
-from xlsync.model import OtherRows, Row
+from xlsync.records import OtherRows, Row
 from xlsync.register.schema import SheetKind, Status
 
 if TYPE_CHECKING:

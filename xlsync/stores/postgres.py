@@ -48,7 +48,7 @@ from xlsync.history import (
     new_rulings,
 )
 from xlsync.ids import format_id, id_number
-from xlsync.model import Row
+from xlsync.records import Row
 
 if TYPE_CHECKING:
     import psycopg

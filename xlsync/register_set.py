@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from xlsync.errors import IncompleteFile, UnusableInput
-from xlsync.model import Register
+from xlsync.records import Register
 from xlsync.register.reader import read_register
 from xlsync.settings import RepContact, Settings
 

@@ -14,7 +14,7 @@ from xlsync.reports.data import build_board, build_daily, build_monthly, month_b
 from xlsync.workspace import Workspace
 
 if TYPE_CHECKING:
-    from xlsync.reports.model import DailyReport
+    from xlsync.reports.content import DailyReport
     from xlsync.settings import Settings
 
 _UNSAFE = re.compile(r'[<>:"/\\|?*\x00-\x1f]+')
@@ -67,7 +67,8 @@ def daily(target: Path, day: dt.date, out: Path, *, now: dt.datetime | None = No
           mask: bool = False, as_of: dt.date | None = None,
           workspace: Workspace | None = None) -> list[Path]:  # fmt: skip
     """The day's new registrations: `out/<name>-<date>.xlsx` and `.html`."""
-    from xlsync.reports.html import render_daily_html, write_daily_xlsx
+    from xlsync.reports.daily_xlsx import write_daily_xlsx
+    from xlsync.reports.html import render_daily_html
 
     report, _settings = daily_report(target, day, now=now, mask=mask, as_of=as_of,
                                      workspace=workspace)  # fmt: skip
