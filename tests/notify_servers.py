@@ -11,6 +11,7 @@ import email
 import email.policy
 import hashlib
 import hmac
+import io
 import ipaddress
 import json
 import socket
@@ -186,6 +187,7 @@ class RobotState:
     limited: int = 0  # rate-limit answers given
     rejected: int = 0  # error answers given
     ratelimit_next: int = 0  # answer the next N posts with a rate-limit answer
+    uploads: dict[str, tuple[str, bytes]] = field(default_factory=dict)  # media_id: name, data
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def accepted(self, robot: str) -> list[Post]:
@@ -211,7 +213,11 @@ class _RobotHandler(BaseHTTPRequestHandler):
         s = self.state
         url = urllib.parse.urlsplit(self.path)
         query = dict(urllib.parse.parse_qsl(url.query))
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])) or b"{}")
+        raw = self.rfile.read(int(self.headers["Content-Length"]))
+        if url.path == "/cgi-bin/webhook/upload_media":
+            self._upload(query, raw)
+            return
+        body = json.loads(raw or b"{}")
         if url.path == "/cgi-bin/webhook/send":
             robot, ok_key = "wecom", query.get("key") == s.key
             ok, bad, limit = {"errcode": 0, "errmsg": "ok"}, {"errcode": 93000, "errmsg": "invalid webhook url"}, {"errcode": 45009, "errmsg": "api freq out of limit"}  # fmt: skip
@@ -241,7 +247,7 @@ class _RobotHandler(BaseHTTPRequestHandler):
                 s.ratelimit_next = max(0, s.ratelimit_next - 1)
                 s.limited += 1
                 answer, status = limit, 200
-            elif not ok_key or s.mode == "error" or not _well_formed(robot, body):
+            elif not ok_key or s.mode == "error" or not _well_formed(robot, body, s.uploads):
                 s.rejected += 1
                 answer, status = bad, 200
             else:
@@ -249,17 +255,56 @@ class _RobotHandler(BaseHTTPRequestHandler):
                 answer, status = ok, 200
         self._answer(status, answer)
 
+    def _upload(self, query: dict[str, str], raw: bytes) -> None:
+        """WeCom's `upload_media?key=KEY&type=file`: a multipart form whose `media` field is
+        the file (5 B to 20 MB); answers a media_id for a `file` message."""
+        from python_multipart import parse_form
 
-def _well_formed(robot: str, body: dict[str, Any]) -> bool:
+        s = self.state
+        if query.get("key") != s.key or query.get("type") != "file":
+            self._answer(200, {"errcode": 93000, "errmsg": "invalid webhook url"})
+            return
+        found: list[tuple[str, bytes]] = []
+
+        def on_file(f: Any) -> None:
+            if f.field_name == b"media":
+                f.file_object.seek(0)
+                found.append((f.file_name.decode("utf-8"), f.file_object.read()))
+
+        headers = {"Content-Type": self.headers["Content-Type"].encode()}
+        parse_form(headers, io.BytesIO(raw), lambda _f: None, on_file)
+        if len(found) != 1 or not 5 <= len(found[0][1]) <= 20 * 1024 * 1024:
+            with s.lock:
+                s.rejected += 1
+            self._answer(200, {"errcode": 40006, "errmsg": "invalid media size"})
+            return
+        with s.lock:
+            media = f"media-{len(s.uploads) + 1}"
+            s.uploads[media] = found[0]
+        self._answer(200, {"errcode": 0, "errmsg": "ok", "type": "file", "media_id": media,
+                           "created_at": str(int(s.clock()))})  # fmt: skip
+
+
+def _well_formed(robot: str, body: dict[str, Any], uploads: dict[str, Any]) -> bool:
     """The documented request shapes."""
     if robot == "wecom":
         kind = body.get("msgtype")
+        if kind == "file":
+            return body["file"].get("media_id") in uploads
         return (kind == "markdown" and len(body["markdown"]["content"].encode()) <= 4096) or (
             kind == "text" and len(body["text"]["content"].encode()) <= 2048
         )
     if robot == "dingtalk":
         return body.get("msgtype") == "markdown" and bool(body["markdown"].get("title"))
-    return body.get("msg_type") == "post" and "zh_cn" in body["content"]["post"]
+    if body.get("msg_type") != "post" or "zh_cn" not in body["content"]["post"]:
+        return False
+    # a rich-text post: lines of text and a (links) elements
+    lines = body["content"]["post"]["zh_cn"]["content"]
+    return all(
+        (e.get("tag") == "text" and "text" in e) or (e.get("tag") == "a" and e.get("href"))
+        for line in lines
+        for e in line
+    )
 
 
 class RobotServer:

@@ -7,6 +7,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
+import urllib.parse
+from dataclasses import replace
 from email.header import decode_header, make_header
 from pathlib import Path
 
@@ -513,3 +515,110 @@ def test_a_freed_customer_is_offered_to_the_suggested_rep_once(tmp_path: Path) -
     body = offer.get_body(("plain",)).get_content()
     assert "建议由你接手客户 深圳格林电子（深圳）" in body
     assert "李娜 的保护已于 2026-10-23 结束" in body
+
+
+# ------------------------------------------------------------------ files on the robots
+
+REPORTS_URL = "http://intranet.example.cn/xlsync/reports/"
+
+
+def test_wecom_gets_the_files_and_the_others_a_link_to_the_published_reports(
+    tmp_path: Path,
+) -> None:
+    path = register(tmp_path)
+    ws = Workspace.of(path)
+    clock = Clock()
+    with RobotServer(clock) as server:
+        config = replace(robots(server), reports_url=REPORTS_URL)
+        notifier = Notifier(ws, config, clock=clock)
+        sync(path, AS_OF, workspace=ws)
+        schedule = Schedule(ws, daily_hour=0, today=lambda: dt.date(2026, 10, 20),
+                            now=lambda: dt.datetime(2026, 10, 20, 18),
+                            on_report=notifier.reported)  # fmt: skip
+        schedule.run_due()  # the September handout and the list of 10-20 (业务二部 only)
+        notifier.drain()
+        again = Notifier(ws, config, clock=clock)  # a restart: nothing is sent twice
+        again.reported("daily", "2026-10-20", [p for k, p in schedule.written if k == "daily"])
+        assert again.drain() == 0
+        again.close()
+        notifier.close()
+        state = server.state
+        assert state.rejected == 0 and state.limited == 0
+        # WeCom: the summaries (in one post: both waited), then each file uploaded and sent
+        # as a `file` message; a file never goes before its summary
+        kinds = [p.body["msgtype"] for p in state.accepted("wecom")]
+        assert kinds == ["text", "file", "file"]
+        handout, daily = (p.body["file"]["media_id"] for p in state.accepted("wecom")[1:])
+        name, data = state.uploads[handout]
+        assert name == "客户登记表-2026-09.pdf" and data.startswith(b"%PDF")
+        name, data = state.uploads[daily]
+        assert name == "客户登记表-2026-10-20-业务二部.xlsx" and data.startswith(b"PK")
+        assert len(state.uploads) == 2
+        quoted = "%E5%AE%A2%E6%88%B7%E7%99%BB%E8%AE%B0%E8%A1%A8"  # 客户登记表
+        text = state.accepted("wecom")[0].body["text"]
+        assert "2026-10-20 新登记客户（业务二部，1 家）" in text["content"]
+        assert text["mentioned_mobile_list"] == ["13700137000"]  # 王芳 heads 业务二部
+        # a text message cannot link: the address follows the name
+        assert (
+            f"客户登记表-2026-10-20.xlsx：{REPORTS_URL}{quoted}-2026-10-20.xlsx" in text["content"]
+        )
+        # DingTalk: the summary with a markdown link to the office's list on the web server
+        (ding,) = [p.body["markdown"]["text"] for p in state.accepted("dingtalk")]
+        assert f"[客户登记表-2026-09.pdf]({REPORTS_URL}{quoted}-2026-09.pdf)" in ding
+        assert f"[客户登记表-2026-10-20.xlsx]({REPORTS_URL}{quoted}-2026-10-20.xlsx)" in ding
+        # Feishu: the same links as `a` elements of its rich-text post
+        hrefs = [e["href"] for p in state.accepted("feishu")
+                 for line in p.body["content"]["post"]["zh_cn"]["content"]
+                 for e in line if e["tag"] == "a"]  # fmt: skip
+        assert f"{REPORTS_URL}{quoted}-2026-09.pdf" in hrefs
+        assert f"{REPORTS_URL}{quoted}-2026-10-20.xlsx" in hrefs
+        for href in hrefs:  # each names a file that is really in reports/
+            rel = urllib.parse.unquote(href.removeprefix(REPORTS_URL))
+            assert (ws.reports / rel).is_file(), rel
+
+
+def test_a_file_over_wecoms_20_mb_is_left_to_the_summary(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = register(tmp_path)
+    ws = Workspace.of(path)
+    ws.reports.mkdir(parents=True, exist_ok=True)
+    big = ws.reports / "客户登记表-2026-09.pdf"
+    with big.open("wb") as f:
+        f.write(b"%PDF-1.7\n")
+        f.truncate(20 * 1024 * 1024 + 1)
+    clock = Clock()
+    with RobotServer(clock) as server:
+        config = DeliveryConfig(robots=(RobotConfig(Robot.WECOM, server.wecom),))
+        notifier = Notifier(ws, config, clock=clock)
+        with caplog.at_level(logging.INFO, logger="xlsync"):
+            assert notifier.reported("monthly", "2026-09", [big]) == 1  # the summary only
+            assert notifier.drain() == 1
+        notifier.close()
+        (post,) = server.state.accepted("wecom")
+        assert post.body["msgtype"] == "markdown" and "2026-09 月度客户清单" in str(post.body)
+        assert server.state.uploads == {}
+    assert "客户登记表-2026-09.pdf" in caplog.text and "只发摘要" in caplog.text
+
+
+def test_an_outbox_from_before_files_is_migrated(tmp_path: Path) -> None:
+    import sqlite3
+
+    from xlsync.notify.outbox import SCHEMA, Form
+
+    old = tmp_path / "outbox.sqlite"
+    conn = sqlite3.connect(old)
+    conn.executescript(
+        SCHEMA.split("CREATE TABLE IF NOT EXISTS send_time")[0]
+        .replace(",\n    form TEXT NOT NULL DEFAULT 'post'", "")
+        .replace("CREATE INDEX IF NOT EXISTS delivery_message ON delivery (message, channel);", "")
+    )
+    conn.execute(
+        "INSERT INTO delivery VALUES ('k', 'm', 'conflict', 'wecom', '', '', '[]', 's', 'md',"
+        " '', '[]', 'pending', 0, 1, 1, NULL, '', 0)"
+    )
+    conn.commit()
+    conn.close()
+    with Outbox(old) as box:
+        (d,) = box.due(2.0)
+        assert d.key == "k" and d.form is Form.POST

@@ -14,6 +14,7 @@ import hmac
 import json
 import logging
 import mimetypes
+import re
 import smtplib
 import socket
 import ssl
@@ -27,6 +28,7 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate, make_msgid, parseaddr
 from pathlib import Path
+from typing import Protocol
 
 import httpx
 
@@ -115,8 +117,10 @@ class SmtpChannel:
 
     name = "smtp"
 
-    def __init__(self, config: SmtpConfig) -> None:
+    def __init__(self, config: SmtpConfig, window: RateWindow | None = None) -> None:
         self.config = config
+        # XLSYNC_SMTP_PER_MINUTE: many company mail servers cap how fast one account sends
+        self.window = window or RateWindow(config.per_minute, time.time, self.name)
         self._conn: smtplib.SMTP | None = None
 
     def _context(self) -> ssl.SSLContext:
@@ -170,6 +174,9 @@ class SmtpChannel:
             self._conn = None
 
     def send(self, mail: Mail) -> None:
+        wait = self.window.wait()
+        if wait > 0:
+            raise Temporary("发送太快，等待限流窗口", rate_limited=True, wait=wait, local=True)
         if self._conn is None:
             self.open()
         assert self._conn is not None
@@ -178,6 +185,7 @@ class SmtpChannel:
         except OSError as exc:
             raise Permanent(f"附件无法读取（{_os_reason(exc)}）") from None
         try:
+            self.window.note()
             self._conn.send_message(msg)
         except smtplib.SMTPRecipientsRefused as exc:
             code, _text = next(iter(exc.recipients.values()))
@@ -226,25 +234,54 @@ class Post:
     mentions: tuple[str, ...] = ()
 
 
-class RateWindow:
-    """At most `per_minute` posts in any 60 seconds (the platforms' limit per robot)."""
+class SendTimes(Protocol):
+    """Where a channel's send times are kept (the outbox): so that a restart still knows
+    how many posts the last minute saw."""
 
-    def __init__(self, per_minute: int, clock: Callable[[], float]) -> None:
+    def send_times(self, channel: str, since: float) -> list[float]: ...
+
+    def note_send(self, channel: str, at: float) -> None: ...
+
+
+class RateWindow:
+    """At most `per_minute` sends in any 60 seconds (the platforms' limit per robot; an
+    optional limit for mail). The times are kept in `store` when given (the outbox, so
+    they survive a restart), else in memory."""
+
+    def __init__(
+        self, per_minute: int, clock: Callable[[], float], channel: str = "",
+        store: Callable[[], SendTimes] | None = None,
+    ) -> None:  # fmt: skip
         self.per_minute = per_minute
         self.clock = clock
+        self.channel = channel
+        self.store = store
         self._sent: deque[float] = deque()
 
-    def wait(self) -> float:
-        """Seconds until one more post is allowed (0: now)."""
-        now = self.clock()
+    def _recent(self, now: float) -> list[float]:
+        if self.store is not None:
+            return self.store().send_times(self.channel, now - 60.0)
         while self._sent and self._sent[0] <= now - 60.0:
             self._sent.popleft()
-        if len(self._sent) < self.per_minute:
+        return list(self._sent)
+
+    def wait(self) -> float:
+        """Seconds until one more send is allowed (0: now)."""
+        if self.per_minute <= 0:
             return 0.0
-        return self._sent[0] + 60.0 - now
+        now = self.clock()
+        sent = self._recent(now)
+        if len(sent) < self.per_minute:
+            return 0.0
+        return max(sent[-self.per_minute] + 60.0 - now, 0.001)
 
     def note(self) -> None:
-        self._sent.append(self.clock())
+        if self.per_minute <= 0:
+            return
+        if self.store is not None:
+            self.store().note_send(self.channel, self.clock())
+        else:
+            self._sent.append(self.clock())
 
 
 # a message's size limit in bytes (WeCom: markdown 4096, text 2048; DingTalk 20000; Feishu ~30k)
@@ -252,6 +289,9 @@ MARKDOWN_LIMIT: dict[Robot, int] = {Robot.WECOM: 4000, Robot.DINGTALK: 18000, Ro
 TEXT_LIMIT: dict[Robot, int] = {Robot.WECOM: 2000, Robot.DINGTALK: 18000, Robot.FEISHU: 28000}
 # errcodes / codes that mean "too fast": WeCom 45009, DingTalk 130101 and 660026, Feishu 9499, 11232
 RATE_LIMITED = {45009, 130101, 660026, 9499, 11232}
+# WeCom's upload_media takes a file of 5 B to 20 MB
+WECOM_FILE_MIN = 5
+WECOM_FILE_LIMIT = 20 * 1024 * 1024
 BUSY = {-1}
 
 
@@ -260,12 +300,12 @@ class RobotChannel:
 
     def __init__(
         self, config: RobotConfig, clock: Callable[[], float] = time.time,
-        client: httpx.Client | None = None,
+        client: httpx.Client | None = None, store: Callable[[], SendTimes] | None = None,
     ) -> None:  # fmt: skip
         self.config = config
         self.name = config.robot.value
         self.clock = clock
-        self.window = RateWindow(config.per_minute, clock)
+        self.window = RateWindow(config.per_minute, clock, self.name, store)
         self._client = client or httpx.Client(timeout=config.timeout, follow_redirects=False)
 
     def close(self) -> None:
@@ -284,9 +324,10 @@ class RobotChannel:
     def payload(self, post: Post) -> dict[str, object]:
         robot = self.config.robot
         if robot is Robot.WECOM:
-            if post.mentions:
+            if post.mentions:  # a text message: a link as 名称：网址
+                text = LINK.sub(lambda m: f"{m[1]}：{m[2]}", post.text)
                 return {"msgtype": "text", "text": {
-                    "content": post.text, "mentioned_mobile_list": list(post.mentions)}}  # fmt: skip
+                    "content": text, "mentioned_mobile_list": list(post.mentions)}}  # fmt: skip
             return {"msgtype": "markdown", "markdown": {"content": post.markdown}}
         if robot is Robot.DINGTALK:
             # DingTalk highlights an @ only when the text names the mobile
@@ -298,7 +339,7 @@ class RobotChannel:
                 "at": {"atMobiles": list(post.mentions), "isAtAll": False},
             }
         # Feishu: a rich-text post (its webhook cannot @ by mobile: the names are in the text)
-        lines = [[{"tag": "text", "text": line}] for line in post.text.splitlines()]
+        lines = [_feishu_line(line) for line in post.text.splitlines()]
         body: dict[str, object] = {
             "msg_type": "post",
             "content": {"post": {"zh_cn": {"title": post.title, "content": lines}}},
@@ -319,17 +360,59 @@ class RobotChannel:
         return self.config.webhook
 
     def send(self, post: Post) -> None:
+        self._check_window()
+        self.window.note()
+        self._answer(self._post(self.url(), json=self.payload(post)))
+
+    def _check_window(self) -> None:
         wait = self.window.wait()
         if wait > 0:
             raise Temporary("发送太快，等待限流窗口", rate_limited=True, wait=wait, local=True)
-        name = self.config.name
-        self.window.note()
+
+    def send_file(self, path: Path) -> None:
+        """A file as a message of its own (WeCom only): uploaded to `upload_media`, then
+        sent as a `file` message. Files over WECOM_FILE_LIMIT are refused (Permanent)."""
+        if self.config.robot is not Robot.WECOM:
+            raise Permanent(f"{self.config.name}机器人不能发送文件")
+        self._check_window()
         try:
-            response = self._client.post(self.url(), json=self.payload(post))
+            size = path.stat().st_size
+        except OSError as exc:
+            raise Permanent(f"文件无法读取（{_os_reason(exc)}）") from None
+        if not WECOM_FILE_MIN <= size <= WECOM_FILE_LIMIT:
+            raise Permanent(f"文件 {path.name} 的大小不在企业微信允许的 5 B～20 MB 之内")
+        parts = urllib.parse.urlsplit(self.config.webhook)
+        key = dict(urllib.parse.parse_qsl(parts.query)).get("key", "")
+        upload = urllib.parse.urlunsplit((
+            parts.scheme, parts.netloc, parts.path.rsplit("/", 1)[0] + "/upload_media",
+            urllib.parse.urlencode({"key": key, "type": "file"}), "",
+        ))  # fmt: skip
+        ctype = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        try:
+            with path.open("rb") as handle:
+                answer = self._answer(
+                    self._post(upload, files={"media": (path.name, handle, ctype)})
+                )
+        except OSError as exc:
+            raise Permanent(f"文件无法读取（{_os_reason(exc)}）") from None
+        media = answer.get("media_id") if isinstance(answer, dict) else None
+        if not isinstance(media, str) or not media:
+            raise Temporary(f"{self.config.name}机器人没有返回 media_id")
+        self.window.note()
+        self._answer(self._post(self.url(), json={"msgtype": "file", "file": {"media_id": media}}))
+
+    def _post(self, url: str, **kw: object) -> httpx.Response:
+        name = self.config.name
+        try:
+            return self._client.post(url, **kw)  # type: ignore[arg-type]
         except httpx.TimeoutException:
             raise Temporary(f"{name}机器人超时") from None
         except httpx.HTTPError as exc:
             raise Temporary(f"连不上{name}机器人（{exc.__class__.__name__}）") from None
+
+    def _answer(self, response: httpx.Response) -> object:
+        """The platform's answer when it accepted; else Temporary or Permanent."""
+        name = self.config.name
         if response.status_code == 429:
             raise Temporary(f"{name}机器人限流（429）", rate_limited=True, wait=60.0)
         if response.status_code >= 500:
@@ -344,12 +427,30 @@ class RobotChannel:
             raise Temporary(f"{name}机器人的回答不是 JSON（HTTP {response.status_code}）") from None
         code, why = _answer_code(answer)
         if code == 0:
-            return
+            return answer
         if code in RATE_LIMITED:
             raise Temporary(f"{name}机器人限流（{code}）", rate_limited=True, wait=60.0)
         if code in BUSY:
             raise Temporary(f"{name}机器人繁忙（{code}）")
         raise Permanent(f"{name}机器人拒绝了消息（{code}：{why[:80]}）")
+
+
+# a markdown link [名称](网址): robot posts link the published reports
+LINK = re.compile(r"\[([^\]\n]+)\]\((https?://[^)\s]+)\)")
+
+
+def _feishu_line(line: str) -> list[dict[str, str]]:
+    """One line of a Feishu rich-text post: text, with its markdown links as `a` tags."""
+    out: list[dict[str, str]] = []
+    at = 0
+    for m in LINK.finditer(line):
+        if m.start() > at:
+            out.append({"tag": "text", "text": line[at : m.start()]})
+        out.append({"tag": "a", "text": m[1], "href": m[2]})
+        at = m.end()
+    if at < len(line) or not out:
+        out.append({"tag": "text", "text": line[at:]})
+    return out
 
 
 def _answer_code(answer: object) -> tuple[int, str]:

@@ -170,7 +170,8 @@ def message(notice: Notice) -> Message:
             f"{notice.count} 家（{per_rep}）。明细见邮件附件或共享文件夹 reports/。"
         )
         key = f"daily|{notice.day.isoformat()}|{notice.department}|{notice.to}"
-        return Message(Kind.DAILY, key, (notice.to,), subject, md, notice.html, notice.files)
+        return Message(Kind.DAILY, key, (notice.to,), subject, md, notice.html, notice.files,
+                       notice.published)  # fmt: skip
     if isinstance(notice, MonthlyNotice):
         subject = f"{notice.month} 月度客户清单"
         lines = [
@@ -179,10 +180,16 @@ def message(notice: Notice) -> Message:
         ]
         md = f"### {subject}\n\n{lines[0]}\n\n{lines[1]}"
         return Message(Kind.MONTHLY, f"monthly|{notice.month}", notice.to, subject, md,
-                       _html(lines, FOOTER), notice.files)  # fmt: skip
+                       _html(lines, FOOTER), notice.files, notice.published)  # fmt: skip
     stamp = notice.at.strftime("%Y-%m-%d %H:%M")
     lines = [f"这是 xlsync 的测试消息（{stamp}）。", "收到这条消息，说明通知渠道已配置好。"]
     return _plain(Kind.TEST, f"test|{stamp}", notice.to, "xlsync 测试消息", lines)
+
+
+def links_markdown(links: Iterable[tuple[str, str]]) -> str:
+    """A robot post's line linking published reports: 下载：[名称](网址) · …"""
+    found = [f"[{name}]({url})" for name, url in links]
+    return ("下载：" + " · ".join(found)) if found else ""
 
 
 def _plain(kind: Kind, key: str, reps: tuple[str, ...], subject: str, lines: list[str]) -> Message:

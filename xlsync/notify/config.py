@@ -26,6 +26,7 @@ webhook = "https://open.feishu.cn/open-apis/bot/v2/hook/..."
 
 [delivery]
 keep_days = 30
+reports_url = "http://intranet.example.cn/xlsync/reports/"  # robot posts link the reports
 ```
 """
 
@@ -78,6 +79,7 @@ class SmtpConfig:
     sender: str = ""  # From:, default the user
     cafile: str = ""  # a CA bundle for a server with a private certificate
     timeout: float = 30.0
+    per_minute: int = 0  # at most this many mails in any 60 s; 0: no limit
 
     @property
     def from_address(self) -> str:
@@ -107,6 +109,9 @@ class DeliveryConfig:
     max_retry_seconds: float = 3600.0
     batch: int = 20  # robot posts: at most this many items in one message
     source: str = ""  # where it was read (for `notify status`)
+    # where the shared folder's reports/ is published on a web server (an intranet), e.g.
+    # http://intranet/xlsync/reports/: robot posts link the day's list and the handout
+    reports_url: str = ""
 
     @property
     def enabled(self) -> bool:
@@ -159,7 +164,7 @@ ENV_NAMES = (
     "XLSYNC_SMTP_HOST", "XLSYNC_SMTP_PORT", "XLSYNC_SMTP_USER", "XLSYNC_SMTP_PASSWORD",
     "XLSYNC_SMTP_SECURITY", "XLSYNC_MAIL_FROM", "XLSYNC_SMTP_CAFILE", "XLSYNC_WECOM_WEBHOOK",
     "XLSYNC_DINGTALK_WEBHOOK", "XLSYNC_DINGTALK_SECRET", "XLSYNC_FEISHU_WEBHOOK",
-    "XLSYNC_FEISHU_SECRET",
+    "XLSYNC_FEISHU_SECRET", "XLSYNC_SMTP_PER_MINUTE", "XLSYNC_REPORTS_URL",
 )  # fmt: skip
 
 
@@ -198,6 +203,7 @@ def load_config(path: Path | None = None, env: Mapping[str, str] | None = None) 
         max_retry_seconds=reader.number(section, "delivery", "max_retry_seconds", 3600.0, float),
         batch=reader.number(section, "delivery", "batch", 20, int),
         source=source,
+        reports_url=reader.url(section, "delivery", "reports_url", "XLSYNC_REPORTS_URL"),
     )
 
 
@@ -236,6 +242,14 @@ class _Reader:
             raise UnusableInput(self.path, f"[{where}] {key} 应当大于 0：{raw!r}")
         return value
 
+    def url(self, section: Mapping[str, object], where: str, key: str, env: str) -> str:
+        value = self.text(section, where, key, env)
+        if value and not value.startswith(("https://", "http://")):
+            raise UnusableInput(
+                self.path, f"{env} / [{where}] {key} 应当是 http:// 或 https:// 开头的网址"
+            )
+        return value
+
     def smtp(self) -> SmtpConfig | None:
         s = self.section("smtp")
         host = self.text(s, "smtp", "host", "XLSYNC_SMTP_HOST")
@@ -259,6 +273,7 @@ class _Reader:
             sender=self.text(s, "smtp", "from", "XLSYNC_MAIL_FROM"),
             cafile=self.text(s, "smtp", "cafile", "XLSYNC_SMTP_CAFILE"),
             timeout=self.number(s, "smtp", "timeout", 30.0, float),
+            per_minute=self.number(s, "smtp", "per_minute", 0, int, "XLSYNC_SMTP_PER_MINUTE"),
         )
 
     def robot(self, robot: Robot) -> RobotConfig | None:

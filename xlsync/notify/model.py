@@ -79,6 +79,7 @@ class DailyNotice:
     reps: tuple[tuple[str, int], ...]  # (rep, rows) in the list
     html: str  # the list as a page (the mail body)
     files: tuple[Path, ...]  # the list (.xlsx) attached
+    published: tuple[Path, ...] = ()  # the office's list in reports/ (linked from robot posts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +87,7 @@ class MonthlyNotice:
     month: str  # YYYY-MM
     to: tuple[str, ...]  # every rep with an address
     files: tuple[Path, ...]
+    published: tuple[Path, ...] = ()  # everything written into reports/ (linked)
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,3 +112,5 @@ class Message:
     markdown: str
     html: str
     attachments: tuple[Path, ...] = field(default=())
+    # files in reports/ that robot posts link when the reports are on a web server
+    published: tuple[Path, ...] = field(default=())

@@ -14,15 +14,20 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from itertools import takewhile
 from pathlib import Path
+from urllib.parse import quote
 
 from xlsync.notify.channels import (
+    WECOM_FILE_LIMIT,
+    WECOM_FILE_MIN,
     ChannelDown,
     DeliveryError,
     Mail,
     Permanent,
     Post,
+    RateWindow,
     RobotChannel,
     SmtpChannel,
     Temporary,
@@ -31,12 +36,13 @@ from xlsync.notify.compose import (
     CHANNEL_NAMES,
     conflict_notices,
     handover_notices,
+    links_markdown,
     message,
     ruling_notices,
 )
-from xlsync.notify.config import DeliveryConfig, redact
+from xlsync.notify.config import DeliveryConfig, Robot, redact
 from xlsync.notify.model import DailyNotice, Kind, Message, MonthlyNotice, Notice, TestNotice
-from xlsync.notify.outbox import Delivery, NewDelivery, Outbox
+from xlsync.notify.outbox import Delivery, Form, NewDelivery, Outbox
 from xlsync.settings import Settings
 from xlsync.sync import SyncOutcome
 from xlsync.workspace import Workspace
@@ -76,8 +82,14 @@ class Notifier:
         self.now = now
         self._secrets = config.secrets()
         self._outbox: Outbox | None = None
-        self._smtp = SmtpChannel(config.smtp) if config.smtp is not None else None
-        self._robots = [RobotChannel(r, clock) for r in config.robots]
+        # the channels' send times are kept in the outbox: a restart still knows the minute
+        smtp = config.smtp
+        self._smtp = (
+            SmtpChannel(smtp, RateWindow(smtp.per_minute, clock, "smtp", self._times))
+            if smtp is not None
+            else None
+        )
+        self._robots = [RobotChannel(r, clock, store=self._times) for r in config.robots]
         self._said: dict[str, str] = {}  # channel -> the last channel-wide error logged
         self._unreachable: set[str] = set()  # reps already said to have no address
         self._drain_lock = threading.Lock()
@@ -98,6 +110,9 @@ class Notifier:
             if self._outbox is None:
                 self._outbox = Outbox(self.workspace.outbox_path)
             return self._outbox
+
+    def _times(self) -> Outbox:
+        return self.outbox
 
     def close(self) -> None:
         self.stop()
@@ -140,14 +155,14 @@ class Notifier:
             return 0
         try:
             if kind == "daily":
-                return self._daily(dt.date.fromisoformat(period))
+                return self._daily(dt.date.fromisoformat(period), tuple(files))
             if kind == "monthly":
                 return self._monthly(period, files)
         except Exception as exc:  # delivery must never stop the reports
             log.error("通知未生成（%s %s）：%s", kind, period, self._clean(str(exc)))
         return 0
 
-    def _daily(self, day: dt.date) -> int:
+    def _daily(self, day: dt.date, published: tuple[Path, ...] = ()) -> int:
         from xlsync.reports.build import daily_report, report_base, safe_name
         from xlsync.reports.content import DailyReport
         from xlsync.reports.daily_xlsx import write_daily_xlsx
@@ -173,7 +188,7 @@ class Notifier:
             for line in lines:
                 counts[line.rep or "（未填）"] = counts.get(line.rep or "（未填）", 0) + 1
             notice = DailyNotice(day, head, dept, len(lines), tuple(counts.items()),
-                                 page.read_text("utf-8"), (xlsx,))  # fmt: skip
+                                 page.read_text("utf-8"), (xlsx,), published)  # fmt: skip
             messages.append(message(notice))
         return self.enqueue(messages, settings)
 
@@ -183,7 +198,8 @@ class Notifier:
         settings = load_set(self.workspace.target).settings
         pdfs = tuple(p for p in files if p.suffix.lower() == ".pdf") or tuple(files)
         reps = tuple(settings.roster)
-        return self.enqueue([message(MonthlyNotice(month, reps, pdfs))], settings)
+        notice = MonthlyNotice(month, reps, pdfs, tuple(files))
+        return self.enqueue([message(notice)], settings)
 
     # -- into the outbox ---------------------------------------------------------------
 
@@ -208,14 +224,56 @@ class Notifier:
         mentions: tuple[str, ...] = ()
         if msg.kind is not Kind.MONTHLY:
             mentions = tuple(m for m in (settings.contact(r).mobile for r in msg.reps) if m)
+        links = links_markdown(self._links(msg.published))
         for robot in self._robots:
             rep = msg.reps[0] if len(msg.reps) == 1 else ""
-            out.append(new(robot.name, rep, "", mentions))
+            post = new(robot.name, rep, "", mentions)
+            if links:  # the reports on the office's web server
+                post = replace(post, markdown=f"{msg.markdown}\n\n{links}")
+            out.append(post)
             reached.update(msg.reps)
+            if robot.config.robot is Robot.WECOM:
+                out += self._wecom_files(msg, rep)
         for rep in msg.reps:
             if rep not in reached and rep not in self._unreachable:
                 self._unreachable.add(rep)
                 log.info("无法通知 %s：花名册（设置）中没有 TA 的邮箱", rep)
+        return out
+
+    def _links(self, files: Sequence[Path]) -> list[tuple[str, str]]:
+        """(name, address) of each file in reports/ on the web server `reports_url`."""
+        base = self.config.reports_url
+        if not base:
+            return []
+        root = self.workspace.reports.resolve()
+        out = []
+        for path in files:
+            try:
+                parts = path.resolve().relative_to(root).parts
+            except ValueError:  # not in reports/: not published
+                continue
+            out.append((path.name, base.rstrip("/") + "/" + "/".join(quote(p) for p in parts)))
+        return out
+
+    def _wecom_files(self, msg: Message, rep: str) -> list[NewDelivery]:
+        """WeCom's robot takes files: the day's list and the handout follow the summary post,
+        each as a message of its own; a file over 20 MB is left to the summary."""
+        if msg.kind not in (Kind.DAILY, Kind.MONTHLY):
+            return []
+        out = []
+        for path in msg.attachments:
+            try:
+                size = path.stat().st_size
+            except OSError:
+                continue
+            if size > WECOM_FILE_LIMIT or size < WECOM_FILE_MIN:
+                log.warning("企业微信：文件 %s 大小 %.1f MB，超出群机器人的 20 MB 限制，只发摘要",
+                            path.name, size / 1024 / 1024)  # fmt: skip
+                continue
+            key = f"{msg.key}|wecom|file:{path.name}"
+            out.append(NewDelivery(key, msg.key, msg.kind.value, Robot.WECOM.value, rep, "", (),
+                                   f"{msg.subject}（文件 {path.name}）", "", "", (path,),
+                                   Form.FILE))  # fmt: skip
         return out
 
     def enqueue(self, messages: Iterable[Message], settings: Settings) -> int:
@@ -290,6 +348,9 @@ class Notifier:
                     self.outbox.fail([d.key], self._clean(exc.reason), self.clock())
                     continue
                 except Temporary as exc:
+                    if exc.rate_limited:  # XLSYNC_SMTP_PER_MINUTE: the rest wait their turn
+                        self.outbox.hold("smtp", self.clock() + exc.wait)
+                        break
                     reason = self._clean(exc.reason)
                     self._say("smtp", reason)
                     if isinstance(exc, ChannelDown):  # the server or the login: all wait
@@ -316,10 +377,15 @@ class Notifier:
             due = self.outbox.due(self.clock(), robot.name, limit=self.config.batch)
             if not due:
                 return sent
-            batch = _batch(due, robot)
-            post = _post(batch)
+            if due[0].form is Form.FILE:  # a file goes alone (WeCom)
+                batch = due[:1]
+            else:
+                batch = _batch(list(takewhile(lambda d: d.form is Form.POST, due)), robot)
             try:
-                robot.send(post)
+                if batch[0].form is Form.FILE:
+                    robot.send_file(batch[0].attachments[0])
+                else:
+                    robot.send(_post(batch))
             except Permanent as exc:
                 self.outbox.fail([d.key for d in batch], self._clean(exc.reason), self.clock())
                 continue

@@ -38,10 +38,32 @@ CREATE TABLE IF NOT EXISTS delivery (
     next_at REAL NOT NULL,
     done_at REAL,
     error TEXT NOT NULL DEFAULT '',
-    reported INTEGER NOT NULL DEFAULT 0
+    reported INTEGER NOT NULL DEFAULT 0,
+    form TEXT NOT NULL DEFAULT 'post'
 );
 CREATE INDEX IF NOT EXISTS delivery_due ON delivery (status, next_at);
+CREATE INDEX IF NOT EXISTS delivery_message ON delivery (message, channel);
+CREATE TABLE IF NOT EXISTS send_time (
+    channel TEXT NOT NULL,
+    at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS send_time_at ON send_time (channel, at);
 """
+# an outbox written before `form` existed gets the column (every row then is a post)
+_MIGRATE = "ALTER TABLE delivery ADD COLUMN form TEXT NOT NULL DEFAULT 'post'"
+# a file is sent after its message's summary post on the same channel: not while that waits
+_READY = (
+    "NOT (form = 'file' AND EXISTS (SELECT 1 FROM delivery p WHERE p.message = delivery.message"
+    " AND p.channel = delivery.channel AND p.form = 'post' AND p.status = 'pending'))"
+)
+
+
+class Form(enum.StrEnum):
+    """What a delivery sends: the message itself, or one of its files on its own (WeCom's
+    robot takes a file as a message of its own, after the summary post)."""
+
+    POST = "post"
+    FILE = "file"
 
 
 class Status(enum.StrEnum):
@@ -69,23 +91,24 @@ class Delivery:
     next_at: float
     done_at: float | None
     error: str
+    form: Form = Form.POST
 
 
 _COLUMNS = (
     "key, message, kind, channel, rep, address, mentions, subject, markdown, html, attachments,"
-    " status, attempts, created, next_at, done_at, error"
+    " status, attempts, created, next_at, done_at, error, form"
 )
 
 
 def _delivery(row: Sequence[object]) -> Delivery:
     (key, message, kind, channel, rep, address, mentions, subject, markdown, html, files,
-     status, attempts, created, next_at, done_at, error) = row  # fmt: skip
+     status, attempts, created, next_at, done_at, error, form) = row  # fmt: skip
     return Delivery(
         str(key), str(message), str(kind), str(channel), str(rep), str(address),
         tuple(json.loads(str(mentions))), str(subject), str(markdown), str(html),
         tuple(Path(p) for p in json.loads(str(files))), Status(str(status)), int(str(attempts)),
         float(str(created)), float(str(next_at)),
-        None if done_at is None else float(str(done_at)), str(error),
+        None if done_at is None else float(str(done_at)), str(error), Form(str(form)),
     )  # fmt: skip
 
 
@@ -102,6 +125,7 @@ class NewDelivery:
     markdown: str
     html: str
     attachments: tuple[Path, ...]
+    form: Form = Form.POST
 
 
 class Outbox:
@@ -116,6 +140,9 @@ class Outbox:
             # WAL with NORMAL sync: a commit is durable across a crash of xlsync, and cheap
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=NORMAL")
+            columns = {r[1] for r in self._conn.execute("PRAGMA table_info(delivery)")}
+            if columns and "form" not in columns:
+                self._conn.execute(_MIGRATE)
             self._conn.executescript(SCHEMA)
 
     def close(self) -> None:
@@ -134,11 +161,12 @@ class Outbox:
             before = conn.total_changes
             conn.executemany(
                 f"INSERT OR IGNORE INTO delivery ({_COLUMNS}) VALUES"
-                " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, NULL, '')",
+                " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, NULL, '', ?)",
                 [
                     (d.key, d.message, d.kind, d.channel, d.rep, d.address,
                      json.dumps(list(d.mentions)), d.subject, d.markdown, d.html,
-                     json.dumps([str(p) for p in d.attachments], ensure_ascii=False), now, now)
+                     json.dumps([str(p) for p in d.attachments], ensure_ascii=False), now, now,
+                     d.form.value)
                     for d in items
                 ],
             )  # fmt: skip
@@ -146,7 +174,7 @@ class Outbox:
 
     def due(self, now: float, channel: str | None = None, limit: int = 1000) -> list[Delivery]:
         """Pending deliveries whose time has come, oldest first."""
-        where = "status = 'pending' AND next_at <= ?"
+        where = f"status = 'pending' AND next_at <= ? AND {_READY}"
         args: list[object] = [now]
         if channel is not None:
             where += " AND channel = ?"
@@ -161,7 +189,7 @@ class Outbox:
     def next_due(self) -> float | None:
         with self._tx() as conn:
             (value,) = conn.execute(
-                "SELECT MIN(next_at) FROM delivery WHERE status = 'pending'"
+                f"SELECT MIN(next_at) FROM delivery WHERE status = 'pending' AND {_READY}"
             ).fetchone()
         return None if value is None else float(value)
 
@@ -229,6 +257,21 @@ class Outbox:
                 (done_before,),
             )
             return cur.rowcount
+
+    def send_times(self, channel: str, since: float) -> list[float]:
+        """When `channel` sent after `since`, oldest first (its rate window)."""
+        with self._tx() as conn:
+            rows = conn.execute(
+                "SELECT at FROM send_time WHERE channel = ? AND at > ? ORDER BY at",
+                (channel, since),
+            ).fetchall()
+        return [float(at) for (at,) in rows]
+
+    def note_send(self, channel: str, at: float) -> None:
+        """`channel` sent at `at`; times older than an hour are forgotten."""
+        with self._tx() as conn:
+            conn.execute("INSERT INTO send_time (channel, at) VALUES (?, ?)", (channel, at))
+            conn.execute("DELETE FROM send_time WHERE channel = ? AND at < ?", (channel, at - 3600))
 
     def listing(
         self, statuses: Sequence[Status] = tuple(Status), limit: int | None = None
