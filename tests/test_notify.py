@@ -622,3 +622,57 @@ def test_an_outbox_from_before_files_is_migrated(tmp_path: Path) -> None:
     with Outbox(old) as box:
         (d,) = box.due(2.0)
         assert d.key == "k" and d.form is Form.POST
+
+
+# ------------------------------------------------------------------ rate windows across restarts
+
+
+def conflicts(folder: Path, n: int) -> Path:
+    rows = []
+    for i in range(n):
+        name = f"客户{i:03d}号{'甲乙丙丁戊己庚辛'[i % 8]}科技"
+        rows.append(customer(customer=name, rep="张伟", phone=f"0755{20000000 + i}",
+                             sampled=dt.date(2026, 10, 3), status="送样"))  # fmt: skip
+        rows.append(customer(customer=name, rep="李娜", phone=f"0755{20000000 + i}",
+                             visited=dt.date(2026, 10, 20), status="拜访"))  # fmt: skip
+    return register(folder, rows)
+
+
+def within_limit(times: list[float], per_minute: int) -> bool:
+    times = sorted(times)
+    return all(times[i + per_minute] - times[i] >= 60 for i in range(len(times) - per_minute))
+
+
+def test_the_robots_rate_count_survives_a_restart(tmp_path: Path) -> None:
+    path = conflicts(tmp_path, 1)  # 2 messages
+    ws = Workspace.of(path)
+    clock = Clock()
+    names = ("wecom", "dingtalk", "feishu")
+    with RobotServer(clock) as server:
+        server.state.per_minute = 3  # the platform counts too: it would answer "too fast"
+        config = replace(robots(server, per_minute=3), batch=1)  # one message a post
+        first = Notifier(ws, config, clock=clock)
+        assert first.synced(sync(path, AS_OF, workspace=ws)) == 6
+        assert first.drain() == 6  # two posts on each robot, nothing left waiting
+        first.close()  # the watcher restarts
+        clock.advance(10)
+        conflicts(tmp_path, 3)  # two more conflicts: 4 new messages
+        restarted = Notifier(ws, config, clock=clock)
+        assert restarted.synced(sync(path, AS_OF, workspace=Workspace.of(path))) == 12
+        # the minute still holds the two posts sent before the restart: one more each
+        assert restarted.drain() == 3
+        assert [len(server.state.accepted(r)) for r in names] == [3] * 3
+        rounds = 0
+        while restarted.outbox.counts()[Status.PENDING]:
+            nxt = restarted.outbox.next_due()
+            assert nxt is not None and nxt >= clock()
+            clock.to(nxt)
+            restarted.drain()
+            rounds += 1
+            assert rounds < 50
+        restarted.close()
+        assert server.state.limited == 0 and server.state.rejected == 0
+        for robot in names:
+            posts = server.state.accepted(robot)
+            assert len(posts) == 6
+            assert within_limit([p.at for p in posts], 3), robot
