@@ -395,6 +395,10 @@ def test_configuration_from_toml_and_environment(tmp_path: Path) -> None:
 
     with pytest.raises(UnusableInput, match="starttls、ssl 或 none"):
         load_config(toml, env={"XLSYNC_SMTP_SECURITY": "tls1.3"})
+    url = "http://intranet.example.cn/xlsync/reports/"
+    assert load_config(toml, env={"XLSYNC_REPORTS_URL": url}).reports_url == url
+    with pytest.raises(UnusableInput, match="XLSYNC_REPORTS_URL / \\[delivery\\] reports_url"):
+        load_config(toml, env={"XLSYNC_REPORTS_URL": "intranet/reports"})
     toml.write_text("[smtp\n", "utf-8")
     with pytest.raises(UnusableInput, match="配置文件格式错误"):
         load_config(toml, env={})
@@ -676,3 +680,48 @@ def test_the_robots_rate_count_survives_a_restart(tmp_path: Path) -> None:
             posts = server.state.accepted(robot)
             assert len(posts) == 6
             assert within_limit([p.at for p in posts], 3), robot
+
+
+def test_an_smtp_per_minute_limit_spaces_the_mails(tmp_path: Path) -> None:
+    path = conflicts(tmp_path, 4)  # 8 mails
+    ws = Workspace.of(path)
+    clock = Clock()
+    with MailServer(tmp_path) as server:
+        config = DeliveryConfig(smtp=smtp_config(server, per_minute=3))
+        notifier = Notifier(ws, config, clock=clock)
+        assert notifier.synced(sync(path, AS_OF, workspace=ws)) == 8
+        sent_at: list[float] = []
+        rounds = 0
+        while True:
+            before = len(server.mails())
+            notifier.drain()
+            sent_at += [clock()] * (len(server.mails()) - before)
+            if not notifier.outbox.counts()[Status.PENDING]:
+                break
+            if rounds == 0:
+                notifier.close()  # a restart within the first minute: it still counts
+                notifier = Notifier(ws, config, clock=clock)
+                assert notifier.drain() == 0
+            nxt = notifier.outbox.next_due()
+            assert nxt is not None and nxt > clock()
+            clock.to(nxt)
+            rounds += 1
+            assert rounds < 20
+        notifier.close()
+        assert len(sent_at) == 8 and sent_at[:3] == [sent_at[0]] * 3
+        assert within_limit(sent_at, 3)
+        assert sorted({to for r in server.mails() for to in r.recipients}) == [
+            "li.na@example.cn", "zhang.wei@example.cn"]  # fmt: skip
+    # off by default; XLSYNC_SMTP_PER_MINUTE / [smtp] per_minute turns it on
+    env = {"XLSYNC_SMTP_HOST": "smtp.example.cn"}
+    toml = tmp_path / "notify.toml"
+    toml.write_text("", "utf-8")
+    smtp = load_config(toml, env=env).smtp
+    assert smtp is not None and smtp.per_minute == 0
+    smtp = load_config(toml, env={**env, "XLSYNC_SMTP_PER_MINUTE": "30"}).smtp
+    assert smtp is not None and smtp.per_minute == 30
+    toml.write_text('[smtp]\nhost = "smtp.example.cn"\nper_minute = "x"\n', "utf-8")
+    from xlsync.errors import UnusableInput
+
+    with pytest.raises(UnusableInput, match=r"\[smtp\] per_minute 应当是数字"):
+        load_config(toml, env={})
