@@ -203,6 +203,10 @@ def test_a_wrong_password_is_said_clearly_and_never_logged(
             assert all(PASSWORD not in d.error for d in box.listing())
         results = notifier.test(sync(path, AS_OF, workspace=ws).result.registers.settings)
         assert not results[0].ok and "用户名或密码错误" in results[0].reason
+        # every head's address is listed, the ones after the refused login not tried
+        assert [(r.to, r.ok) for r in results] == [
+            ("zhang.wei@example.cn", False), ("wang.fang@example.cn", False)]  # fmt: skip
+        assert results[1].reason.startswith("未尝试：") and "用户名或密码错误" in results[1].reason
         notifier.close()
         assert server.mails() == []
 
@@ -725,3 +729,32 @@ def test_an_smtp_per_minute_limit_spaces_the_mails(tmp_path: Path) -> None:
 
     with pytest.raises(UnusableInput, match=r"\[smtp\] per_minute 应当是数字"):
         load_config(toml, env={})
+
+
+def test_feishu_signature_checked_and_a_head_without_mail_listed_by_notify_test(
+    tmp_path: Path,
+) -> None:
+    roster = [list(r) for r in ROSTER]
+    roster[3][3] = ""  # 王芳 heads 业务二部 but has no 邮箱
+    path = write_register(tmp_path / "客户登记表.xlsx", [customer(customer="格林电子", rep="张伟")],
+                          settings=[["保护天数", 90], [], *roster])  # fmt: skip
+    ws = Workspace.of(path)
+    clock = Clock()
+    settings = sync(path, AS_OF, workspace=ws).result.registers.settings
+    with RobotServer(clock) as server, MailServer(tmp_path) as mail:
+        server.state.feishu_secret = "feishu-signing-secret"
+        for secret, ok in (("feishu-signing-secret", True), ("not-the-secret", False)):
+            config = DeliveryConfig(
+                smtp=smtp_config(mail),
+                robots=(RobotConfig(Robot.FEISHU, server.feishu, secret=secret),),
+            )
+            notifier = Notifier(ws, config, clock=clock)
+            results = notifier.test(settings)
+            notifier.close()
+            assert [(r.channel, r.to, r.ok) for r in results] == [
+                ("smtp", "zhang.wei@example.cn", True), ("smtp", "王芳", False),
+                ("feishu", "群", ok)]  # fmt: skip
+            assert "没有 TA 的邮箱" in results[1].reason
+            if not ok:
+                assert "19021" in results[2].reason and secret not in results[2].reason
+        assert len(server.state.accepted("feishu")) == 1 and server.state.rejected == 1

@@ -137,6 +137,7 @@ def test_watch_once_delivers_and_notify_status_lists_it(
         test = run_cli("notify", "test", path)
         assert test.code == 1
         assert "用户名或密码错误" in test.stdout
+        assert "zhang.wei@example.cn" in test.stdout and "wang.fang@example.cn" in test.stdout
         log = Workspace.of(path).watch_log.read_text("utf-8")
         for text in (test.stdout, test.stderr, run.stdout, run.stderr, log):
             assert PASSWORD not in text

@@ -456,11 +456,16 @@ class Notifier:
         msg = message(TestNotice(tuple(heads), self.now()))
         results: list[TestResult] = []
         if self._smtp is not None:
-            addressed = [(h, settings.contact(h).email) for h in heads]
-            if not any(email for _h, email in addressed):
-                results.append(TestResult("smtp", "", False, "花名册中没有负责人的邮箱"))
-            for head, email in addressed:
+            down = ""  # the server or the login failed: the next addresses would fail alike
+            for head in heads:
+                email = settings.contact(head).email
                 if not email:
+                    results.append(
+                        TestResult("smtp", head, False, "花名册（设置）中没有 TA 的邮箱")
+                    )
+                    continue
+                if down:
+                    results.append(TestResult("smtp", email, False, f"未尝试：{down}"))
                     continue
                 try:
                     self._smtp.send(Mail(email, head, msg.subject, msg.html, _plain(msg.markdown)))
@@ -468,7 +473,7 @@ class Notifier:
                 except DeliveryError as exc:
                     results.append(TestResult("smtp", email, False, self._clean(exc.reason)))
                     if isinstance(exc, Temporary):
-                        break  # the server or the login: the next address would fail alike
+                        down = self._clean(exc.reason)
             self._smtp.close()
         mentions = tuple(m for m in (settings.contact(h).mobile for h in heads) if m)
         for robot in self._robots:
