@@ -156,6 +156,7 @@ class Server:
         finally:
             self._stop.set()
             self._poller.join(timeout=10)
+            self.live.close()
             self.audit.close()
 
     # -- helpers ---------------------------------------------------------------------
