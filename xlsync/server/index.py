@@ -24,6 +24,7 @@ import gc
 import io
 import logging
 import multiprocessing
+import os
 import pickle
 import signal
 import sqlite3
@@ -43,7 +44,8 @@ from xlsync.workspace import Workspace
 
 log = logging.getLogger("xlsync.serve")
 
-Marker = tuple[int, str, dt.date]  # newest sync id, its time, the rules' today
+Marker = tuple[int, str, dt.date]
+WORKER_NICENESS = 10  # the rebuild worker's priority, below the server's (POSIX)  # newest sync id, its time, the rules' today
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,8 +136,12 @@ def build_snapshot(
 
 
 def _quiet_worker() -> None:
-    """Ctrl-C in the console reaches the whole process group: the server stops the worker."""
+    """Ctrl-C in the console reaches the whole process group: the server stops the worker.
+    The worker runs at a lower priority (where the system has one): on a small machine a
+    rebuild then takes the CPU the look-ups leave over, not the other way round."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(os, "nice"):
+        os.nice(WORKER_NICENESS)
 
 
 def sync_marker(workspace: Workspace, today: dt.date) -> Marker:
