@@ -53,6 +53,27 @@ def test_the_index_follows_each_sync_and_never_reads_the_workbook_per_request(
         assert "最近一次同步" in c.get("/").text
 
 
+def test_every_answer_is_in_the_audit_file_before_it_is_sent(tmp_path: Path) -> None:
+    import sqlite3
+
+    def lookups_in_the_file() -> int:  # another connection: only what was committed
+        con = sqlite3.connect(f"file:{app.config.audit}?mode=ro", uri=True)
+        try:
+            return int(
+                con.execute("SELECT count(*) FROM audit WHERE kind = 'lookup'").fetchone()[0]
+            )
+        finally:
+            con.close()
+
+    with served(tmp_path) as app, app.client() as c:
+        assert login(c, "王芳").status_code == 303
+        for n in range(1, 11):
+            assert c.get("/api/who", params={"q": "格林电子"}).status_code == 200
+            assert lookups_in_the_file() == 2 * n - 1
+            assert "格林电子" in c.get("/", params={"q": "格林电子"}).text
+            assert lookups_in_the_file() == 2 * n
+
+
 def test_a_watcher_in_the_same_process_hands_its_check_over(tmp_path: Path) -> None:
     from xlsync.server.index import LiveIndex
 
