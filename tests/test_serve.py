@@ -91,6 +91,51 @@ def _users(*args: str | Path, stdin: str | None = None) -> subprocess.CompletedP
                           input=stdin, capture_output=True, text=True, timeout=120)  # fmt: skip
 
 
+def test_the_worker_process_builds_the_same_snapshot_as_this_process(tmp_path: Path) -> None:
+    import gc
+    import pickle
+
+    from xlsync.server.index import LiveIndex, _dumps
+    from xlsync.server.view import Viewer, filtered_json
+
+    from .data_gen import make_register as generated
+
+    folder = tmp_path / "shared"
+    folder.mkdir()
+    generated(folder / "r.xlsx", rows=400, seed=7)
+    sync(folder / "r.xlsx", AS_OF)
+    here = LiveIndex(folder, today=lambda: AS_OF, in_process=True).refresh()
+    worker = LiveIndex(folder, today=lambda: AS_OF)
+    try:
+        there = worker.refresh()
+    finally:
+        worker.close()
+    assert here is not None and there is not None and worker.builds == 1
+    assert there.mine == here.mine and there.settings == here.settings
+    reps = list(here.settings.roster)[:3]
+    asked = 0
+    for c in here.index.customers[::7]:
+        for q in (c.name, c.name[1:-1], *(c.phones[:1])):
+            for rep in reps:
+                for manager in (False, True):
+                    viewer = Viewer.of(rep, manager, here.settings)
+                    mine = filtered_json(here.index.find(q), viewer, here.settings, here.folder)
+                    theirs = filtered_json(
+                        there.index.find(q), viewer, there.settings, there.folder
+                    )
+                    assert json.dumps(theirs, default=str) == json.dumps(mine, default=str), q
+                    asked += 1
+    assert asked > 100
+    # no reference cycles in a snapshot: the one a rebuild replaces is freed at once, which
+    # is what lets the server keep the collector off it (gc.freeze)
+    data = _dumps(here)
+    gc.collect()
+    copy = pickle.loads(data)
+    assert copy.index.find(here.index.customers[0].name).same
+    del copy
+    assert gc.collect() == 0
+
+
 def test_users_are_managed_on_this_machine_never_in_the_shared_folder(tmp_path: Path) -> None:
     register = make_register(tmp_path / "shared")
     store = tmp_path / "local" / "accounts.json"

@@ -14,7 +14,8 @@ The check and the index are built in a child process (one spawned worker, kept f
 next rebuild), never in the serving process: a rebuild costs seconds of CPU, and in a
 thread of the server it would hold the GIL the requests need. The child hands back the
 pickled snapshot; the server only unpickles it (`_loads`: a fast path for the slotted
-dataclasses, the cyclic GC paused meanwhile), about a tenth of the rebuild's CPU.
+dataclasses, the cyclic GC paused meanwhile and kept off the snapshot afterwards), about a
+tenth of the rebuild's CPU.
 """
 
 from __future__ import annotations
@@ -110,12 +111,16 @@ def _dumps(snapshot: Snapshot) -> bytes:
 
 
 def _loads(data: bytes) -> Snapshot:
-    """The snapshot a child built. The cyclic GC is paused meanwhile: the million new
-    objects would trigger it again and again (there is nothing to collect among them)."""
+    """The snapshot a child built, unpickled with the cyclic GC paused (the million new
+    objects would start it again and again) and then frozen (`gc.freeze`): a full
+    collection would walk them all, a quarter of a second holding the GIL, and they hold
+    no reference cycles, so the snapshot they replace is freed by reference counting alone
+    (`tests/test_serve.py` checks both)."""
     paused = gc.isenabled()
     gc.disable()
     try:
         snapshot = pickle.loads(data)
+        gc.freeze()
     finally:
         if paused:
             gc.enable()
