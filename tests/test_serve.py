@@ -136,6 +136,26 @@ def test_the_worker_process_builds_the_same_snapshot_as_this_process(tmp_path: P
     assert gc.collect() == 0
 
 
+def test_a_set_the_worker_cannot_read_keeps_the_last_snapshot(tmp_path: Path) -> None:
+    from xlsync.server.index import LiveIndex
+
+    register = make_register(tmp_path / "shared")
+    live = LiveIndex(register, today=lambda: AS_OF)
+    try:
+        first = live.refresh()
+        assert first is not None and live.builds == 1 and live.error == ""
+        saved = register.read_bytes()
+        register.write_bytes(b"not a workbook")
+        assert live.refresh() is first and live.builds == 1
+        assert live.error  # the pages say they show the data from before
+        register.write_bytes(saved)
+        again = live.refresh()
+        assert again is not first and live.builds == 2 and live.error == ""
+        assert again is not None and again.index.find("格林电子").same
+    finally:
+        live.close()
+
+
 def test_users_are_managed_on_this_machine_never_in_the_shared_folder(tmp_path: Path) -> None:
     register = make_register(tmp_path / "shared")
     store = tmp_path / "local" / "accounts.json"
