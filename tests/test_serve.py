@@ -53,6 +53,27 @@ def test_the_index_follows_each_sync_and_never_reads_the_workbook_per_request(
         assert "最近一次同步" in c.get("/").text
 
 
+def test_every_answer_is_in_the_audit_file_before_it_is_sent(tmp_path: Path) -> None:
+    import sqlite3
+
+    def lookups_in_the_file() -> int:  # another connection: only what was committed
+        con = sqlite3.connect(f"file:{app.config.audit}?mode=ro", uri=True)
+        try:
+            return int(
+                con.execute("SELECT count(*) FROM audit WHERE kind = 'lookup'").fetchone()[0]
+            )
+        finally:
+            con.close()
+
+    with served(tmp_path) as app, app.client() as c:
+        assert login(c, "王芳").status_code == 303
+        for n in range(1, 11):
+            assert c.get("/api/who", params={"q": "格林电子"}).status_code == 200
+            assert lookups_in_the_file() == 2 * n - 1
+            assert "格林电子" in c.get("/", params={"q": "格林电子"}).text
+            assert lookups_in_the_file() == 2 * n
+
+
 def test_a_watcher_in_the_same_process_hands_its_check_over(tmp_path: Path) -> None:
     from xlsync.server.index import LiveIndex
 
@@ -68,6 +89,71 @@ def test_a_watcher_in_the_same_process_hands_its_check_over(tmp_path: Path) -> N
 def _users(*args: str | Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "xlsync", "users", *map(str, args)],
                           input=stdin, capture_output=True, text=True, timeout=120)  # fmt: skip
+
+
+def test_the_worker_process_builds_the_same_snapshot_as_this_process(tmp_path: Path) -> None:
+    import gc
+    import pickle
+
+    from xlsync.server.index import LiveIndex, _dumps
+    from xlsync.server.view import Viewer, filtered_json
+
+    from .data_gen import make_register as generated
+
+    folder = tmp_path / "shared"
+    folder.mkdir()
+    generated(folder / "r.xlsx", rows=400, seed=7)
+    sync(folder / "r.xlsx", AS_OF)
+    here = LiveIndex(folder, today=lambda: AS_OF, in_process=True).refresh()
+    worker = LiveIndex(folder, today=lambda: AS_OF)
+    try:
+        there = worker.refresh()
+    finally:
+        worker.close()
+    assert here is not None and there is not None and worker.builds == 1
+    assert there.mine == here.mine and there.settings == here.settings
+    reps = list(here.settings.roster)[:3]
+    asked = 0
+    for c in here.index.customers[::7]:
+        for q in (c.name, c.name[1:-1], *(c.phones[:1])):
+            for rep in reps:
+                for manager in (False, True):
+                    viewer = Viewer.of(rep, manager, here.settings)
+                    mine = filtered_json(here.index.find(q), viewer, here.settings, here.folder)
+                    theirs = filtered_json(
+                        there.index.find(q), viewer, there.settings, there.folder
+                    )
+                    assert json.dumps(theirs, default=str) == json.dumps(mine, default=str), q
+                    asked += 1
+    assert asked > 100
+    # no reference cycles in a snapshot: the one a rebuild replaces is freed at once, which
+    # is what lets the server keep the collector off it (gc.freeze)
+    data = _dumps(here)
+    gc.collect()
+    copy = pickle.loads(data)
+    assert copy.index.find(here.index.customers[0].name).same
+    del copy
+    assert gc.collect() == 0
+
+
+def test_a_set_the_worker_cannot_read_keeps_the_last_snapshot(tmp_path: Path) -> None:
+    from xlsync.server.index import LiveIndex
+
+    register = make_register(tmp_path / "shared")
+    live = LiveIndex(register, today=lambda: AS_OF)
+    try:
+        first = live.refresh()
+        assert first is not None and live.builds == 1 and live.error == ""
+        saved = register.read_bytes()
+        register.write_bytes(b"not a workbook")
+        assert live.refresh() is first and live.builds == 1
+        assert live.error  # the pages say they show the data from before
+        register.write_bytes(saved)
+        again = live.refresh()
+        assert again is not first and live.builds == 2 and live.error == ""
+        assert again is not None and again.index.find("格林电子").same
+    finally:
+        live.close()
 
 
 def test_users_are_managed_on_this_machine_never_in_the_shared_folder(tmp_path: Path) -> None:

@@ -285,9 +285,10 @@ def serve(
         today=(lambda: fixed) if fixed else dt.date.today, lookup_limit=max(lookups, 0),
     )  # fmt: skip
     app = create_app(config)
-    # The index is rebuilt in a thread after each sync (seconds of CPU at 10,000 rows). At
-    # CPython's default 5 ms switch interval every request waiting on the GIL meanwhile
-    # queues behind it again and again; 1 ms keeps answers quick during a rebuild.
+    # The index is rebuilt in a worker process, but a thread of this one still unpickles the
+    # new snapshot (a quarter of a second at 10,000 rows). At CPython's default 5 ms switch
+    # interval every request waiting on the GIL meanwhile queues behind it again and again;
+    # 1 ms keeps answers quick while it does.
     sys.setswitchinterval(0.001)
     scheme = "https" if tls else "http"
     log.info("xlsync serve：%s://%s:%d/（账户 %s）", scheme, host, port, store_path)

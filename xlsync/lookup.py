@@ -382,6 +382,7 @@ class _Narrowing:
                 self.owner_of_key.append(i)
         self.keys = keys
         self.text = self._SEP.join(keys)
+        self.shared = _SharedCharacters(keys) if _numpy() is not None else None
         self.starts: list[int] = []
         at = 0
         for k in keys:
@@ -412,11 +413,66 @@ class _Narrowing:
         for n in range(MIN_KEY, len(key) + 1):  # register keys the query key contains
             for s in range(len(key) - n + 1):
                 found.update(self.by_key.get(key[s : s + n], ()))
-        for _k, _score, k in process.extract(  # look-alikes: the same scorer, in batch
-            key, self.keys, scorer=fuzz.ratio, score_cutoff=MAYBE_SCORE, limit=None
+        # look-alikes: the same scorer, in batch, over the keys that can reach the score
+        at_all = self.shared.candidates(key) if self.shared is not None else None
+        keys = self.keys if at_all is None else [self.keys[k] for k in at_all]
+        for _k, _score, k in process.extract(
+            key, keys, scorer=fuzz.ratio, score_cutoff=MAYBE_SCORE, limit=None
         ):
-            found.add(self.owner_of_key[k])
+            found.add(self.owner_of_key[k if at_all is None else at_all[k]])
         return sorted(found)
+
+
+def _numpy() -> object | None:
+    """numpy when installed (`xlsync[serve]` brings it), else None: the look-alike search
+    then scores every key, with the same answer."""
+    try:
+        import numpy
+    except ImportError:
+        return None
+    return numpy
+
+
+class _SharedCharacters:
+    """Which keys share enough characters with a query to reach MAYBE_SCORE.
+
+    rapidfuzz's ratio is 200 × LCS / (len a + len b), and the longest common subsequence
+    is at most the number of characters the two have in common, counted with repeats. So a
+    key can score MAYBE_SCORE only if 200 × common ≥ MAYBE_SCORE × (len a + len b): the
+    keys that fail this are left out before scoring (at 10,000 rows, all but a handful),
+    and the scorer still decides for the rest."""
+
+    def __init__(self, keys: Sequence[str]) -> None:
+        import numpy as np
+
+        postings: dict[tuple[str, int], list[int]] = {}
+        for i, k in enumerate(keys):
+            for token in _tokens(k):
+                postings.setdefault(token, []).append(i)
+        self.postings = {t: np.array(ids, dtype=np.int32) for t, ids in postings.items()}
+        self.lengths = np.array([len(k) for k in keys], dtype=np.int64)
+        self.count = len(keys)
+
+    def candidates(self, key: str) -> list[int]:
+        import numpy as np
+
+        hits = [self.postings[t] for t in _tokens(key) if t in self.postings]
+        if not hits:
+            return []
+        common = np.bincount(np.concatenate(hits), minlength=self.count)
+        enough = 200 * common >= MAYBE_SCORE * (self.lengths + len(key))
+        return [int(i) for i in np.flatnonzero(enough)]
+
+
+def _tokens(text: str) -> list[tuple[str, int]]:
+    """Each character with how many times it came before: two texts share as many tokens
+    as they have characters in common, counted with repeats."""
+    seen: dict[str, int] = {}
+    out: list[tuple[str, int]] = []
+    for ch in text:
+        seen[ch] = seen.get(ch, 0) + 1
+        out.append((ch, seen[ch]))
+    return out
 
 
 def _customer(

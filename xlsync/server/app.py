@@ -156,6 +156,7 @@ class Server:
         finally:
             self._stop.set()
             self._poller.join(timeout=10)
+            self.live.close()
             self.audit.close()
 
     # -- helpers ---------------------------------------------------------------------
@@ -341,6 +342,7 @@ class Server:
         out, message, status = self.lookup(request, session, query)
         if out is None:
             return JSONResponse({"error": message}, status)
+        await self.audit.committed()  # no answer leaves before its audit line is in the file
         return JSONResponse(out)
 
     async def api_me(self, request: Request) -> Response:
@@ -383,6 +385,8 @@ class Server:
         if query.strip():
             out, message, status = self.lookup(request, session, query)
             status = 200 if status == 400 else status  # a page with advice, not an error
+            if out is not None:
+                await self.audit.committed()  # the answer's audit line is in the file
         return self.page("search.html", status,
                          **self.frame(session, snap, tab="search", query=query, result=out, message=message))  # fmt: skip
 

@@ -3,19 +3,25 @@ every look-up (who, when, what, how many customers), and every refused request.
 
 A SQLite file on the serving machine, beside the account store (never the shared folder).
 WAL journal, so that `xlsync users log` reads while the server writes. `record` only queues
-the entry; a writer thread commits the queue every `FLUSH_SECONDS` in one transaction (a
-commit per request would cost more than the look-up itself), and every read, and `close`,
-commit it first.
+the entry; one writer thread commits the queue in one transaction (a commit per request
+would cost more than the look-up itself): at once when a request waits for its entry
+(`committed`, which a look-up awaits before its answer is sent: no answer leaves without
+its line in the file), else every `FLUSH_SECONDS`. Every read, and `close`, commit first.
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import logging
 import sqlite3
 import threading
+from collections import defaultdict
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
+
+log = logging.getLogger("xlsync.serve")
 
 
 class Kind(StrEnum):
@@ -85,7 +91,9 @@ class AuditLog:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()  # the connection
         self._queued: list[tuple[object, ...]] = []
+        self._waiting: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = []
         self._queue_lock = threading.Lock()
+        self._wake = threading.Event()
         self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._conn.execute("PRAGMA journal_mode = WAL")
         self._conn.execute("PRAGMA synchronous = NORMAL")
@@ -98,18 +106,50 @@ class AuditLog:
             self._writer.start()
 
     def _write_loop(self) -> None:
-        while not self._stop.wait(FLUSH_SECONDS):
-            self.flush()
+        while not self._stop.is_set():
+            self._wake.wait(FLUSH_SECONDS)
+            self._wake.clear()
+            try:
+                self.flush()
+            except sqlite3.Error as exc:  # a full disk: the lines are lost, the server is not
+                log.error("审计日志写入失败：%s", exc)
 
     def flush(self) -> None:
-        """Commit every queued entry (one transaction)."""
+        """Commit every queued entry (one transaction), then release whoever waited."""
+        failed: BaseException | None = None
         with self._lock:
             with self._queue_lock:
                 rows, self._queued = self._queued, []
+                waiting, self._waiting = self._waiting, []
             if rows:
-                self._conn.execute("BEGIN")
-                self._conn.executemany(_INSERT, rows)
-                self._conn.execute("COMMIT")
+                try:
+                    self._conn.execute("BEGIN")
+                    self._conn.executemany(_INSERT, rows)
+                    self._conn.execute("COMMIT")
+                except sqlite3.Error as exc:  # the waiting requests fail, not the writer
+                    if self._conn.in_transaction:
+                        self._conn.execute("ROLLBACK")
+                    failed = exc
+        by_loop: dict[asyncio.AbstractEventLoop, list[asyncio.Future[None]]] = defaultdict(list)
+        for loop, future in waiting:
+            by_loop[loop].append(future)
+        for loop, futures in by_loop.items():
+            if not loop.is_closed():
+                loop.call_soon_threadsafe(_settle, futures, failed)
+        if failed is not None and not waiting:
+            raise failed
+
+    async def committed(self) -> None:
+        """Wait until every entry recorded so far is in the file."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[None] = loop.create_future()
+        with self._queue_lock:
+            self._waiting.append((loop, future))
+        if self._writer is None or not self._writer.is_alive():
+            self.flush()
+        else:
+            self._wake.set()
+        await future
 
     def record(
         self,
@@ -176,8 +216,19 @@ class AuditLog:
 
     def close(self) -> None:
         self._stop.set()
+        self._wake.set()
         if self._writer is not None:
             self._writer.join(timeout=10)
         self.flush()
         with self._lock:
             self._conn.close()
+
+
+def _settle(futures: list[asyncio.Future[None]], failed: BaseException | None) -> None:
+    for future in futures:
+        if future.done():
+            continue
+        if failed is None:
+            future.set_result(None)
+        else:
+            future.set_exception(failed)
