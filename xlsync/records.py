@@ -67,6 +67,10 @@ class Row:
     won: dt.date | None = None
     unreadable: set[str] = field(default_factory=set)  # field keys whose cell did not parse
     values: dict[str, str] = field(default_factory=dict)  # header -> text (only when kept)
+    # a row of another office (shared database): its office's name and 保护天数, which
+    # decide its protection there and here ("" / None: a row of the office checked)
+    office: str = ""
+    protection_days: int | None = None
 
     @property
     def cooperating(self) -> bool:

@@ -116,7 +116,10 @@ class Protection:
 
 
 def protection(row: Row, protection_days: int, as_of: dt.date) -> Protection:
-    """The protection a single row gives its rep as of `as_of`."""
+    """The protection a single row gives its rep as of `as_of`. A row of another office
+    is protected by that office's 保护天数 (`row.protection_days`), not `protection_days`."""
+    if row.protection_days is not None:
+        protection_days = row.protection_days
     days = dt.timedelta(days=protection_days)
     events: list[tuple[dt.date, Basis]] = []
     if row.visited is not None and row.visited <= as_of:
@@ -327,7 +330,16 @@ def _cut_protection(row: Row, protection_days: int, as_of: dt.date, event: RuleE
     """A row's protection when every protection started on or before `event.date` ends then."""
     cut = event.date
     mine = protection(row, protection_days, as_of)
-    after = Row(row.file, row.sheet, row.kind, row.row, rep=row.rep, status=row.status)
+    after = Row(
+        row.file,
+        row.sheet,
+        row.kind,
+        row.row,
+        rep=row.rep,
+        status=row.status,
+        office=row.office,
+        protection_days=row.protection_days,
+    )
     after.visited = row.visited if row.visited is not None and row.visited > cut else None
     after.sampled = row.sampled if row.sampled is not None and row.sampled > cut else None
     after.won = row.won if row.won is not None and row.won > cut else None
@@ -448,7 +460,16 @@ def apply_cool_down(
 
 def _after(row: Row, cut: dt.date) -> Row:
     """`row` with only its visits and samples after `cut` (a 释放 on `cut`)."""
-    after = Row(row.file, row.sheet, row.kind, row.row, rep=row.rep, status=row.status)
+    after = Row(
+        row.file,
+        row.sheet,
+        row.kind,
+        row.row,
+        rep=row.rep,
+        status=row.status,
+        office=row.office,
+        protection_days=row.protection_days,
+    )
     after.visited = row.visited if row.visited is not None and row.visited > cut else None
     after.sampled = row.sampled if row.sampled is not None and row.sampled > cut else None
     after.contacted = row.contacted
@@ -493,7 +514,16 @@ def _cooled_protection(
     blocked: dict[dt.date, tuple[dt.date, dt.date, bool]],
 ) -> Protection:
     """A row's protection when its visits or samples in `blocked` do not count."""
-    kept = Row(row.file, row.sheet, row.kind, row.row, rep=row.rep, status=row.status)
+    kept = Row(
+        row.file,
+        row.sheet,
+        row.kind,
+        row.row,
+        rep=row.rep,
+        status=row.status,
+        office=row.office,
+        protection_days=row.protection_days,
+    )
     kept.visited = row.visited if row.visited not in blocked else None
     kept.sampled = row.sampled if row.sampled not in blocked else None
     kept.contacted = row.contacted

@@ -84,7 +84,7 @@ def publish(
     with conn.cursor() as cur:
         with cur.copy(
             f"COPY office_rows (office_id, {_ROW_COLUMNS}, protected, protected_until,"
-            " published_at) FROM STDIN"
+            " protection_days, published_at) FROM STDIN"
         ) as copy:
             for row, row_id in rows:
                 if (row.sheet, row.row) in seen:
@@ -96,7 +96,7 @@ def publish(
                     row.contact, row.phone_text, list(row.phones), row.region, row.rep,
                     row.department, row.contacted, row.visited, row.sampled,
                     row.last_follow_up, row.status.value if row.status else None, row.won,
-                    p.protected, p.until, now,
+                    p.protected, p.until, protection_days, now,
                 ))  # fmt: skip
         with cur.copy("COPY office_keys (office_id, file, sheet, row, key) FROM STDIN") as copy:
             done: set[tuple[str, int]] = set()
@@ -171,7 +171,8 @@ class OtherOffices:
                 "WITH hit AS (SELECT DISTINCT k.office_id, k.file, k.sheet, k.row"
                 "  FROM office_keys k JOIN offices o USING (office_id)"
                 "  WHERE k.key = ANY(%s) AND o.name <> %s)"
-                f" SELECT o.name, {', '.join('r.' + c.strip() for c in _ROW_COLUMNS.split(','))}"
+                f" SELECT o.name, {', '.join('r.' + c.strip() for c in _ROW_COLUMNS.split(','))},"
+                " r.protection_days"
                 " FROM hit JOIN office_rows r USING (office_id, file, sheet, row)"
                 " JOIN offices o USING (office_id)"
                 " ORDER BY o.name, r.file, r.sheet, r.row",
@@ -184,7 +185,7 @@ class OtherOffices:
 
 def _row(office: str, file: str, sheet: str, number: int, kind: str, *rest: Any) -> Row:
     (id_, customer, contact, phone_text, phones, region, rep, department, contacted,
-     visited, sampled, last_follow_up, status, won) = rest  # fmt: skip
+     visited, sampled, last_follow_up, status, won, protection_days) = rest  # fmt: skip
     return Row(
         file=f"{office}/{file}",
         sheet=sheet,
@@ -204,12 +205,15 @@ def _row(office: str, file: str, sheet: str, number: int, kind: str, *rest: Any)
         last_follow_up=last_follow_up,
         status=Status(status) if status else None,
         won=won,
+        office=office,
+        protection_days=protection_days,
     )
 
 
 def _digest(rows: list[Row]) -> str:
     return repr([(r.file, r.sheet, r.row, r.kind, r.id, r.customer, r.phones, r.rep,
-                  r.contacted, r.visited, r.sampled, r.last_follow_up, r.status, r.won)
+                  r.contacted, r.visited, r.sampled, r.last_follow_up, r.status, r.won,
+                  r.protection_days)
                  for r in rows])  # fmt: skip
 
 

@@ -1,0 +1,66 @@
+"""Rules across offices (one PostgreSQL): each office's rows are protected by that office's
+own 保护天数; the manager's rulings and the agent listings of one office apply to the other
+offices' claims; 最多保护客户数 and 冷却天数 count a rep's customers in their own office."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+from .helpers import customer, run_cli, write_register
+
+AS_OF = "2026-11-01"
+
+
+def office(root: Path, name: str, rows: list[list[Any]], days: int = 90, **extra: Any) -> Path:
+    folder = root / name
+    folder.mkdir()
+    write_register(
+        folder / "客户登记表.xlsx", rows, [],
+        settings=[["保护天数", days], ["跟进提醒天数", 30], *extra.pop("settings", [])],
+        **extra,
+    )  # fmt: skip
+    return folder
+
+
+def conflict(folder: Path, pg_url: str) -> dict[str, Any]:
+    report = run_cli("check", folder, "--json", "--as-of", AS_OF, "--db", pg_url).json()
+    (found,) = report["conflicts"]
+    return dict(found)
+
+
+def verdicts(found: dict[str, Any]) -> dict[str, str]:
+    return {c["rep"]: c["verdict"] for c in found["claims"]}
+
+
+def test_each_office_protects_its_rows_by_its_own_protection_days(
+    tmp_path: Path, pg_url: str
+) -> None:
+    # 上海办 protects 60 days: 陈刚's visit of 08-20 ended on 10-19. 深圳办 protects 90 days:
+    # 张伟's visit of 08-25 runs to 11-23. Each office's rows keep their own office's rule,
+    # whichever office checks.
+    shanghai = office(tmp_path, "上海办", [
+        customer(customer="格林电子", rep="陈刚", phone="13800000001",
+                 visited=dt.date(2026, 8, 20), status="拜访"),
+        customer(customer="远大塑胶", rep="陈刚", phone="13800000002",
+                 visited=dt.date(2026, 10, 20), status="拜访"),
+    ], days=60)  # fmt: skip
+    shenzhen = office(tmp_path, "深圳办", [
+        customer(customer="深圳市格林电子有限公司", rep="张伟", phone="0755-88880000",
+                 visited=dt.date(2026, 10, 25), status="拜访"),
+        customer(customer="远大塑胶有限公司", rep="张伟", phone="0755-88880001",
+                 visited=dt.date(2026, 8, 25), status="拜访"),
+    ], days=90)  # fmt: skip
+    for folder in (shanghai, shenzhen, shanghai):
+        assert run_cli("sync", folder, "--as-of", AS_OF, "--db", pg_url).code in (0, 1)
+    for folder in (shanghai, shenzhen):
+        report = run_cli("check", folder, "--json", "--as-of", AS_OF, "--db", pg_url).json()
+        owners = {("格林" if "格林" in c["customer"] else "远大"): c["owner"]["rep"]
+                  for c in report["conflicts"]}  # fmt: skip
+        here = "陈刚" if folder == shanghai else "张伟"
+        there = "深圳办 的 张伟" if folder == shanghai else "上海办 的 陈刚"
+        # 格林电子: 陈刚's protection ended by 上海办's 60 days, even where 90 days rule
+        assert owners["格林"] == (there if folder == shanghai else here), report["conflicts"]
+        # 远大塑胶: 张伟 protected by 深圳办's 90 days, even where 60 days rule
+        assert owners["远大"] == (there if folder == shanghai else here), report["conflicts"]
