@@ -8,6 +8,8 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
+import openpyxl
+
 from .helpers import customer, run_cli, write_register
 
 AS_OF = "2026-11-01"
@@ -64,3 +66,56 @@ def test_each_office_protects_its_rows_by_its_own_protection_days(
         assert owners["格林"] == (there if folder == shanghai else here), report["conflicts"]
         # 远大塑胶: 张伟 protected by 深圳办's 90 days, even where 60 days rule
         assert owners["远大"] == (there if folder == shanghai else here), report["conflicts"]
+
+
+RULING_HEADER = ["日期", "裁决", "客户", "另一客户", "业务员", "保护天数", "经办人", "备注"]
+
+
+def test_a_ruling_of_one_office_applies_to_the_other_offices_claims(
+    tmp_path: Path, pg_url: str
+) -> None:
+    # 深圳办's 张伟 visited first and owns 格林电子; then 上海办's manager assigns the
+    # customer (named in 上海办's register) to 陈刚: 张伟 must stop, in both registers.
+    shanghai = office(tmp_path, "上海办", [
+        customer(customer="格林电子", rep="陈刚", phone="13800000001",
+                 visited=dt.date(2026, 10, 20), status="拜访"),
+    ])  # fmt: skip
+    shenzhen = office(tmp_path, "深圳办", [
+        customer(customer="深圳市格林电子有限公司", rep="张伟", phone="0755-88880000",
+                 visited=dt.date(2026, 10, 10), status="拜访"),
+    ])  # fmt: skip
+    for folder in (shanghai, shenzhen):
+        assert run_cli("sync", folder, "--as-of", AS_OF, "--db", pg_url).code in (0, 1)
+    assert verdicts(conflict(shenzhen, pg_url)) == {"张伟": "owner", "上海办 的 陈刚": "must_stop"}
+    write_register(
+        shanghai / "客户登记表.xlsx",
+        [customer(id="C000001", customer="格林电子", rep="陈刚", phone="13800000001",
+                  visited=dt.date(2026, 10, 20), status="拜访")],
+        [], extra_sheets={"裁决": [RULING_HEADER, [dt.date(2026, 10, 28), "指派", "格林电子",
+                                                   None, "陈刚", None, "经理"]]},
+    )  # fmt: skip
+    assert run_cli("sync", shanghai, "--as-of", AS_OF, "--db", pg_url).code in (0, 1)
+    here = conflict(shanghai, pg_url)
+    assert here["owner"]["rep"] == "陈刚" and verdicts(here)["深圳办 的 张伟"] == "must_stop"
+    there = conflict(shenzhen, pg_url)
+    assert there["owner"]["rep"] == "上海办 的 陈刚", there
+    assert verdicts(there)["张伟"] == "must_stop"
+    assert there["owner"]["reason"].startswith("上海办 的裁决第 2 行 经理指派 2026-10-28")
+    # and in 深圳办's register, at its next sync, naming whose ruling it is
+    assert run_cli("sync", shenzhen, "--as-of", AS_OF, "--db", pg_url).code in (0, 1)
+    book = openpyxl.load_workbook(shenzhen / "客户登记表.xlsx")
+    texts = [str(c.value) for row in book["跟进中"].iter_rows() for c in row if c.value]
+    assert any("经理已指派给 上海办 的 陈刚" in t and "上海办 的裁决第 2 行" in t for t in texts), [
+        t for t in texts if "【" in t
+    ]
+    # a 释放 in 上海办 frees the customer for 深圳办 too
+    write_register(
+        shanghai / "客户登记表.xlsx",
+        [customer(id="C000001", customer="格林电子", rep="陈刚", phone="13800000001",
+                  visited=dt.date(2026, 10, 20), status="拜访")],
+        [], extra_sheets={"裁决": [RULING_HEADER, [dt.date(2026, 10, 28), "释放", "格林电子",
+                                                   None, None, None, "经理"]]},
+    )  # fmt: skip
+    assert run_cli("sync", shanghai, "--as-of", AS_OF, "--db", pg_url).code in (0, 1)
+    freed = conflict(shenzhen, pg_url)  # both protections ended on 10-28: nobody owns it
+    assert freed["owner"] is None and set(verdicts(freed).values()) == {"expired"}, freed

@@ -50,7 +50,7 @@ from typing import Protocol, Self, runtime_checkable
 from xlsync.errors import UnusableInput
 from xlsync.ids import format_id as format_id  # re-exported for older imports
 from xlsync.ids import id_number as id_number
-from xlsync.records import Row
+from xlsync.records import OfficeRuling, Row
 
 SCHEMA_VERSION = 1
 HISTORY_DIR = ".xlsync"
@@ -208,6 +208,10 @@ class PublishingStore(Protocol):
         as_of: dt.date,
         now: dt.datetime,
     ) -> None: ...
+
+    def publish_rulings(self, rulings: Sequence[OfficeRuling], now: dt.datetime) -> None:
+        """Replace the office's published rulings (applied, as resolved, rows by 编号)."""
+        ...
 
     def retire(self, keep: Sequence[str]) -> None:
         """Withdraw what the office published for files not in `keep` (gone from its folder)."""

@@ -149,11 +149,32 @@ class Register:
 
 
 @dataclass(frozen=True, slots=True)
+class OfficeRuling:
+    """An applied ruling of an office's 裁决 as it resolved there, shared with the other
+    offices: `kind` is a `RulingKind` value, `until` the end of a 指派 (None: 长期), `ids`
+    and `other_ids` the 编号 of the rows 客户 and 另一客户 named. `office` is "" when
+    published, the office's name when fetched."""
+
+    file: str
+    sheet: str
+    row: int
+    kind: str
+    date: dt.date
+    rep: str = ""
+    until: dt.date | None = None
+    ids: tuple[str, ...] = ()
+    other_ids: tuple[str, ...] = ()
+    office: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class OtherRows:
-    """Rows of other offices (read only) that may be the same customers as this office's."""
+    """Rows of other offices (read only) that may be the same customers as this office's,
+    and the other offices' rulings that name one of these rows or this office's."""
 
     rows: list[Row]
     stale_since: dt.datetime | None = None  # the database was unreachable: data as of then
+    rulings: list[OfficeRuling] = field(default_factory=list)
 
 
 class OtherOffices(Protocol):

@@ -269,14 +269,21 @@ class RuleEvent:
     sheet: str
     rep: str = ""
     until: dt.date | None = None
+    office: str = ""  # a ruling of another office's 裁决 (shared database): its name
 
     @property
     def label(self) -> str:
-        return f"裁决第 {self.row} 行"
+        return f"{self.office} 的裁决第 {self.row} 行" if self.office else f"裁决第 {self.row} 行"
+
+    @property
+    def ruling_row(self) -> int:
+        """The row of this office's 裁决 (0 for another office's ruling)."""
+        return 0 if self.office else self.row
 
     def assigned_reason(self) -> str:
         until = f"保护至 {self.until.isoformat()}" if self.until else "长期保护"
-        return f"经理指派 {self.date.isoformat()}，{until}"
+        by = f"{self.label} " if self.office else ""  # another office's ruling
+        return f"{by}经理指派 {self.date.isoformat()}，{until}"
 
 
 def _decide_ruled(
@@ -292,7 +299,15 @@ def _decide_ruled(
         decision = _decide_plain(rows, prots)
         return decision
     assigned = Protection(
-        True, False, cut, Basis.NONE, cut, latest.until, latest.assigned_reason(), True, latest.row
+        True,
+        False,
+        cut,
+        Basis.NONE,
+        cut,
+        latest.until,
+        latest.assigned_reason(),
+        True,
+        latest.ruling_row,
     )
     owner_index = next((i for i, r in enumerate(rows) if r.rep == latest.rep), None)
     if owner_index is not None:
@@ -355,7 +370,7 @@ def _cut_protection(row: Row, protection_days: int, as_of: dt.date, event: RuleE
     when = f" {mine.basis_date.isoformat()}" if mine.basis_date else ""
     text = f"{what}{when}，{word} {cut.isoformat()}（{event.label}），保护于当日结束"
     return Protection(as_of <= cut, mine.cooperating, mine.since, mine.basis, mine.basis_date,
-                      cut, text, ruling_row=event.row)  # fmt: skip
+                      cut, text, ruling_row=event.ruling_row)  # fmt: skip
 
 
 def _decide_plain(rows: Sequence[Row], prots: Sequence[Protection]) -> Decision:

@@ -21,6 +21,7 @@ import logging
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from contextlib import AbstractContextManager, ExitStack, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,12 +39,12 @@ from xlsync.history import (
 )
 from xlsync.locks import Lock
 from xlsync.plan import Plan, Restore, build_plans, first_free_row, make_room, next_id_number
-from xlsync.records import OtherOffices, Register, Row
+from xlsync.records import OfficeRuling, OtherOffices, Register, Row
 from xlsync.register.reader import read_register
 from xlsync.register.schema import SHEET_NAMES, SheetKind
 from xlsync.register.writer import apply_plan, free_sheet_name
 from xlsync.register_set import load_set
-from xlsync.rulings import ruling_record
+from xlsync.rulings import RulingKind, ruling_record
 from xlsync.sidecar import write_sidecar
 from xlsync.workspace import Workspace
 from xlsync.xlsx.package import PackageError, verify_written
@@ -266,6 +267,8 @@ def _publish(
         ]
         days = result.registers.settings.protection_days
         store.publish(name, rows, days, result.as_of, now)
+    if files:  # the rulings as they resolved, rows by 编号, for the other offices' checks
+        store.publish_rulings(_office_rulings(result, outcomes), now)
     if result.is_folder:  # a register gone from the folder is no longer anyone's claim
         registers = result.registers
         store.retire(
@@ -307,11 +310,8 @@ def _record(
         )
 
 
-def _ruling_records(
-    result: CheckResult, outcomes: list[FileOutcome]
-) -> dict[str, list[RulingRecord]]:
-    """The applied rulings of each file's 裁决, for the history (which keeps the new ones).
-    Rows are named by 编号, including the 编号 this sync wrote into new rows."""
+def _id_of(outcomes: list[FileOutcome]) -> Callable[[Row], str]:
+    """A row's 编号, including the 编号 this sync wrote into new rows."""
     new_ids = {
         (f.plan.register.name, kind, number): row_id
         for f in outcomes
@@ -322,6 +322,33 @@ def _ruling_records(
     def id_of(row: Row) -> str:
         return row.id or new_ids.get((row.file, row.kind, row.row), "")
 
+    return id_of
+
+
+def _office_rulings(result: CheckResult, outcomes: list[FileOutcome]) -> list[OfficeRuling]:
+    """The applied rulings of the set as they resolved, for the other offices."""
+    id_of = _id_of(outcomes)
+    days = result.registers.settings.protection_days
+    out: list[OfficeRuling] = []
+    for r in result.rulings.rulings:
+        if not r.applied or r.bad or r.kind is None or r.date is None:
+            continue
+        timed = r.kind in (RulingKind.ASSIGN, RulingKind.RELEASE)
+        until = r.event(days).until if timed else None
+        ids = tuple(dict.fromkeys(i for x in r.rows if (i := id_of(x))))
+        other = tuple(dict.fromkeys(i for x in r.other_rows if (i := id_of(x))))
+        if ids:
+            out.append(OfficeRuling(r.file, r.sheet, r.row, r.kind.value, r.date, r.rep, until,
+                                    ids, other))  # fmt: skip
+    return out
+
+
+def _ruling_records(
+    result: CheckResult, outcomes: list[FileOutcome]
+) -> dict[str, list[RulingRecord]]:
+    """The applied rulings of each file's 裁决, for the history (which keeps the new ones).
+    Rows are named by 编号, including the 编号 this sync wrote into new rows."""
+    id_of = _id_of(outcomes)
     out: dict[str, list[RulingRecord]] = {}
     for ruling in result.rulings.rulings:
         if ruling.applied and not ruling.bad:

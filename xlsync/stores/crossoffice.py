@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from xlsync.matching.group import _sound
 from xlsync.matching.normalize import analyse
-from xlsync.records import OtherRows, Row
+from xlsync.records import OfficeRuling, OtherRows, Row
 from xlsync.register.schema import SheetKind, Status
 
 if TYPE_CHECKING:
@@ -109,6 +109,26 @@ def publish(
     conn.execute("SELECT pg_notify('xlsync_published', %s)", (str(office_id),))
 
 
+def publish_rulings(
+    conn: psycopg.Connection[Any],
+    office_id: int,
+    rulings: Sequence[OfficeRuling],
+    now: dt.datetime,
+) -> None:
+    """Replace the office's published rulings with `rulings` (those applied, as resolved)."""
+    conn.execute("DELETE FROM office_rulings WHERE office_id = %s", (office_id,))
+    with (
+        conn.cursor() as cur,
+        cur.copy(
+            "COPY office_rulings (office_id, file, sheet, row, kind, date, rep, until, ids,"
+            " other_ids, published_at) FROM STDIN"
+        ) as copy,
+    ):
+        for r in rulings:
+            copy.write_row((office_id, r.file, r.sheet, r.row, r.kind, r.date, r.rep,
+                            r.until, list(r.ids), list(r.other_ids), now))  # fmt: skip
+
+
 # -- asking -------------------------------------------------------------------------------
 
 
@@ -121,6 +141,7 @@ class OtherOffices:
         self.workspace = workspace
         self._lock = threading.Lock()
         self._last: list[tuple[Row, frozenset[str]]] = []
+        self._last_rulings: list[OfficeRuling] = []
         self._fetched_at: dt.datetime | None = None
         self._keys: list[str] = []  # the block keys of the last check's own rows
         self._digest = ""  # of the rows that check was given
@@ -132,6 +153,8 @@ class OtherOffices:
         try:
             found = self._fetch(sorted(keys))
             self._keys, self._digest = sorted(keys), _digest(found)
+            ids = sorted({r.id for r in [*rows, *found] if r.id})
+            rulings = self._fetch_rulings(ids) if ids else []
         except DatabaseUnavailable as exc:
             return self._stale(keys, exc.message)
         except Exception as exc:  # psycopg.OperationalError mid-query: the link is down
@@ -140,8 +163,9 @@ class OtherOffices:
             raise
         with self._lock:
             self._last = [(r, frozenset(block_keys(r.customer, r.phones))) for r in found]
+            self._last_rulings = rulings
             self._fetched_at = dt.datetime.now()
-        return OtherRows(found)
+        return OtherRows(found, rulings=rulings)
 
     def changed(self) -> bool:
         """Whether another office's rows that share a key with this office's rows changed
@@ -159,9 +183,29 @@ class OtherOffices:
     def _stale(self, keys: set[str], why: str) -> OtherRows:
         with self._lock:
             last, since = list(self._last), self._fetched_at
+            rulings = list(self._last_rulings)
         log.info("其他办事处数据暂不可用（%s）", why.splitlines()[0] if why else "")
         rows = [r for r, row_keys in last if row_keys & keys]
-        return OtherRows(rows, since or dt.datetime.min)
+        return OtherRows(rows, since or dt.datetime.min, rulings)
+
+    def _fetch_rulings(self, ids: list[str]) -> list[OfficeRuling]:
+        """The other offices' rulings that name one of `ids` (编号 are unique across offices)."""
+        office = self.backend.office_of(self.workspace)
+        conn, release = self.backend.connection(self.workspace)
+        try:
+            found = conn.execute(
+                "SELECT o.name, r.file, r.sheet, r.row, r.kind, r.date, r.rep, r.until, r.ids,"
+                " r.other_ids FROM office_rulings r JOIN offices o USING (office_id)"
+                " WHERE o.name <> %s AND (r.ids && %s OR r.other_ids && %s)"
+                " ORDER BY o.name, r.file, r.sheet, r.row",
+                (office, ids, ids),
+            ).fetchall()
+        finally:
+            release(conn)
+        return [
+            OfficeRuling(file, sheet, row, kind, date, rep, until, tuple(a), tuple(b), name)
+            for name, file, sheet, row, kind, date, rep, until, a, b in found
+        ]
 
     def _fetch(self, keys: list[str]) -> list[Row]:
         office = self.backend.office_of(self.workspace)

@@ -48,7 +48,7 @@ from xlsync.history import (
     new_rulings,
 )
 from xlsync.ids import format_id, id_number
-from xlsync.records import Row
+from xlsync.records import OfficeRuling, Row
 
 if TYPE_CHECKING:
     import psycopg
@@ -344,6 +344,13 @@ class PostgresHistory:
 
         with self._write() as conn:
             publish(conn, self.office_id, file, rows, protection_days, as_of, now)
+
+    def publish_rulings(self, rulings: Sequence[OfficeRuling], now: dt.datetime) -> None:
+        """Publish the office's applied rulings (as resolved) for the other offices' checks."""
+        from xlsync.stores.crossoffice import publish_rulings
+
+        with self._write() as conn:
+            publish_rulings(conn, self.office_id, rulings, now)
 
     def retire(self, keep: Sequence[str]) -> None:
         """Withdraw the published rows of this office's files not in `keep`."""
