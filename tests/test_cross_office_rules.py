@@ -119,3 +119,53 @@ def test_a_ruling_of_one_office_applies_to_the_other_offices_claims(
     assert run_cli("sync", shanghai, "--as-of", AS_OF, "--db", pg_url).code in (0, 1)
     freed = conflict(shenzhen, pg_url)  # both protections ended on 10-28: nobody owns it
     assert freed["owner"] is None and set(verdicts(freed).values()) == {"expired"}, freed
+
+
+def test_the_cap_counts_a_reps_customers_in_their_own_office_only(
+    tmp_path: Path, pg_url: str
+) -> None:
+    # 上海办 has no cap: 陈刚 owns two customers. 深圳办's cap of 1 is 深圳办's rule for its
+    # own reps: it does not take one of them from 陈刚 (who belongs to 上海办), while 深圳办's
+    # own 张伟, owning two customers, keeps only one.
+    shanghai = office(tmp_path, "上海办", [
+        customer(customer="格林电子", rep="陈刚", phone="13800000001",
+                 visited=dt.date(2026, 10, 10), status="拜访"),
+        customer(customer="远大塑胶", rep="陈刚", phone="13800000002",
+                 visited=dt.date(2026, 10, 11), status="拜访"),
+    ])  # fmt: skip
+    shenzhen = office(tmp_path, "深圳办", [
+        customer(customer="深圳市格林电子有限公司", rep="李娜", phone="0755-88880000",
+                 contacted=dt.date(2026, 10, 25), status="电话"),
+        customer(customer="远大塑胶有限公司", rep="李娜", phone="0755-88880001",
+                 contacted=dt.date(2026, 10, 25), status="电话"),
+        customer(customer="华强五金", rep="张伟", phone="13700000001",
+                 visited=dt.date(2026, 10, 12), status="拜访"),
+        customer(customer="鑫隆塑料", rep="张伟", phone="13700000002",
+                 visited=dt.date(2026, 10, 13), status="拜访"),
+    ], settings=[["最多保护客户数", 1]])  # fmt: skip
+    assert run_cli("sync", shanghai, "--as-of", AS_OF, "--db", pg_url).code in (0, 1)
+    report = run_cli("check", shenzhen, "--json", "--as-of", AS_OF, "--db", pg_url).json()
+    owners = sorted(c["owner"]["rep"] for c in report["conflicts"] if c["owner"])
+    assert owners == ["上海办 的 陈刚", "上海办 的 陈刚"], report["conflicts"]
+    run = run_cli("who", shenzhen, "鑫隆塑料", "--as-of", AS_OF, "--db", pg_url)
+    assert "上限 1" in run.stdout, run.stdout  # 张伟's second is capped
+
+
+def test_an_agent_listed_in_one_office_serves_the_customer_in_every_office(
+    tmp_path: Path, pg_url: str
+) -> None:
+    shanghai = office(tmp_path, "上海办", [
+        customer(customer="华强五金", rep="陈刚", phone="13900000009"),
+    ], extra_sheets={"代理商": [["客户名称", "电话", "地区", "代理商", "截止日期"],
+                                ["格林电子", None, "深圳", "华南贸易", None]]})  # fmt: skip
+    shenzhen = office(tmp_path, "深圳办", [
+        customer(customer="深圳市格林电子有限公司", rep="张伟", phone="0755-88880000",
+                 visited=dt.date(2026, 10, 25), status="拜访"),
+    ])  # fmt: skip
+    before = run_cli("check", shenzhen, "--json", "--as-of", AS_OF, "--db", pg_url).json()
+    assert before["conflicts"] == []
+    assert run_cli("sync", shanghai, "--as-of", AS_OF, "--db", pg_url).code in (0, 1)
+    found = conflict(shenzhen, pg_url)
+    assert verdicts(found) == {"张伟": "agent"}, found
+    run = run_cli("who", shenzhen, "格林电子", "--as-of", AS_OF, "--db", pg_url)
+    assert "由代理商 华南贸易 负责" in run.stdout, run.stdout

@@ -210,6 +210,9 @@ def check_registers(
     rows = local + other.rows if other is not None else local
     if other is not None and other.rulings:  # the other offices' rulings on these customers
         add_office_rulings(rulings, other.rulings, rows)
+    if other is not None and other.agents:  # an agent listed by any office serves them
+        listings += [Listing(f"{a.office}/{a.file}", a.sheet, a.row, a.name, a.phones, a.region,
+                             a.agent, a.until) for a in other.agents]  # fmt: skip
     # match in an order that does not depend on where rows stand (a sync moves rows)
     order = sorted(range(len(rows)), key=lambda i: rows[i].content_key())
     names: Names = tuple((rows[i].customer, rows[i].phones, rows[i].contact) for i in order)

@@ -168,6 +168,21 @@ class OfficeRuling:
 
 
 @dataclass(frozen=True, slots=True)
+class OfficeAgent:
+    """A listing of another office's 代理商 sheet (see `xlsync.agents.Listing`)."""
+
+    office: str
+    file: str
+    sheet: str
+    row: int
+    name: str
+    phones: tuple[str, ...]
+    region: str
+    agent: str
+    until: dt.date | None
+
+
+@dataclass(frozen=True, slots=True)
 class OtherRows:
     """Rows of other offices (read only) that may be the same customers as this office's,
     and the other offices' rulings that name one of these rows or this office's."""
@@ -175,6 +190,7 @@ class OtherRows:
     rows: list[Row]
     stale_since: dt.datetime | None = None  # the database was unreachable: data as of then
     rulings: list[OfficeRuling] = field(default_factory=list)
+    agents: list[OfficeAgent] = field(default_factory=list)  # listings sharing a key
 
 
 class OtherOffices(Protocol):

@@ -457,8 +457,8 @@ def apply_cool_down(
     changed = False
     for rep, indexes in by_rep.items():
         rows = [claims[i].row for i in indexes]
-        if any(r.cooperating for r in rows):
-            continue
+        if any(r.cooperating for r in rows) or any(r.office for r in rows):
+            continue  # never cooled; a rep of another office is cooled by their own office
         mine = {d for r in rows for d in (r.visited, r.sampled) if d and d <= as_of}
         mine |= {d for who, d in earlier if who == rep and d <= as_of}
         blocked = _cooled_dates(sorted(mine), days, cool, cut)
@@ -568,7 +568,9 @@ def holdings(decisions: Sequence[Decision]) -> dict[str, int]:
     held: dict[str, int] = defaultdict(int)
     for d in decisions:
         o = d.owner
-        if o is not None and o.row.rep and o.protection.protected and not o.protection.cooperating:
+        if o is None or o.row.office:  # a rep of another office counts there
+            continue
+        if o.row.rep and o.protection.protected and not o.protection.cooperating:
             held[o.row.rep] += 1
     return dict(held)
 
@@ -601,7 +603,7 @@ def apply_cap(decisions: Sequence[Decision], cap: int | None) -> list[Decision]:
             o = d.owner
             if o is None or not o.row.rep or not o.protection.protected:
                 continue
-            if o.protection.cooperating:
+            if o.protection.cooperating or o.row.office:  # another office's rep: its cap
                 continue
             held[o.row.rep].append((_hold_key(o), k, o.protection.assigned))
         over: list[tuple[int, str]] = []

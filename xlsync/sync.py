@@ -26,6 +26,7 @@ from contextlib import AbstractContextManager, ExitStack, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from xlsync.agents import read_agents
 from xlsync.check import CheckResult, GroupingCache, check_registers, deleted_lookup
 from xlsync.errors import UnusableInput
 from xlsync.history import (
@@ -269,6 +270,7 @@ def _publish(
         store.publish(name, rows, days, result.as_of, now)
     if files:  # the rulings as they resolved, rows by 编号, for the other offices' checks
         store.publish_rulings(_office_rulings(result, outcomes), now)
+        store.publish_agents(read_agents(result.registers.registers, []), now)
     if result.is_folder:  # a register gone from the folder is no longer anyone's claim
         registers = result.registers
         store.retire(

@@ -26,12 +26,13 @@ from typing import TYPE_CHECKING, Any
 
 from xlsync.matching.group import _sound
 from xlsync.matching.normalize import analyse
-from xlsync.records import OfficeRuling, OtherRows, Row
+from xlsync.records import OfficeAgent, OfficeRuling, OtherRows, Row
 from xlsync.register.schema import SheetKind, Status
 
 if TYPE_CHECKING:
     import psycopg
 
+    from xlsync.agents import Listing
     from xlsync.stores.postgres import PostgresBackend
     from xlsync.workspace import Workspace
 
@@ -129,6 +130,34 @@ def publish_rulings(
                             r.until, list(r.ids), list(r.other_ids), now))  # fmt: skip
 
 
+def agent_keys(listing: Listing) -> set[str]:
+    """The keys under which a listing can serve a row: its phones and its core name (the
+    ones `agents.agent_for` compares)."""
+    keys = {f"p:{number}" for number in listing.phones if number}
+    core = analyse(listing.name).core if listing.name.strip() else ""
+    return keys | {f"c:{core}"} if core else keys
+
+
+def publish_agents(
+    conn: psycopg.Connection[Any],
+    office_id: int,
+    listings: Sequence[Listing],
+    now: dt.datetime,
+) -> None:
+    """Replace the office's published agent listings (代理商) with `listings`."""
+    conn.execute("DELETE FROM office_agents WHERE office_id = %s", (office_id,))
+    with (
+        conn.cursor() as cur,
+        cur.copy(
+            "COPY office_agents (office_id, file, sheet, row, name, phones, region, agent, until,"
+            " keys, published_at) FROM STDIN"
+        ) as copy,
+    ):
+        for a in listings:
+            copy.write_row((office_id, a.file, a.sheet, a.row, a.name, list(a.phones),
+                            a.region, a.agent, a.until, sorted(agent_keys(a)), now))  # fmt: skip
+
+
 # -- asking -------------------------------------------------------------------------------
 
 
@@ -142,6 +171,7 @@ class OtherOffices:
         self._lock = threading.Lock()
         self._last: list[tuple[Row, frozenset[str]]] = []
         self._last_rulings: list[OfficeRuling] = []
+        self._last_agents: list[OfficeAgent] = []
         self._fetched_at: dt.datetime | None = None
         self._keys: list[str] = []  # the block keys of the last check's own rows
         self._digest = ""  # of the rows that check was given
@@ -155,6 +185,8 @@ class OtherOffices:
             self._keys, self._digest = sorted(keys), _digest(found)
             ids = sorted({r.id for r in [*rows, *found] if r.id})
             rulings = self._fetch_rulings(ids) if ids else []
+            every = sorted(keys | {k for r in found for k in block_keys(r.customer, r.phones)})
+            agents = self._fetch_agents(every) if every else []
         except DatabaseUnavailable as exc:
             return self._stale(keys, exc.message)
         except Exception as exc:  # psycopg.OperationalError mid-query: the link is down
@@ -163,9 +195,9 @@ class OtherOffices:
             raise
         with self._lock:
             self._last = [(r, frozenset(block_keys(r.customer, r.phones))) for r in found]
-            self._last_rulings = rulings
+            self._last_rulings, self._last_agents = rulings, agents
             self._fetched_at = dt.datetime.now()
-        return OtherRows(found, rulings=rulings)
+        return OtherRows(found, rulings=rulings, agents=agents)
 
     def changed(self) -> bool:
         """Whether another office's rows that share a key with this office's rows changed
@@ -183,10 +215,28 @@ class OtherOffices:
     def _stale(self, keys: set[str], why: str) -> OtherRows:
         with self._lock:
             last, since = list(self._last), self._fetched_at
-            rulings = list(self._last_rulings)
+            rulings, agents = list(self._last_rulings), list(self._last_agents)
         log.info("其他办事处数据暂不可用（%s）", why.splitlines()[0] if why else "")
         rows = [r for r, row_keys in last if row_keys & keys]
-        return OtherRows(rows, since or dt.datetime.min, rulings)
+        return OtherRows(rows, since or dt.datetime.min, rulings, agents)
+
+    def _fetch_agents(self, keys: list[str]) -> list[OfficeAgent]:
+        """The other offices' agent listings that share a key with `keys`."""
+        office = self.backend.office_of(self.workspace)
+        conn, release = self.backend.connection(self.workspace)
+        try:
+            found = conn.execute(
+                "SELECT o.name, a.file, a.sheet, a.row, a.name, a.phones, a.region, a.agent,"
+                " a.until FROM office_agents a JOIN offices o USING (office_id)"
+                " WHERE o.name <> %s AND a.keys && %s ORDER BY o.name, a.file, a.sheet, a.row",
+                (office, keys),
+            ).fetchall()
+        finally:
+            release(conn)
+        return [
+            OfficeAgent(name, file, sheet, row, listed, tuple(phones), region, agent, until)
+            for name, file, sheet, row, listed, phones, region, agent, until in found
+        ]
 
     def _fetch_rulings(self, ids: list[str]) -> list[OfficeRuling]:
         """The other offices' rulings that name one of `ids` (编号 are unique across offices)."""

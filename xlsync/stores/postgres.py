@@ -54,6 +54,7 @@ if TYPE_CHECKING:
     import psycopg
     from psycopg_pool import ConnectionPool
 
+    from xlsync.agents import Listing
     from xlsync.stores.crossoffice import OtherOffices
     from xlsync.workspace import Workspace
 
@@ -351,6 +352,13 @@ class PostgresHistory:
 
         with self._write() as conn:
             publish_rulings(conn, self.office_id, rulings, now)
+
+    def publish_agents(self, listings: Sequence[Listing], now: dt.datetime) -> None:
+        """Publish the office's agent listings (代理商) for the other offices' checks."""
+        from xlsync.stores.crossoffice import publish_agents
+
+        with self._write() as conn:
+            publish_agents(conn, self.office_id, listings, now)
 
     def retire(self, keep: Sequence[str]) -> None:
         """Withdraw the published rows of this office's files not in `keep`."""
