@@ -169,3 +169,27 @@ def test_an_agent_listed_in_one_office_serves_the_customer_in_every_office(
     assert verdicts(found) == {"张伟": "agent"}, found
     run = run_cli("who", shenzhen, "格林电子", "--as-of", AS_OF, "--db", pg_url)
     assert "由代理商 华南贸易 负责" in run.stdout, run.stdout
+
+
+def test_two_rows_of_other_offices_linked_only_through_each_other_are_found(
+    tmp_path: Path, pg_url: str
+) -> None:
+    # 深圳办's 格林电子 shares a key with 上海办's row only; 广州办's GL Electronics shares
+    # its phone with 上海办's row, nothing with 深圳办's. 广州办's 王芳 visited: she owns it.
+    shenzhen = office(tmp_path, "深圳办", [
+        customer(customer="格林电子", rep="张伟", phone="13800000001",
+                 contacted=dt.date(2026, 10, 25), status="电话"),
+    ])  # fmt: skip
+    shanghai = office(tmp_path, "上海办", [
+        customer(customer="深圳市格林电子有限公司", rep="陈刚", phone="13800000002",
+                 contact="王经理", contacted=dt.date(2026, 10, 21), status="电话"),
+    ])  # fmt: skip
+    guangzhou = office(tmp_path, "广州办", [
+        customer(customer="GL Electronics", rep="王芳", phone="13800000002",
+                 contact="王经理", visited=dt.date(2026, 10, 20), status="拜访"),
+    ])  # fmt: skip
+    for folder in (shanghai, guangzhou):
+        assert run_cli("sync", folder, "--as-of", AS_OF, "--db", pg_url).code in (0, 1)
+    found = conflict(shenzhen, pg_url)
+    assert found["owner"]["rep"] == "广州办 的 王芳", found
+    assert verdicts(found)["张伟"] == "must_stop"

@@ -181,7 +181,7 @@ class OtherOffices:
         from xlsync.history import DatabaseUnavailable
 
         try:
-            found = self._fetch(sorted(keys))
+            found = self._fetch_chained(sorted(keys))
             self._keys, self._digest = sorted(keys), _digest(found)
             ids = sorted({r.id for r in [*rows, *found] if r.id})
             rulings = self._fetch_rulings(ids) if ids else []
@@ -206,7 +206,7 @@ class OtherOffices:
         if not keys:
             return False
         try:
-            return _digest(self._fetch(keys)) != digest
+            return _digest(self._fetch_chained(keys)) != digest
         except Exception as exc:
             if type(exc).__module__.startswith(("psycopg", "psycopg_pool", "xlsync")):
                 return False
@@ -218,6 +218,8 @@ class OtherOffices:
             rulings, agents = list(self._last_rulings), list(self._last_agents)
         log.info("其他办事处数据暂不可用（%s）", why.splitlines()[0] if why else "")
         rows = [r for r, row_keys in last if row_keys & keys]
+        second = {k for r in rows for k in block_keys(r.customer, r.phones)} - keys
+        rows += [r for r, row_keys in last if row_keys & second and not row_keys & keys]
         return OtherRows(rows, since or dt.datetime.min, rulings, agents)
 
     def _fetch_agents(self, keys: list[str]) -> list[OfficeAgent]:
@@ -256,6 +258,19 @@ class OtherOffices:
             OfficeRuling(file, sheet, row, kind, date, rep, until, tuple(a), tuple(b), name)
             for name, file, sheet, row, kind, date, rep, until, a, b in found
         ]
+
+    def _fetch_chained(self, keys: list[str]) -> list[Row]:
+        """The candidates sharing a key with `keys`, then (a second round) those sharing a
+        key with the candidates found: two rows of other offices that match this office's
+        customer only through each other (a chain) are decided together here too."""
+        found = self._fetch(keys)
+        more = {k for r in found for k in block_keys(r.customer, r.phones)} - set(keys)
+        if not more:
+            return found
+        seen = {(r.file, r.sheet, r.row) for r in found}
+        found += [r for r in self._fetch(sorted(more)) if (r.file, r.sheet, r.row) not in seen]
+        found.sort(key=lambda r: (r.file, r.sheet, r.row))
+        return found
 
     def _fetch(self, keys: list[str]) -> list[Row]:
         office = self.backend.office_of(self.workspace)
