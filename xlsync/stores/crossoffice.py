@@ -174,6 +174,7 @@ class OtherOffices:
         self._last_agents: list[OfficeAgent] = []
         self._fetched_at: dt.datetime | None = None
         self._keys: list[str] = []  # the block keys of the last check's own rows
+        self._ids: list[str] = []  # and their 编号
         self._digest = ""  # of the rows that check was given
 
     def candidates(self, rows: list[Row]) -> OtherRows:
@@ -181,12 +182,10 @@ class OtherOffices:
         from xlsync.history import DatabaseUnavailable
 
         try:
-            found = self._fetch_chained(sorted(keys))
-            self._keys, self._digest = sorted(keys), _digest(found)
-            ids = sorted({r.id for r in [*rows, *found] if r.id})
-            rulings = self._fetch_rulings(ids) if ids else []
-            every = sorted(keys | {k for r in found for k in block_keys(r.customer, r.phones)})
-            agents = self._fetch_agents(every) if every else []
+            own_ids = [r.id for r in rows if r.id]
+            found, rulings, agents = self._answer(sorted(keys), own_ids)
+            self._keys, self._ids = sorted(keys), own_ids
+            self._digest = _digest(found) + repr((rulings, agents))
         except DatabaseUnavailable as exc:
             return self._stale(keys, exc.message)
         except Exception as exc:  # psycopg.OperationalError mid-query: the link is down
@@ -199,14 +198,28 @@ class OtherOffices:
             self._fetched_at = dt.datetime.now()
         return OtherRows(found, rulings=rulings, agents=agents)
 
+    def _answer(
+        self, keys: list[str], own_ids: list[str]
+    ) -> tuple[list[Row], list[OfficeRuling], list[OfficeAgent]]:
+        """The candidates, the other offices' rulings naming them or this office's rows, and
+        the agent listings sharing a key with either."""
+        found = self._fetch_chained(keys)
+        ids = sorted({*own_ids, *(r.id for r in found if r.id)})
+        rulings = self._fetch_rulings(ids) if ids else []
+        every = sorted({*keys, *(k for r in found for k in block_keys(r.customer, r.phones))})
+        agents = self._fetch_agents(every) if every else []
+        return found, rulings, agents
+
     def changed(self) -> bool:
-        """Whether another office's rows that share a key with this office's rows changed
-        since the last check (a watcher then checks again); False when unreachable."""
-        keys, digest = self._keys, self._digest
+        """Whether another office's rows that share a key with this office's rows, or their
+        rulings or agent listings, changed since the last check (a watcher then checks
+        again); False when unreachable."""
+        keys, ids, digest = self._keys, self._ids, self._digest
         if not keys:
             return False
         try:
-            return _digest(self._fetch_chained(keys)) != digest
+            found, rulings, agents = self._answer(keys, ids)
+            return _digest(found) + repr((rulings, agents)) != digest
         except Exception as exc:
             if type(exc).__module__.startswith(("psycopg", "psycopg_pool", "xlsync")):
                 return False
