@@ -193,3 +193,30 @@ def test_two_rows_of_other_offices_linked_only_through_each_other_are_found(
     found = conflict(shenzhen, pg_url)
     assert found["owner"]["rep"] == "广州办 的 王芳", found
     assert verdicts(found)["张伟"] == "must_stop"
+
+
+def test_a_claim_its_own_office_capped_is_unprotected_in_the_other_offices_too(
+    tmp_path: Path, pg_url: str
+) -> None:
+    # 上海办's cap of 1 leaves 陈刚 格林电子 (visited first); 远大塑胶 is past his cap there,
+    # so 深圳办's 李娜, who visited it after him, owns it in both offices.
+    shanghai = office(tmp_path, "上海办", [
+        customer(customer="格林电子", rep="陈刚", phone="13800000001",
+                 visited=dt.date(2026, 10, 10), status="拜访"),
+        customer(customer="远大塑胶", rep="陈刚", phone="13800000002",
+                 visited=dt.date(2026, 10, 11), status="拜访"),
+    ], settings=[["最多保护客户数", 1]])  # fmt: skip
+    shenzhen = office(tmp_path, "深圳办", [
+        customer(customer="远大塑胶有限公司", rep="李娜", phone="0755-88880001",
+                 visited=dt.date(2026, 10, 20), status="拜访"),
+    ])  # fmt: skip
+    for folder in (shenzhen, shanghai):
+        assert run_cli("sync", folder, "--as-of", AS_OF, "--db", pg_url).code in (0, 1)
+    here = [c for c in run_cli("check", shanghai, "--json", "--as-of", AS_OF, "--db", pg_url)
+            .json()["conflicts"] if "远大" in c["customer"]]  # fmt: skip
+    assert here[0]["owner"]["rep"] == "深圳办 的 李娜", here
+    there = conflict(shenzhen, pg_url)
+    assert there["owner"]["rep"] == "李娜", there
+    assert verdicts(there)["上海办 的 陈刚"] == "expired"
+    run = run_cli("who", shenzhen, "远大塑胶", "--as-of", AS_OF, "--db", pg_url)
+    assert "上海办 的最多保护客户数已满" in run.stdout, run.stdout

@@ -210,6 +210,7 @@ class PublishingStore(Protocol):
         protection_days: int,
         as_of: dt.date,
         now: dt.datetime,
+        limits: Mapping[tuple[str, int], str] | None = None,
     ) -> None: ...
 
     def publish_rulings(self, rulings: Sequence[OfficeRuling], now: dt.datetime) -> None:

@@ -71,6 +71,8 @@ class Row:
     # decide its protection there and here ("" / None: a row of the office checked)
     office: str = ""
     protection_days: int | None = None
+    # the rule of its own office that took its protection there: "cap" / "cool_down"
+    office_limit: str = ""
 
     @property
     def cooperating(self) -> bool:

@@ -115,11 +115,26 @@ class Protection:
         )
 
 
+OFFICE_LIMIT_NOTES = {
+    "cap": "{office} 的最多保护客户数已满，本条不受保护",
+    "cool_down": "{office} 的冷却期内，本条不受保护",
+}
+
+
 def protection(row: Row, protection_days: int, as_of: dt.date) -> Protection:
     """The protection a single row gives its rep as of `as_of`. A row of another office
-    is protected by that office's 保护天数 (`row.protection_days`), not `protection_days`."""
+    is protected by that office's 保护天数 (`row.protection_days`), not `protection_days`,
+    and not at all when that office's own cap or cool-down took it (`row.office_limit`)."""
     if row.protection_days is not None:
         protection_days = row.protection_days
+    plain = _protection(row, protection_days, as_of)
+    if row.office_limit in OFFICE_LIMIT_NOTES and plain.protected and not plain.cooperating:
+        note = OFFICE_LIMIT_NOTES[row.office_limit].format(office=row.office)
+        return dataclasses.replace(plain, protected=False, limit=row.office_limit, note=note)
+    return plain
+
+
+def _protection(row: Row, protection_days: int, as_of: dt.date) -> Protection:
     days = dt.timedelta(days=protection_days)
     events: list[tuple[dt.date, Basis]] = []
     if row.visited is not None and row.visited <= as_of:

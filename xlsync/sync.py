@@ -255,7 +255,14 @@ def _publish(
     files: list[str],
     now: dt.datetime,
 ) -> None:
-    """Publish the rows of the files just recorded, with their 编号, for other offices."""
+    """Publish the rows of the files just recorded, with their 编号, for other offices;
+    with each the office rule (cap, cool-down) that took its protection here, if one did."""
+    limits: dict[tuple[str, str, int], str] = {
+        (c.row.file, c.row.sheet, c.row.row): c.protection.limit
+        for g in result.groups + result.ruled + result.limited
+        for c in g.decision.claims
+        if c.protection.limit in ("cap", "cool_down") and not c.row.office
+    }
     for outcome in outcomes:
         name = outcome.path.name
         if name not in files:
@@ -267,7 +274,8 @@ def _publish(
             if row.file == name
         ]
         days = result.registers.settings.protection_days
-        store.publish(name, rows, days, result.as_of, now)
+        mine = {(sheet, row): why for (file, sheet, row), why in limits.items() if file == name}
+        store.publish(name, rows, days, result.as_of, now, mine)
     if files:  # the rulings as they resolved, rows by 编号, for the other offices' checks
         store.publish_rulings(_office_rulings(result, outcomes), now)
         store.publish_agents(read_agents(result.registers.registers, []), now)

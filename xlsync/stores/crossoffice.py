@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from xlsync.matching.group import _sound
@@ -76,8 +76,10 @@ def publish(
     protection_days: int,
     as_of: dt.date,
     now: dt.datetime,
+    limits: Mapping[tuple[str, int], str] | None = None,
 ) -> None:
-    """Replace what `file` of the office published with `rows` (each with its 编号)."""
+    """Replace what `file` of the office published with `rows` (each with its 编号);
+    `limits`: the office rule that took a row's protection, by (sheet, row)."""
     from xlsync.rules import protection
 
     conn.execute("DELETE FROM office_rows WHERE office_id = %s AND file = %s", (office_id, file))
@@ -85,7 +87,7 @@ def publish(
     with conn.cursor() as cur:
         with cur.copy(
             f"COPY office_rows (office_id, {_ROW_COLUMNS}, protected, protected_until,"
-            " protection_days, published_at) FROM STDIN"
+            " protection_days, office_limit, published_at) FROM STDIN"
         ) as copy:
             for row, row_id in rows:
                 if (row.sheet, row.row) in seen:
@@ -97,7 +99,8 @@ def publish(
                     row.contact, row.phone_text, list(row.phones), row.region, row.rep,
                     row.department, row.contacted, row.visited, row.sampled,
                     row.last_follow_up, row.status.value if row.status else None, row.won,
-                    p.protected, p.until, protection_days, now,
+                    p.protected, p.until, protection_days,
+                    (limits or {}).get((row.sheet, row.row), ""), now,
                 ))  # fmt: skip
         with cur.copy("COPY office_keys (office_id, file, sheet, row, key) FROM STDIN") as copy:
             done: set[tuple[str, int]] = set()
@@ -294,7 +297,7 @@ class OtherOffices:
                 "  FROM office_keys k JOIN offices o USING (office_id)"
                 "  WHERE k.key = ANY(%s) AND o.name <> %s)"
                 f" SELECT o.name, {', '.join('r.' + c.strip() for c in _ROW_COLUMNS.split(','))},"
-                " r.protection_days"
+                " r.protection_days, r.office_limit"
                 " FROM hit JOIN office_rows r USING (office_id, file, sheet, row)"
                 " JOIN offices o USING (office_id)"
                 " ORDER BY o.name, r.file, r.sheet, r.row",
@@ -307,7 +310,7 @@ class OtherOffices:
 
 def _row(office: str, file: str, sheet: str, number: int, kind: str, *rest: Any) -> Row:
     (id_, customer, contact, phone_text, phones, region, rep, department, contacted,
-     visited, sampled, last_follow_up, status, won, protection_days) = rest  # fmt: skip
+     visited, sampled, last_follow_up, status, won, protection_days, limit) = rest  # fmt: skip
     return Row(
         file=f"{office}/{file}",
         sheet=sheet,
@@ -329,13 +332,14 @@ def _row(office: str, file: str, sheet: str, number: int, kind: str, *rest: Any)
         won=won,
         office=office,
         protection_days=protection_days,
+        office_limit=limit,
     )
 
 
 def _digest(rows: list[Row]) -> str:
     return repr([(r.file, r.sheet, r.row, r.kind, r.id, r.customer, r.phones, r.rep,
                   r.contacted, r.visited, r.sampled, r.last_follow_up, r.status, r.won,
-                  r.protection_days)
+                  r.protection_days, r.office_limit)
                  for r in rows])  # fmt: skip
 
 

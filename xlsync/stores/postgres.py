@@ -24,7 +24,7 @@ import re
 import threading
 import time
 import weakref
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import resources
@@ -339,12 +339,13 @@ class PostgresHistory:
         protection_days: int,
         as_of: dt.date,
         now: dt.datetime,
+        limits: Mapping[tuple[str, int], str] | None = None,
     ) -> None:
         """Publish `file`'s rows (with their 编号) for the other offices' checks."""
         from xlsync.stores.crossoffice import publish
 
         with self._write() as conn:
-            publish(conn, self.office_id, file, rows, protection_days, as_of, now)
+            publish(conn, self.office_id, file, rows, protection_days, as_of, now, limits)
 
     def publish_rulings(self, rulings: Sequence[OfficeRuling], now: dt.datetime) -> None:
         """Publish the office's applied rulings (as resolved) for the other offices' checks."""
