@@ -220,3 +220,31 @@ def test_a_claim_its_own_office_capped_is_unprotected_in_the_other_offices_too(
     assert verdicts(there)["上海办 的 陈刚"] == "expired"
     run = run_cli("who", shenzhen, "远大塑胶", "--as-of", AS_OF, "--db", pg_url)
     assert "上海办 的最多保护客户数已满" in run.stdout, run.stdout
+
+
+def test_a_different_customers_ruling_of_one_office_parts_its_rows_in_the_other(
+    tmp_path: Path, pg_url: str
+) -> None:
+    # 上海办 has two 格林电子 (two companies of one name, two phones); its manager rules
+    # them 不同客户. 深圳办's GL Electronics has the second one's phone and contact person:
+    # it is that customer only.
+    rows = [
+        customer(id="C000001", customer="格林电子", rep="陈刚", phone="13800000001",
+                 visited=dt.date(2026, 10, 10), status="拜访"),
+        customer(id="C000002", customer="格林电子", rep="王芳", phone="13800000002",
+                 contact="王经理", visited=dt.date(2026, 10, 12), status="拜访"),
+    ]  # fmt: skip
+    shanghai = office(tmp_path, "上海办", rows)
+    shenzhen = office(tmp_path, "深圳办", [
+        customer(customer="GL Electronics", rep="张伟", phone="13800000002",
+                 contact="王经理", visited=dt.date(2026, 10, 20), status="拜访"),
+    ])  # fmt: skip
+    for folder in (shanghai, shenzhen):
+        assert run_cli("sync", folder, "--as-of", AS_OF, "--db", pg_url).code in (0, 1)
+    assert conflict(shenzhen, pg_url)["owner"]["rep"] == "上海办 的 陈刚"  # one group of three
+    write_register(shanghai / "客户登记表.xlsx", rows, [], extra_sheets={"裁决": [
+        RULING_HEADER, [dt.date(2026, 10, 25), "不同客户", "C000001", "C000002"]]})  # fmt: skip
+    assert run_cli("sync", shanghai, "--as-of", AS_OF, "--db", pg_url).code in (0, 1)
+    found = conflict(shenzhen, pg_url)
+    assert found["owner"]["rep"] == "上海办 的 王芳", found
+    assert set(verdicts(found)) == {"张伟", "上海办 的 王芳"}
