@@ -248,3 +248,25 @@ def test_a_different_customers_ruling_of_one_office_parts_its_rows_in_the_other(
     found = conflict(shenzhen, pg_url)
     assert found["owner"]["rep"] == "上海办 的 王芳", found
     assert set(verdicts(found)) == {"张伟", "上海办 的 王芳"}
+
+
+def test_another_offices_assignment_to_a_rep_with_no_row_here_names_its_ruling(
+    tmp_path: Path, pg_url: str
+) -> None:
+    # 上海办's manager assigns 格林电子 (陈刚's row) to 王芳, who has no row of it: in 深圳办
+    # the owner is 上海办's row of 裁决, named with its file, and 张伟 must stop.
+    shanghai = office(tmp_path, "上海办", [
+        customer(id="C000001", customer="格林电子", rep="陈刚", phone="13800000001",
+                 visited=dt.date(2026, 10, 20), status="拜访"),
+    ], extra_sheets={"裁决": [RULING_HEADER, [dt.date(2026, 10, 28), "指派", "C000001",
+                                              None, "王芳", None, "经理"]]})  # fmt: skip
+    shenzhen = office(tmp_path, "深圳办", [
+        customer(customer="深圳市格林电子有限公司", rep="张伟", phone="0755-88880000",
+                 visited=dt.date(2026, 10, 10), status="拜访"),
+    ])  # fmt: skip
+    assert run_cli("sync", shanghai, "--as-of", AS_OF, "--db", pg_url).code in (0, 1)
+    one = run_cli("check", shenzhen / "客户登记表.xlsx", "--json", "--as-of", AS_OF, "--db", pg_url)
+    (found,) = one.json()["conflicts"]
+    assert found["owner"]["rep"] == "上海办 的 王芳", found
+    assert (found["owner"]["file"], found["owner"]["sheet"]) == ("上海办/客户登记表.xlsx", "裁决")
+    assert verdicts(found) == {"张伟": "must_stop", "上海办 的 陈刚": "must_stop"}

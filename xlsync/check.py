@@ -408,7 +408,7 @@ def check_json(result: CheckResult) -> dict[str, object]:
     elsewhere = {id(r) for r in result.others}  # other offices' rows always name their file
 
     def ref(obj: Row | Problem, **extra: object) -> dict[str, object]:
-        named = folder or id(obj) in elsewhere
+        named = folder or id(obj) in elsewhere or (isinstance(obj, Row) and bool(obj.office))
         out: dict[str, object] = {"file": obj.file} if named else {}
         out["sheet"] = obj.sheet
         out["row"] = obj.row

@@ -338,6 +338,7 @@ def _decide_ruled(
             row=latest.row,
             customer=max(names, key=lambda n: (len(n), n)) if names else "",
             rep=latest.rep,
+            office=latest.office,  # another office's 指派: its row of 裁决, its rep
         )
     claims: list[Claim] = []
     for i, (row, prot) in enumerate(zip(rows, prots, strict=True)):
