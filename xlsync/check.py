@@ -23,7 +23,14 @@ from xlsync.register.validate import validate_rows
 from xlsync.register_set import RegisterSet, load_set
 from xlsync.review import PossiblePair, pair_json, possible_pairs
 from xlsync.rules import Decision, Verdict, apply_agent, apply_cap, apply_cool_down, decide
-from xlsync.rulings import DeletedLookup, RulingEffects, load_rulings, ruled_reason, ruling_json
+from xlsync.rulings import (
+    DeletedLookup,
+    RulingEffects,
+    add_office_rulings,
+    load_rulings,
+    ruled_reason,
+    ruling_json,
+)
 from xlsync.settings import Settings
 from xlsync.suggest import suggestions, valid_rules
 
@@ -201,6 +208,11 @@ def check_registers(
     local = rows
     other = others.candidates(local) if others is not None else None
     rows = local + other.rows if other is not None else local
+    if other is not None and other.rulings:  # the other offices' rulings on these customers
+        add_office_rulings(rulings, other.rulings, rows)
+    if other is not None and other.agents:  # an agent listed by any office serves them
+        listings += [Listing(f"{a.office}/{a.file}", a.sheet, a.row, a.name, a.phones, a.region,
+                             a.agent, a.until) for a in other.agents]  # fmt: skip
     # match in an order that does not depend on where rows stand (a sync moves rows)
     order = sorted(range(len(rows)), key=lambda i: rows[i].content_key())
     names: Names = tuple((rows[i].customer, rows[i].phones, rows[i].contact) for i in order)
@@ -217,7 +229,7 @@ def check_registers(
         decision = decide(members, settings.protection_days, as_of, events)
         groups.append(DuplicateGroup(_group_key(members), group.reason, members, decision))
     ruled: list[DuplicateGroup] = []
-    for row in local if rulings.events else ():
+    for row in local if rulings.has_events else ():
         events = rulings.events_for([row])
         if events and id(row) not in grouped:  # one row, decided by a 指派 / 释放
             decision = decide([row], settings.protection_days, as_of, events)
@@ -291,7 +303,7 @@ def _office_rules(
 
     def cool(group: DuplicateGroup) -> Decision:
         known = [(rep or r.rep, d) for r in group.rows if r.id for rep, d in lost.get(r.id, ())]
-        events = rulings.events_for(group.rows) if rulings and rulings.events else []
+        events = rulings.events_for(group.rows) if rulings and rulings.has_events else []
         return apply_cool_down(group.decision, days, settings.cool_down_days, as_of,
                                earlier=known, events=events)  # fmt: skip
 
@@ -396,7 +408,7 @@ def check_json(result: CheckResult) -> dict[str, object]:
     elsewhere = {id(r) for r in result.others}  # other offices' rows always name their file
 
     def ref(obj: Row | Problem, **extra: object) -> dict[str, object]:
-        named = folder or id(obj) in elsewhere
+        named = folder or id(obj) in elsewhere or (isinstance(obj, Row) and bool(obj.office))
         out: dict[str, object] = {"file": obj.file} if named else {}
         out["sheet"] = obj.sheet
         out["row"] = obj.row

@@ -45,12 +45,15 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Protocol, Self, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, Self, runtime_checkable
 
 from xlsync.errors import UnusableInput
 from xlsync.ids import format_id as format_id  # re-exported for older imports
 from xlsync.ids import id_number as id_number
-from xlsync.records import Row
+from xlsync.records import OfficeRuling, Row
+
+if TYPE_CHECKING:
+    from xlsync.agents import Listing
 
 SCHEMA_VERSION = 1
 HISTORY_DIR = ".xlsync"
@@ -207,7 +210,16 @@ class PublishingStore(Protocol):
         protection_days: int,
         as_of: dt.date,
         now: dt.datetime,
+        limits: Mapping[tuple[str, int], str] | None = None,
     ) -> None: ...
+
+    def publish_rulings(self, rulings: Sequence[OfficeRuling], now: dt.datetime) -> None:
+        """Replace the office's published rulings (applied, as resolved, rows by 编号)."""
+        ...
+
+    def publish_agents(self, listings: Sequence[Listing], now: dt.datetime) -> None:
+        """Replace the office's published agent listings (代理商)."""
+        ...
 
     def retire(self, keep: Sequence[str]) -> None:
         """Withdraw what the office published for files not in `keep` (gone from its folder)."""

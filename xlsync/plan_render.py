@@ -214,7 +214,11 @@ def _claim_text(hint: ClaimHint, where: Where) -> str:
             assert owner is not None
             o = owner.row
             if owner.protection.assigned:
-                return f"【冲突】经理已指派给 {o.rep}（{owner.protection.reason()}，裁决第 {owner.protection.ruling_row} 行），请停止跟进"
+                row = owner.protection.ruling_row  # 0: another office's ruling (named in reason)
+                at = f"，裁决第 {row} 行" if row else ""
+                return (
+                    f"【冲突】经理已指派给 {o.rep}（{owner.protection.reason()}{at}），请停止跟进"
+                )
             return f"【冲突】与 {o.rep} 冲突：{o.rep} {owner.protection.reason()}（{where(o)}），请停止跟进"
         case Verdict.OWNER:
             stop = [c for c in others if c.verdict is Verdict.MUST_STOP]

@@ -67,6 +67,12 @@ class Row:
     won: dt.date | None = None
     unreadable: set[str] = field(default_factory=set)  # field keys whose cell did not parse
     values: dict[str, str] = field(default_factory=dict)  # header -> text (only when kept)
+    # a row of another office (shared database): its office's name and 保护天数, which
+    # decide its protection there and here ("" / None: a row of the office checked)
+    office: str = ""
+    protection_days: int | None = None
+    # the rule of its own office that took its protection there: "cap" / "cool_down"
+    office_limit: str = ""
 
     @property
     def cooperating(self) -> bool:
@@ -145,11 +151,48 @@ class Register:
 
 
 @dataclass(frozen=True, slots=True)
+class OfficeRuling:
+    """An applied ruling of an office's 裁决 as it resolved there, shared with the other
+    offices: `kind` is a `RulingKind` value, `until` the end of a 指派 (None: 长期), `ids`
+    and `other_ids` the 编号 of the rows 客户 and 另一客户 named. `office` is "" when
+    published, the office's name when fetched."""
+
+    file: str
+    sheet: str
+    row: int
+    kind: str
+    date: dt.date
+    rep: str = ""
+    until: dt.date | None = None
+    ids: tuple[str, ...] = ()
+    other_ids: tuple[str, ...] = ()
+    office: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class OfficeAgent:
+    """A listing of another office's 代理商 sheet (see `xlsync.agents.Listing`)."""
+
+    office: str
+    file: str
+    sheet: str
+    row: int
+    name: str
+    phones: tuple[str, ...]
+    region: str
+    agent: str
+    until: dt.date | None
+
+
+@dataclass(frozen=True, slots=True)
 class OtherRows:
-    """Rows of other offices (read only) that may be the same customers as this office's."""
+    """Rows of other offices (read only) that may be the same customers as this office's,
+    and the other offices' rulings that name one of these rows or this office's."""
 
     rows: list[Row]
     stale_since: dt.datetime | None = None  # the database was unreachable: data as of then
+    rulings: list[OfficeRuling] = field(default_factory=list)
+    agents: list[OfficeAgent] = field(default_factory=list)  # listings sharing a key
 
 
 class OtherOffices(Protocol):

@@ -115,8 +115,26 @@ class Protection:
         )
 
 
+OFFICE_LIMIT_NOTES = {
+    "cap": "{office} 的最多保护客户数已满，本条不受保护",
+    "cool_down": "{office} 的冷却期内，本条不受保护",
+}
+
+
 def protection(row: Row, protection_days: int, as_of: dt.date) -> Protection:
-    """The protection a single row gives its rep as of `as_of`."""
+    """The protection a single row gives its rep as of `as_of`. A row of another office
+    is protected by that office's 保护天数 (`row.protection_days`), not `protection_days`,
+    and not at all when that office's own cap or cool-down took it (`row.office_limit`)."""
+    if row.protection_days is not None:
+        protection_days = row.protection_days
+    plain = _protection(row, protection_days, as_of)
+    if row.office_limit in OFFICE_LIMIT_NOTES and plain.protected and not plain.cooperating:
+        note = OFFICE_LIMIT_NOTES[row.office_limit].format(office=row.office)
+        return dataclasses.replace(plain, protected=False, limit=row.office_limit, note=note)
+    return plain
+
+
+def _protection(row: Row, protection_days: int, as_of: dt.date) -> Protection:
     days = dt.timedelta(days=protection_days)
     events: list[tuple[dt.date, Basis]] = []
     if row.visited is not None and row.visited <= as_of:
@@ -266,14 +284,21 @@ class RuleEvent:
     sheet: str
     rep: str = ""
     until: dt.date | None = None
+    office: str = ""  # a ruling of another office's 裁决 (shared database): its name
 
     @property
     def label(self) -> str:
-        return f"裁决第 {self.row} 行"
+        return f"{self.office} 的裁决第 {self.row} 行" if self.office else f"裁决第 {self.row} 行"
+
+    @property
+    def ruling_row(self) -> int:
+        """The row of this office's 裁决 (0 for another office's ruling)."""
+        return 0 if self.office else self.row
 
     def assigned_reason(self) -> str:
         until = f"保护至 {self.until.isoformat()}" if self.until else "长期保护"
-        return f"经理指派 {self.date.isoformat()}，{until}"
+        by = f"{self.label} " if self.office else ""  # another office's ruling
+        return f"{by}经理指派 {self.date.isoformat()}，{until}"
 
 
 def _decide_ruled(
@@ -289,7 +314,15 @@ def _decide_ruled(
         decision = _decide_plain(rows, prots)
         return decision
     assigned = Protection(
-        True, False, cut, Basis.NONE, cut, latest.until, latest.assigned_reason(), True, latest.row
+        True,
+        False,
+        cut,
+        Basis.NONE,
+        cut,
+        latest.until,
+        latest.assigned_reason(),
+        True,
+        latest.ruling_row,
     )
     owner_index = next((i for i, r in enumerate(rows) if r.rep == latest.rep), None)
     if owner_index is not None:
@@ -305,6 +338,7 @@ def _decide_ruled(
             row=latest.row,
             customer=max(names, key=lambda n: (len(n), n)) if names else "",
             rep=latest.rep,
+            office=latest.office,  # another office's 指派: its row of 裁决, its rep
         )
     claims: list[Claim] = []
     for i, (row, prot) in enumerate(zip(rows, prots, strict=True)):
@@ -327,7 +361,16 @@ def _cut_protection(row: Row, protection_days: int, as_of: dt.date, event: RuleE
     """A row's protection when every protection started on or before `event.date` ends then."""
     cut = event.date
     mine = protection(row, protection_days, as_of)
-    after = Row(row.file, row.sheet, row.kind, row.row, rep=row.rep, status=row.status)
+    after = Row(
+        row.file,
+        row.sheet,
+        row.kind,
+        row.row,
+        rep=row.rep,
+        status=row.status,
+        office=row.office,
+        protection_days=row.protection_days,
+    )
     after.visited = row.visited if row.visited is not None and row.visited > cut else None
     after.sampled = row.sampled if row.sampled is not None and row.sampled > cut else None
     after.won = row.won if row.won is not None and row.won > cut else None
@@ -343,7 +386,7 @@ def _cut_protection(row: Row, protection_days: int, as_of: dt.date, event: RuleE
     when = f" {mine.basis_date.isoformat()}" if mine.basis_date else ""
     text = f"{what}{when}，{word} {cut.isoformat()}（{event.label}），保护于当日结束"
     return Protection(as_of <= cut, mine.cooperating, mine.since, mine.basis, mine.basis_date,
-                      cut, text, ruling_row=event.row)  # fmt: skip
+                      cut, text, ruling_row=event.ruling_row)  # fmt: skip
 
 
 def _decide_plain(rows: Sequence[Row], prots: Sequence[Protection]) -> Decision:
@@ -430,8 +473,8 @@ def apply_cool_down(
     changed = False
     for rep, indexes in by_rep.items():
         rows = [claims[i].row for i in indexes]
-        if any(r.cooperating for r in rows):
-            continue
+        if any(r.cooperating for r in rows) or any(r.office for r in rows):
+            continue  # never cooled; a rep of another office is cooled by their own office
         mine = {d for r in rows for d in (r.visited, r.sampled) if d and d <= as_of}
         mine |= {d for who, d in earlier if who == rep and d <= as_of}
         blocked = _cooled_dates(sorted(mine), days, cool, cut)
@@ -448,7 +491,16 @@ def apply_cool_down(
 
 def _after(row: Row, cut: dt.date) -> Row:
     """`row` with only its visits and samples after `cut` (a 释放 on `cut`)."""
-    after = Row(row.file, row.sheet, row.kind, row.row, rep=row.rep, status=row.status)
+    after = Row(
+        row.file,
+        row.sheet,
+        row.kind,
+        row.row,
+        rep=row.rep,
+        status=row.status,
+        office=row.office,
+        protection_days=row.protection_days,
+    )
     after.visited = row.visited if row.visited is not None and row.visited > cut else None
     after.sampled = row.sampled if row.sampled is not None and row.sampled > cut else None
     after.contacted = row.contacted
@@ -493,7 +545,16 @@ def _cooled_protection(
     blocked: dict[dt.date, tuple[dt.date, dt.date, bool]],
 ) -> Protection:
     """A row's protection when its visits or samples in `blocked` do not count."""
-    kept = Row(row.file, row.sheet, row.kind, row.row, rep=row.rep, status=row.status)
+    kept = Row(
+        row.file,
+        row.sheet,
+        row.kind,
+        row.row,
+        rep=row.rep,
+        status=row.status,
+        office=row.office,
+        protection_days=row.protection_days,
+    )
     kept.visited = row.visited if row.visited not in blocked else None
     kept.sampled = row.sampled if row.sampled not in blocked else None
     kept.contacted = row.contacted
@@ -523,7 +584,9 @@ def holdings(decisions: Sequence[Decision]) -> dict[str, int]:
     held: dict[str, int] = defaultdict(int)
     for d in decisions:
         o = d.owner
-        if o is not None and o.row.rep and o.protection.protected and not o.protection.cooperating:
+        if o is None or o.row.office:  # a rep of another office counts there
+            continue
+        if o.row.rep and o.protection.protected and not o.protection.cooperating:
             held[o.row.rep] += 1
     return dict(held)
 
@@ -556,7 +619,7 @@ def apply_cap(decisions: Sequence[Decision], cap: int | None) -> list[Decision]:
             o = d.owner
             if o is None or not o.row.rep or not o.protection.protected:
                 continue
-            if o.protection.cooperating:
+            if o.protection.cooperating or o.row.office:  # another office's rep: its cap
                 continue
             held[o.row.rep].append((_hold_key(o), k, o.protection.assigned))
         over: list[tuple[int, str]] = []

@@ -22,7 +22,7 @@ from xlsync.history import RulingRecord
 from xlsync.lookup import display_name
 from xlsync.matching.group import GroupReason, MatchKind
 from xlsync.problems import ProblemCode
-from xlsync.records import Problem, Register, Row
+from xlsync.records import OfficeRuling, Problem, Register, Row
 from xlsync.register.cells import CellError, cell_text, is_blank, parse_date, parse_positive_int
 from xlsync.register.schema import SheetKind, norm_label
 from xlsync.rules import Claim, Decision, RuleEvent
@@ -330,13 +330,57 @@ class RulingEffects:
     forced: list[tuple[Row, Row, int]] = field(default_factory=list)  # 同一客户, row of 裁决
     forbidden: list[tuple[Row, Row]] = field(default_factory=list)  # 不同客户 pairs
     events: list[tuple[Ruling, RuleEvent]] = field(default_factory=list)  # 指派 / 释放
+    # other offices' 指派 / 释放 (shared database), with the rows here they name
+    elsewhere: list[tuple[list[Row], RuleEvent]] = field(default_factory=list)
 
     def __bool__(self) -> bool:
-        return bool(self.rulings)
+        return bool(self.rulings or self.elsewhere or self.forced or self.forbidden)
+
+    @property
+    def has_events(self) -> bool:
+        return bool(self.events or self.elsewhere)
 
     def events_for(self, rows: Sequence[Row]) -> list[RuleEvent]:
         ids = {id(r) for r in rows}
-        return [e for ruling, e in self.events if any(id(r) in ids for r in ruling.rows)]
+        return [e for ruling, e in self.events if any(id(r) in ids for r in ruling.rows)] + [
+            e for named, e in self.elsewhere if any(id(r) in ids for r in named)
+        ]
+
+
+def add_office_rulings(
+    effects: RulingEffects, fetched: Sequence[OfficeRuling], rows: Sequence[Row]
+) -> None:
+    """Add the other offices' rulings (`fetched`) to `effects`, applied to `rows` (this
+    office's and the other offices' candidates) by 编号: a 指派 / 释放 to the customer of the
+    rows it names, a 同一客户 / 不同客户 when both sides are among `rows`. This office's own
+    rulings come first: a link between rows its own rulings already join or part is left."""
+    from xlsync.stores.crossoffice import office_rep
+
+    by_id: dict[str, list[Row]] = {}
+    for r in rows:
+        if r.id:
+            by_id.setdefault(r.id, []).append(r)
+
+    def named(ids: Sequence[str]) -> list[Row]:
+        return [r for i in ids for r in by_id.get(i, ())]
+
+    ruled = {frozenset((id(a), id(b))) for a, b, _ in effects.forced}
+    ruled |= {frozenset((id(a), id(b))) for a, b in effects.forbidden}
+    for o in fetched:
+        mine, theirs = named(o.ids), named(o.other_ids)
+        if o.kind in (RulingKind.ASSIGN, RulingKind.RELEASE) and mine:
+            rep = office_rep(o.office, o.rep) if o.rep else ""
+            event = RuleEvent(o.kind, o.date, o.row, f"{o.office}/{o.file}", o.sheet, rep,
+                              o.until, o.office)  # fmt: skip
+            effects.elsewhere.append((mine, event))
+        elif o.kind == RulingKind.SAME and mine and theirs:
+            pairs = [(mine[0], r) for r in [*mine[1:], *theirs] if r is not mine[0]]
+            effects.forced.extend(
+                (a, b, 0) for a, b in pairs if frozenset((id(a), id(b))) not in ruled
+            )
+        elif o.kind == RulingKind.DIFFERENT and mine and theirs:
+            pairs = [(a, b) for a in mine for b in theirs if a is not b]
+            effects.forbidden.extend(p for p in pairs if frozenset(map(id, p)) not in ruled)
 
 
 def load_rulings(

@@ -21,10 +21,12 @@ import logging
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from contextlib import AbstractContextManager, ExitStack, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from xlsync.agents import read_agents
 from xlsync.check import CheckResult, GroupingCache, check_registers, deleted_lookup
 from xlsync.errors import UnusableInput
 from xlsync.history import (
@@ -38,12 +40,12 @@ from xlsync.history import (
 )
 from xlsync.locks import Lock
 from xlsync.plan import Plan, Restore, build_plans, first_free_row, make_room, next_id_number
-from xlsync.records import OtherOffices, Register, Row
+from xlsync.records import OfficeRuling, OtherOffices, Register, Row
 from xlsync.register.reader import read_register
 from xlsync.register.schema import SHEET_NAMES, SheetKind
 from xlsync.register.writer import apply_plan, free_sheet_name
 from xlsync.register_set import load_set
-from xlsync.rulings import ruling_record
+from xlsync.rulings import RulingKind, ruling_record
 from xlsync.sidecar import write_sidecar
 from xlsync.workspace import Workspace
 from xlsync.xlsx.package import PackageError, verify_written
@@ -253,7 +255,14 @@ def _publish(
     files: list[str],
     now: dt.datetime,
 ) -> None:
-    """Publish the rows of the files just recorded, with their 编号, for other offices."""
+    """Publish the rows of the files just recorded, with their 编号, for other offices;
+    with each the office rule (cap, cool-down) that took its protection here, if one did."""
+    limits: dict[tuple[str, str, int], str] = {
+        (c.row.file, c.row.sheet, c.row.row): c.protection.limit
+        for g in result.groups + result.ruled + result.limited
+        for c in g.decision.claims
+        if c.protection.limit in ("cap", "cool_down") and not c.row.office
+    }
     for outcome in outcomes:
         name = outcome.path.name
         if name not in files:
@@ -265,7 +274,11 @@ def _publish(
             if row.file == name
         ]
         days = result.registers.settings.protection_days
-        store.publish(name, rows, days, result.as_of, now)
+        mine = {(sheet, row): why for (file, sheet, row), why in limits.items() if file == name}
+        store.publish(name, rows, days, result.as_of, now, mine)
+    if files:  # the rulings as they resolved, rows by 编号, for the other offices' checks
+        store.publish_rulings(_office_rulings(result, outcomes), now)
+        store.publish_agents(read_agents(result.registers.registers, []), now)
     if result.is_folder:  # a register gone from the folder is no longer anyone's claim
         registers = result.registers
         store.retire(
@@ -307,11 +320,8 @@ def _record(
         )
 
 
-def _ruling_records(
-    result: CheckResult, outcomes: list[FileOutcome]
-) -> dict[str, list[RulingRecord]]:
-    """The applied rulings of each file's 裁决, for the history (which keeps the new ones).
-    Rows are named by 编号, including the 编号 this sync wrote into new rows."""
+def _id_of(outcomes: list[FileOutcome]) -> Callable[[Row], str]:
+    """A row's 编号, including the 编号 this sync wrote into new rows."""
     new_ids = {
         (f.plan.register.name, kind, number): row_id
         for f in outcomes
@@ -322,6 +332,33 @@ def _ruling_records(
     def id_of(row: Row) -> str:
         return row.id or new_ids.get((row.file, row.kind, row.row), "")
 
+    return id_of
+
+
+def _office_rulings(result: CheckResult, outcomes: list[FileOutcome]) -> list[OfficeRuling]:
+    """The applied rulings of the set as they resolved, for the other offices."""
+    id_of = _id_of(outcomes)
+    days = result.registers.settings.protection_days
+    out: list[OfficeRuling] = []
+    for r in result.rulings.rulings:
+        if not r.applied or r.bad or r.kind is None or r.date is None:
+            continue
+        timed = r.kind in (RulingKind.ASSIGN, RulingKind.RELEASE)
+        until = r.event(days).until if timed else None
+        ids = tuple(dict.fromkeys(i for x in r.rows if (i := id_of(x))))
+        other = tuple(dict.fromkeys(i for x in r.other_rows if (i := id_of(x))))
+        if ids:
+            out.append(OfficeRuling(r.file, r.sheet, r.row, r.kind.value, r.date, r.rep, until,
+                                    ids, other))  # fmt: skip
+    return out
+
+
+def _ruling_records(
+    result: CheckResult, outcomes: list[FileOutcome]
+) -> dict[str, list[RulingRecord]]:
+    """The applied rulings of each file's 裁决, for the history (which keeps the new ones).
+    Rows are named by 编号, including the 编号 this sync wrote into new rows."""
+    id_of = _id_of(outcomes)
     out: dict[str, list[RulingRecord]] = {}
     for ruling in result.rulings.rulings:
         if ruling.applied and not ruling.bad:

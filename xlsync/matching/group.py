@@ -123,7 +123,8 @@ def describe_reason(reason: GroupReason) -> str:
     parts: list[str] = []
     for link in reason.links:
         if link.kind is MatchKind.RULED:
-            parts.append(f"{_REASON_LABELS[link.kind]}（裁决第 {link.ruling_row} 行）")
+            where = f"裁决第 {link.ruling_row} 行" if link.ruling_row else "其他办事处的裁决"
+            parts.append(f"{_REASON_LABELS[link.kind]}（{where}）")
             continue
         label = _REASON_LABELS[link.kind]
         parts.append(f"{label} {link.score:.2f}" if link.score is not None else label)

@@ -21,17 +21,18 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from xlsync.matching.group import _sound
 from xlsync.matching.normalize import analyse
-from xlsync.records import OtherRows, Row
+from xlsync.records import OfficeAgent, OfficeRuling, OtherRows, Row
 from xlsync.register.schema import SheetKind, Status
 
 if TYPE_CHECKING:
     import psycopg
 
+    from xlsync.agents import Listing
     from xlsync.stores.postgres import PostgresBackend
     from xlsync.workspace import Workspace
 
@@ -75,8 +76,10 @@ def publish(
     protection_days: int,
     as_of: dt.date,
     now: dt.datetime,
+    limits: Mapping[tuple[str, int], str] | None = None,
 ) -> None:
-    """Replace what `file` of the office published with `rows` (each with its 编号)."""
+    """Replace what `file` of the office published with `rows` (each with its 编号);
+    `limits`: the office rule that took a row's protection, by (sheet, row)."""
     from xlsync.rules import protection
 
     conn.execute("DELETE FROM office_rows WHERE office_id = %s AND file = %s", (office_id, file))
@@ -84,7 +87,7 @@ def publish(
     with conn.cursor() as cur:
         with cur.copy(
             f"COPY office_rows (office_id, {_ROW_COLUMNS}, protected, protected_until,"
-            " published_at) FROM STDIN"
+            " protection_days, office_limit, published_at) FROM STDIN"
         ) as copy:
             for row, row_id in rows:
                 if (row.sheet, row.row) in seen:
@@ -96,7 +99,8 @@ def publish(
                     row.contact, row.phone_text, list(row.phones), row.region, row.rep,
                     row.department, row.contacted, row.visited, row.sampled,
                     row.last_follow_up, row.status.value if row.status else None, row.won,
-                    p.protected, p.until, now,
+                    p.protected, p.until, protection_days,
+                    (limits or {}).get((row.sheet, row.row), ""), now,
                 ))  # fmt: skip
         with cur.copy("COPY office_keys (office_id, file, sheet, row, key) FROM STDIN") as copy:
             done: set[tuple[str, int]] = set()
@@ -107,6 +111,54 @@ def publish(
                 for key in block_keys(row.customer, row.phones):
                     copy.write_row((office_id, file, row.sheet, row.row, key))
     conn.execute("SELECT pg_notify('xlsync_published', %s)", (str(office_id),))
+
+
+def publish_rulings(
+    conn: psycopg.Connection[Any],
+    office_id: int,
+    rulings: Sequence[OfficeRuling],
+    now: dt.datetime,
+) -> None:
+    """Replace the office's published rulings with `rulings` (those applied, as resolved)."""
+    conn.execute("DELETE FROM office_rulings WHERE office_id = %s", (office_id,))
+    with (
+        conn.cursor() as cur,
+        cur.copy(
+            "COPY office_rulings (office_id, file, sheet, row, kind, date, rep, until, ids,"
+            " other_ids, published_at) FROM STDIN"
+        ) as copy,
+    ):
+        for r in rulings:
+            copy.write_row((office_id, r.file, r.sheet, r.row, r.kind, r.date, r.rep,
+                            r.until, list(r.ids), list(r.other_ids), now))  # fmt: skip
+
+
+def agent_keys(listing: Listing) -> set[str]:
+    """The keys under which a listing can serve a row: its phones and its core name (the
+    ones `agents.agent_for` compares)."""
+    keys = {f"p:{number}" for number in listing.phones if number}
+    core = analyse(listing.name).core if listing.name.strip() else ""
+    return keys | {f"c:{core}"} if core else keys
+
+
+def publish_agents(
+    conn: psycopg.Connection[Any],
+    office_id: int,
+    listings: Sequence[Listing],
+    now: dt.datetime,
+) -> None:
+    """Replace the office's published agent listings (代理商) with `listings`."""
+    conn.execute("DELETE FROM office_agents WHERE office_id = %s", (office_id,))
+    with (
+        conn.cursor() as cur,
+        cur.copy(
+            "COPY office_agents (office_id, file, sheet, row, name, phones, region, agent, until,"
+            " keys, published_at) FROM STDIN"
+        ) as copy,
+    ):
+        for a in listings:
+            copy.write_row((office_id, a.file, a.sheet, a.row, a.name, list(a.phones),
+                            a.region, a.agent, a.until, sorted(agent_keys(a)), now))  # fmt: skip
 
 
 # -- asking -------------------------------------------------------------------------------
@@ -121,8 +173,11 @@ class OtherOffices:
         self.workspace = workspace
         self._lock = threading.Lock()
         self._last: list[tuple[Row, frozenset[str]]] = []
+        self._last_rulings: list[OfficeRuling] = []
+        self._last_agents: list[OfficeAgent] = []
         self._fetched_at: dt.datetime | None = None
         self._keys: list[str] = []  # the block keys of the last check's own rows
+        self._ids: list[str] = []  # and their 编号
         self._digest = ""  # of the rows that check was given
 
     def candidates(self, rows: list[Row]) -> OtherRows:
@@ -130,8 +185,10 @@ class OtherOffices:
         from xlsync.history import DatabaseUnavailable
 
         try:
-            found = self._fetch(sorted(keys))
-            self._keys, self._digest = sorted(keys), _digest(found)
+            own_ids = [r.id for r in rows if r.id]
+            found, rulings, agents = self._answer(sorted(keys), own_ids)
+            self._keys, self._ids = sorted(keys), own_ids
+            self._digest = _digest(found) + repr((rulings, agents))
         except DatabaseUnavailable as exc:
             return self._stale(keys, exc.message)
         except Exception as exc:  # psycopg.OperationalError mid-query: the link is down
@@ -140,17 +197,32 @@ class OtherOffices:
             raise
         with self._lock:
             self._last = [(r, frozenset(block_keys(r.customer, r.phones))) for r in found]
+            self._last_rulings, self._last_agents = rulings, agents
             self._fetched_at = dt.datetime.now()
-        return OtherRows(found)
+        return OtherRows(found, rulings=rulings, agents=agents)
+
+    def _answer(
+        self, keys: list[str], own_ids: list[str]
+    ) -> tuple[list[Row], list[OfficeRuling], list[OfficeAgent]]:
+        """The candidates, the other offices' rulings naming them or this office's rows, and
+        the agent listings sharing a key with either."""
+        found = self._fetch_chained(keys)
+        ids = sorted({*own_ids, *(r.id for r in found if r.id)})
+        rulings = self._fetch_rulings(ids) if ids else []
+        every = sorted({*keys, *(k for r in found for k in block_keys(r.customer, r.phones))})
+        agents = self._fetch_agents(every) if every else []
+        return found, rulings, agents
 
     def changed(self) -> bool:
-        """Whether another office's rows that share a key with this office's rows changed
-        since the last check (a watcher then checks again); False when unreachable."""
-        keys, digest = self._keys, self._digest
+        """Whether another office's rows that share a key with this office's rows, or their
+        rulings or agent listings, changed since the last check (a watcher then checks
+        again); False when unreachable."""
+        keys, ids, digest = self._keys, self._ids, self._digest
         if not keys:
             return False
         try:
-            return _digest(self._fetch(keys)) != digest
+            found, rulings, agents = self._answer(keys, ids)
+            return _digest(found) + repr((rulings, agents)) != digest
         except Exception as exc:
             if type(exc).__module__.startswith(("psycopg", "psycopg_pool", "xlsync")):
                 return False
@@ -159,9 +231,62 @@ class OtherOffices:
     def _stale(self, keys: set[str], why: str) -> OtherRows:
         with self._lock:
             last, since = list(self._last), self._fetched_at
+            rulings, agents = list(self._last_rulings), list(self._last_agents)
         log.info("其他办事处数据暂不可用（%s）", why.splitlines()[0] if why else "")
         rows = [r for r, row_keys in last if row_keys & keys]
-        return OtherRows(rows, since or dt.datetime.min)
+        second = {k for r in rows for k in block_keys(r.customer, r.phones)} - keys
+        rows += [r for r, row_keys in last if row_keys & second and not row_keys & keys]
+        return OtherRows(rows, since or dt.datetime.min, rulings, agents)
+
+    def _fetch_agents(self, keys: list[str]) -> list[OfficeAgent]:
+        """The other offices' agent listings that share a key with `keys`."""
+        office = self.backend.office_of(self.workspace)
+        conn, release = self.backend.connection(self.workspace)
+        try:
+            found = conn.execute(
+                "SELECT o.name, a.file, a.sheet, a.row, a.name, a.phones, a.region, a.agent,"
+                " a.until FROM office_agents a JOIN offices o USING (office_id)"
+                " WHERE o.name <> %s AND a.keys && %s ORDER BY o.name, a.file, a.sheet, a.row",
+                (office, keys),
+            ).fetchall()
+        finally:
+            release(conn)
+        return [
+            OfficeAgent(name, file, sheet, row, listed, tuple(phones), region, agent, until)
+            for name, file, sheet, row, listed, phones, region, agent, until in found
+        ]
+
+    def _fetch_rulings(self, ids: list[str]) -> list[OfficeRuling]:
+        """The other offices' rulings that name one of `ids` (编号 are unique across offices)."""
+        office = self.backend.office_of(self.workspace)
+        conn, release = self.backend.connection(self.workspace)
+        try:
+            found = conn.execute(
+                "SELECT o.name, r.file, r.sheet, r.row, r.kind, r.date, r.rep, r.until, r.ids,"
+                " r.other_ids FROM office_rulings r JOIN offices o USING (office_id)"
+                " WHERE o.name <> %s AND (r.ids && %s OR r.other_ids && %s)"
+                " ORDER BY o.name, r.file, r.sheet, r.row",
+                (office, ids, ids),
+            ).fetchall()
+        finally:
+            release(conn)
+        return [
+            OfficeRuling(file, sheet, row, kind, date, rep, until, tuple(a), tuple(b), name)
+            for name, file, sheet, row, kind, date, rep, until, a, b in found
+        ]
+
+    def _fetch_chained(self, keys: list[str]) -> list[Row]:
+        """The candidates sharing a key with `keys`, then (a second round) those sharing a
+        key with the candidates found: two rows of other offices that match this office's
+        customer only through each other (a chain) are decided together here too."""
+        found = self._fetch(keys)
+        more = {k for r in found for k in block_keys(r.customer, r.phones)} - set(keys)
+        if not more:
+            return found
+        seen = {(r.file, r.sheet, r.row) for r in found}
+        found += [r for r in self._fetch(sorted(more)) if (r.file, r.sheet, r.row) not in seen]
+        found.sort(key=lambda r: (r.file, r.sheet, r.row))
+        return found
 
     def _fetch(self, keys: list[str]) -> list[Row]:
         office = self.backend.office_of(self.workspace)
@@ -171,7 +296,8 @@ class OtherOffices:
                 "WITH hit AS (SELECT DISTINCT k.office_id, k.file, k.sheet, k.row"
                 "  FROM office_keys k JOIN offices o USING (office_id)"
                 "  WHERE k.key = ANY(%s) AND o.name <> %s)"
-                f" SELECT o.name, {', '.join('r.' + c.strip() for c in _ROW_COLUMNS.split(','))}"
+                f" SELECT o.name, {', '.join('r.' + c.strip() for c in _ROW_COLUMNS.split(','))},"
+                " r.protection_days, r.office_limit"
                 " FROM hit JOIN office_rows r USING (office_id, file, sheet, row)"
                 " JOIN offices o USING (office_id)"
                 " ORDER BY o.name, r.file, r.sheet, r.row",
@@ -184,7 +310,7 @@ class OtherOffices:
 
 def _row(office: str, file: str, sheet: str, number: int, kind: str, *rest: Any) -> Row:
     (id_, customer, contact, phone_text, phones, region, rep, department, contacted,
-     visited, sampled, last_follow_up, status, won) = rest  # fmt: skip
+     visited, sampled, last_follow_up, status, won, protection_days, limit) = rest  # fmt: skip
     return Row(
         file=f"{office}/{file}",
         sheet=sheet,
@@ -204,12 +330,16 @@ def _row(office: str, file: str, sheet: str, number: int, kind: str, *rest: Any)
         last_follow_up=last_follow_up,
         status=Status(status) if status else None,
         won=won,
+        office=office,
+        protection_days=protection_days,
+        office_limit=limit,
     )
 
 
 def _digest(rows: list[Row]) -> str:
     return repr([(r.file, r.sheet, r.row, r.kind, r.id, r.customer, r.phones, r.rep,
-                  r.contacted, r.visited, r.sampled, r.last_follow_up, r.status, r.won)
+                  r.contacted, r.visited, r.sampled, r.last_follow_up, r.status, r.won,
+                  r.protection_days, r.office_limit)
                  for r in rows])  # fmt: skip
 
 

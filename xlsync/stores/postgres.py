@@ -24,7 +24,7 @@ import re
 import threading
 import time
 import weakref
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import resources
@@ -48,12 +48,13 @@ from xlsync.history import (
     new_rulings,
 )
 from xlsync.ids import format_id, id_number
-from xlsync.records import Row
+from xlsync.records import OfficeRuling, Row
 
 if TYPE_CHECKING:
     import psycopg
     from psycopg_pool import ConnectionPool
 
+    from xlsync.agents import Listing
     from xlsync.stores.crossoffice import OtherOffices
     from xlsync.workspace import Workspace
 
@@ -338,12 +339,27 @@ class PostgresHistory:
         protection_days: int,
         as_of: dt.date,
         now: dt.datetime,
+        limits: Mapping[tuple[str, int], str] | None = None,
     ) -> None:
         """Publish `file`'s rows (with their 编号) for the other offices' checks."""
         from xlsync.stores.crossoffice import publish
 
         with self._write() as conn:
-            publish(conn, self.office_id, file, rows, protection_days, as_of, now)
+            publish(conn, self.office_id, file, rows, protection_days, as_of, now, limits)
+
+    def publish_rulings(self, rulings: Sequence[OfficeRuling], now: dt.datetime) -> None:
+        """Publish the office's applied rulings (as resolved) for the other offices' checks."""
+        from xlsync.stores.crossoffice import publish_rulings
+
+        with self._write() as conn:
+            publish_rulings(conn, self.office_id, rulings, now)
+
+    def publish_agents(self, listings: Sequence[Listing], now: dt.datetime) -> None:
+        """Publish the office's agent listings (代理商) for the other offices' checks."""
+        from xlsync.stores.crossoffice import publish_agents
+
+        with self._write() as conn:
+            publish_agents(conn, self.office_id, listings, now)
 
     def retire(self, keep: Sequence[str]) -> None:
         """Withdraw the published rows of this office's files not in `keep`."""
