@@ -28,7 +28,7 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate, make_msgid, parseaddr
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import httpx
 
@@ -401,10 +401,10 @@ class RobotChannel:
         self.window.note()
         self._answer(self._post(self.url(), json={"msgtype": "file", "file": {"media_id": media}}))
 
-    def _post(self, url: str, **kw: object) -> httpx.Response:
+    def _post(self, url: str, **kw: Any) -> httpx.Response:
         name = self.config.name
         try:
-            return self._client.post(url, **kw)  # type: ignore[arg-type]
+            return self._client.post(url, **kw)
         except httpx.TimeoutException:
             raise Temporary(f"{name}机器人超时") from None
         except httpx.HTTPError as exc:

@@ -78,25 +78,26 @@ def _restore(cls: type, names: tuple[str, ...], values: tuple[object, ...]) -> o
     return obj
 
 
-_SLOTS: dict[type, tuple[str, ...]] = {}  # one tuple per class: pickled once, then by memo
-
-
 class _Pickler(pickle.Pickler):
     """Pickles slotted dataclasses as (class, field values): the default unpickles each
     through `dataclasses._dataclass_setstate`, which looks the fields up again for every
     object (most of the unpickling time at 10,000 rows)."""
 
+    def __init__(self, file: io.BytesIO, protocol: int) -> None:
+        super().__init__(file, protocol=protocol)
+        self.slots: dict[type, tuple[str, ...]] = {}  # per class: pickled once, then by memo
+
     def reducer_override(self, obj: Any) -> Any:
         cls = type(obj)
-        if cls not in _SLOTS:
+        if cls not in self.slots:
             slotted = is_dataclass(cls) and "__slots__" in cls.__dict__
             if not slotted or isinstance(obj, type):
                 return NotImplemented
             names = tuple(f.name for f in fields(cls))
             if set(names) != set(cls.__slots__):
                 return NotImplemented
-            _SLOTS[cls] = names
-        names = _SLOTS[cls]
+            self.slots[cls] = names
+        names = self.slots[cls]
         try:
             values = tuple(getattr(obj, name) for name in names)
         except AttributeError:  # a field never set: the default way copes
