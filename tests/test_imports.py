@@ -46,3 +46,15 @@ def test_help_and_check_load_no_heavy_library(tmp_path: Path) -> None:
     assert _loaded(run_cli.format(args=["--help"])) == []
     check = ["check", str(path), "--json", "--as-of", "2026-11-01"]
     assert _loaded(run_cli.format(args=check)) == []
+
+
+def test_the_command_line_starts_without_the_pipeline_or_the_servers() -> None:
+    """`xlsync --help` (and every command before it runs) imports neither rich nor the
+    check pipeline nor the server, database and mail libraries: the `notify`, `serve`,
+    `users` and `db` commands import them when they run."""
+    later = ("rich", "xlsync.check", "xlsync.workspace", "httpx", "starlette", "psycopg")
+    probe = f"import sys, xlsync.cli\nprint(','.join(m for m in {later!r} if m in sys.modules))"
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == ""

@@ -9,15 +9,25 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, cast, get_type_hints
+from typing import TYPE_CHECKING, Annotated, Any, cast, get_type_hints
 
 import typer
-from rich.console import Console
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 from xlsync.cli_zh import ZhCommand, ZhGroup
-from xlsync.workspace import DB_ENV
+from xlsync.stores import DB_ENV
 
 EXIT_OK, EXIT_UNUSABLE = 0, 2
+
+
+def _console(**options: Any) -> Console:
+    """rich, imported when a command prints (not for `--help` or another command)."""
+    from rich.console import Console
+
+    return Console(**options)
+
 
 DB_HELP = (
     "历史记录所在的 PostgreSQL 数据库，如 postgresql://xlsync@db.example.com/xlsync"
@@ -71,7 +81,7 @@ def db_init(db: Url = None) -> None:
             conn.close()
 
     applied, version = _guard(run, shown_url(url))
-    console = Console()
+    console = _console()
     for name in applied:
         console.print(f"已执行迁移：{name}")
     console.print(
@@ -107,7 +117,7 @@ def db_import(
 
     url = _url(db)
     report = _guard(lambda: import_sqlite(path, url, office), path)
-    console = Console()
+    console = _console()
     console.print(f"已导入 {report.office} 的历史记录：{report.source} → {shown_url(url)}")
     for check in report.checks:
         console.print(

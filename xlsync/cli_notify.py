@@ -5,17 +5,32 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from xlsync.cli_zh import ZhCommand, ZhGroup
 
 if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table
+
     from xlsync.notify.notifier import Notifier
     from xlsync.workspace import Workspace
+
+
+def _console(**options: Any) -> Console:
+    """rich, imported when a command prints (not for `--help` or another command)."""
+    from rich.console import Console
+
+    return Console(**options)
+
+
+def _table(*headers: str) -> Table:
+    from rich.table import Table
+
+    return Table(*headers)
+
 
 log = logging.getLogger("xlsync.watch.notify")
 
@@ -84,8 +99,8 @@ def notify_test(path: Target, config: ConfigOption = None) -> None:
         results = _guard(lambda: notifier.test(settings), path)
     finally:
         notifier.close()
-    console = Console(soft_wrap=True)
-    table = Table("渠道", "收件人", "结果")
+    console = _console(soft_wrap=True)
+    table = _table("渠道", "收件人", "结果")
     for r in results:
         table.add_row(
             _names([r.channel])[0], r.to or "—", "已发送" if r.ok else f"未发送：{r.reason}"
@@ -113,7 +128,7 @@ def notify_status(
         _err(f"xlsync: {path}: 文件或文件夹不存在")
         raise typer.Exit(EXIT_UNUSABLE)
     ws = Workspace.of(path.resolve())
-    console = Console(soft_wrap=True)
+    console = _console(soft_wrap=True)
     if not ws.outbox_path.exists():
         console.print("发件箱是空的（还没有发送过通知）。")
         return
@@ -125,7 +140,7 @@ def notify_status(
     console.print("，".join(f"{labels[s]} {counts[s]} 条" for s in Status))
     if not rows:
         return
-    table = Table("状态", "渠道", "收件人", "内容", "尝试", "下次/完成", "原因")
+    table = _table("状态", "渠道", "收件人", "内容", "尝试", "下次/完成", "原因")
     for d in rows:
         when = d.next_at if d.status is Status.PENDING else (d.done_at or d.created)
         table.add_row(

@@ -9,18 +9,27 @@ import ipaddress
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
 
 from xlsync.cli_zh import ZhCommand, ZhGroup
 from xlsync.errors import UnusableInput
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from xlsync.server.accounts import AccountStore
 
 EXIT_OK, EXIT_UNUSABLE = 0, 2
+
+
+def _console(**options: Any) -> Console:
+    """rich, imported when a command prints (not for `--help` or another command)."""
+    from rich.console import Console
+
+    return Console(**options)
+
 
 Accounts = Annotated[
     Path | None,
@@ -122,7 +131,7 @@ def users_add(
     except UnusableInput as exc:
         raise _fail(exc) from None
     role = "经理" if manager else "业务员"
-    Console(soft_wrap=True).print(
+    _console(soft_wrap=True).print(
         f"已添加账户 {name}（{roster[name] or '无部门'}，{role}）：{store_path}"
     )
 
@@ -136,7 +145,7 @@ def users_list(path: Target, accounts: Accounts = None) -> None:
         found = _store(store_path).all()
     except UnusableInput as exc:
         raise _fail(exc) from None
-    console = Console(soft_wrap=True)
+    console = _console(soft_wrap=True)
     if not found:
         console.print(f"还没有账户（{store_path}）。用 xlsync users add 添加。")
         return
@@ -157,7 +166,7 @@ def users_remove(path: Target, name: Name, accounts: Accounts = None) -> None:
         _store(store_path).remove(name)
     except UnusableInput as exc:
         raise _fail(exc) from None
-    Console(soft_wrap=True).print(f"已删除账户 {name}。")
+    _console(soft_wrap=True).print(f"已删除账户 {name}。")
 
 
 @users_app.command("reset", cls=ZhCommand)
@@ -170,7 +179,7 @@ def users_reset(
         _store(store_path).set_password(name, _password(password_stdin))
     except UnusableInput as exc:
         raise _fail(exc) from None
-    Console(soft_wrap=True).print(f"已重设 {name} 的密码。")
+    _console(soft_wrap=True).print(f"已重设 {name} 的密码。")
 
 
 @users_app.command("log", cls=ZhCommand)
@@ -193,7 +202,7 @@ def users_log(
     day = _day(since, "--since") if since else None
     audit_path = audit_path_for(store_path)
     if not audit_path.exists():
-        Console(soft_wrap=True).print("还没有访问记录。")
+        _console(soft_wrap=True).print("还没有访问记录。")
         return
     log = AuditLog(audit_path, writer=False)
     try:
@@ -217,7 +226,7 @@ def users_log(
             e.at.strftime("%Y-%m-%d %H:%M:%S"), e.name, e.address, KIND_LABELS[e.kind],
             e.query, count, e.detail or (e.path if e.kind.value in ("denied", "not_found") else ""),
         )  # fmt: skip
-    Console(soft_wrap=True).print(table)
+    _console(soft_wrap=True).print(table)
 
 
 def _loopback(host: str) -> bool:

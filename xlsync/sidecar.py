@@ -6,9 +6,12 @@ from __future__ import annotations
 import datetime as dt
 import io
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from xlsync.fileio import atomic_write
-from xlsync.plan import Plan
+
+if TYPE_CHECKING:
+    from xlsync.plan import Plan
 
 SIDECAR_FOLDER = "xlsync报告"
 

@@ -31,14 +31,17 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-from xlsync.check import GroupingCache
 from xlsync.history import DatabaseUnavailable, Event, HistoryStore, SqliteHistory
 from xlsync.locks import Lock, find_lock, locked_register
 from xlsync.records import OtherOffices
 from xlsync.register_set import register_files
 from xlsync.sidecar import SIDECAR_FOLDER
+from xlsync.stores import DB_ENV
+
+if TYPE_CHECKING:
+    from xlsync.check import GroupingCache
 
 HIDDEN = ".xlsync"
 HISTORY_FILE = "history.sqlite"
@@ -75,9 +78,6 @@ class CrossOfficeBackend(Protocol):
     def watch_others(
         self, workspace: Workspace, on_change: Callable[[], None], stop: threading.Event
     ) -> threading.Thread: ...
-
-
-DB_ENV = "XLSYNC_DB"
 
 
 def backend_for(db: str | None) -> HistoryBackend:
@@ -128,7 +128,7 @@ class Workspace:
     backend: HistoryBackend = field(default_factory=SqliteBackend)
     recorded: RecordedSnapshots = field(default_factory=RecordedSnapshots)
     # the last grouping of this set's names: a watcher re-syncing unchanged names reuses it
-    grouping: GroupingCache = field(default_factory=GroupingCache)
+    grouping: GroupingCache = field(default_factory=lambda: _grouping_cache())
     # keep syncing this office while a shared database is down (the watcher): no new ids,
     # no history until it is back; a one-off command fails instead
     offline: bool = False
@@ -248,3 +248,11 @@ class Workspace:
         with store:
             file = self.file_filter
             return store.events(file, id, limit), store.count_events(file, id)
+
+
+def _grouping_cache() -> GroupingCache:
+    """A new grouping cache (the matcher is imported when a workspace is made, not when
+    the command line starts)."""
+    from xlsync.check import GroupingCache
+
+    return GroupingCache()
