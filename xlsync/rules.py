@@ -361,20 +361,8 @@ def _cut_protection(row: Row, protection_days: int, as_of: dt.date, event: RuleE
     """A row's protection when every protection started on or before `event.date` ends then."""
     cut = event.date
     mine = protection(row, protection_days, as_of)
-    after = Row(
-        row.file,
-        row.sheet,
-        row.kind,
-        row.row,
-        rep=row.rep,
-        status=row.status,
-        office=row.office,
-        protection_days=row.protection_days,
-    )
-    after.visited = row.visited if row.visited is not None and row.visited > cut else None
-    after.sampled = row.sampled if row.sampled is not None and row.sampled > cut else None
+    after = _after(row, cut)
     after.won = row.won if row.won is not None and row.won > cut else None
-    after.contacted = row.contacted
     if not row.cooperating and (after.visited or after.sampled):
         return protection(after, protection_days, as_of)  # protected anew after the cut
     if not mine.ever_protected or (mine.since is not None and mine.since > cut):
