@@ -477,9 +477,9 @@ def apply_cool_down(
     return _decide_plain([c.row for c in claims], prots)
 
 
-def _after(row: Row, cut: dt.date) -> Row:
-    """`row` with only its visits and samples after `cut` (a 释放 on `cut`)."""
-    after = Row(
+def _with_dates(row: Row, visited: dt.date | None, sampled: dt.date | None) -> Row:
+    """`row` as the rules see it, with other visit and sample dates (no 成交日期)."""
+    return Row(
         row.file,
         row.sheet,
         row.kind,
@@ -488,11 +488,19 @@ def _after(row: Row, cut: dt.date) -> Row:
         status=row.status,
         office=row.office,
         protection_days=row.protection_days,
+        visited=visited,
+        sampled=sampled,
+        contacted=row.contacted,
     )
-    after.visited = row.visited if row.visited is not None and row.visited > cut else None
-    after.sampled = row.sampled if row.sampled is not None and row.sampled > cut else None
-    after.contacted = row.contacted
-    return after
+
+
+def _after(row: Row, cut: dt.date) -> Row:
+    """`row` with only its visits and samples after `cut` (a 释放 on `cut`)."""
+    return _with_dates(
+        row,
+        row.visited if row.visited is not None and row.visited > cut else None,
+        row.sampled if row.sampled is not None and row.sampled > cut else None,
+    )
 
 
 def _cooled_dates(
@@ -533,19 +541,11 @@ def _cooled_protection(
     blocked: dict[dt.date, tuple[dt.date, dt.date, bool]],
 ) -> Protection:
     """A row's protection when its visits or samples in `blocked` do not count."""
-    kept = Row(
-        row.file,
-        row.sheet,
-        row.kind,
-        row.row,
-        rep=row.rep,
-        status=row.status,
-        office=row.office,
-        protection_days=row.protection_days,
+    kept = _with_dates(
+        row,
+        row.visited if row.visited not in blocked else None,
+        row.sampled if row.sampled not in blocked else None,
     )
-    kept.visited = row.visited if row.visited not in blocked else None
-    kept.sampled = row.sampled if row.sampled not in blocked else None
-    kept.contacted = row.contacted
     plain = protection(row, protection_days, as_of)
     latest = plain.basis_date
     if latest is None or latest not in blocked:
