@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from xlsync.check import run_check
 from xlsync.matching.group import Item, MatchKind
-from xlsync.register.cells import find_phones, parse_phones
+from xlsync.register.cells import _read_in_full, find_phones, parse_phones
 
 from .helpers import customer, write_register
 
@@ -252,6 +252,22 @@ def test_a_mobile_never_gives_up_digits_to_an_extension(data: st.DataObject) -> 
     good, bad = parse_phones(text + "-" + extension)
     assert good == ()
     assert bad
+
+
+@given(
+    st.text(alphabet="0123456789 -.()+/、，,;；转x", max_size=40)
+    | st.lists(numbers(), min_size=1, max_size=3).flatmap(
+        lambda drawn: st.tuples(*(written(n) for n in drawn)).flatmap(
+            lambda texts: st.sampled_from(["/", " / ", "、", "，", ",", ";", "；"]).map(
+                lambda sep: sep.join(texts)
+            )
+        )
+    )
+)
+def test_the_shortcuts_answer_as_the_full_reader(text: str) -> None:
+    """A cell of digit groups (or a list of them) is read by shortcuts; they must give
+    exactly what reading it run by run gives."""
+    assert parse_phones(text) == _read_in_full(text.strip()), text
 
 
 @given(st.text(max_size=40))

@@ -209,8 +209,11 @@ def watch(
 
     from rich.logging import RichHandler
 
+    from xlsync.runtime import tune_for_long_run
     from xlsync.watch import WatchConfig, Watcher, file_logging
     from xlsync.workspace import Workspace
+
+    tune_for_long_run()
 
     if not path.exists():
         _err(f"xlsync: {path}: 文件或文件夹不存在")
@@ -554,6 +557,9 @@ def main() -> None:
     """The entry point: click's own usage errors become one Chinese line (exit 2)."""
     from typer._click import exceptions as click_exc
 
+    from xlsync.runtime import tune_for_one_run
+
+    tune_for_one_run()  # `watch` and `serve` switch to the long-running setting
     command = typer.main.get_command(app)
     try:
         result = command.main(standalone_mode=False)

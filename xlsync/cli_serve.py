@@ -264,8 +264,11 @@ def serve(
     import uvicorn
 
     from xlsync.cli import _day, console_logging
+    from xlsync.runtime import tune_for_long_run
     from xlsync.server import ServeConfig, create_app
     from xlsync.server.accounts import audit_path_for
+
+    tune_for_long_run()
 
     store_path = _accounts_path(accounts, path)
     if (cert is None) != (key is None):

@@ -363,15 +363,41 @@ def _find(text: str) -> tuple[list[PhoneMatch], list[str]]:
     return found, bad
 
 
+# characters that always end a run of digit groups, written between numbers in a list
+_LIST_SEPARATOR = re.compile(r"[/、，,;；]")
+
+
+def _one_run_number(part: str) -> str | None:
+    """The one number a run of ASCII digit groups reads as whole, or None. That is the
+    reading `_read_run` takes whenever there is one: it has the fewest numbers (one) and no
+    extension."""
+    simple = _SIMPLE.fullmatch(part)
+    if simple is None:
+        return None
+    return _number(_NON_DIGIT.sub("", part), simple.group(1) is not None)
+
+
 @lru_cache(maxsize=65536)
 def _parse_phone_text(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     if _PLAIN_NUMBER.fullmatch(text):
         return (text,), ()  # the common case: one mobile or landline, digits only
-    simple = _SIMPLE.fullmatch(text)
-    if simple:  # one run, no text: when it reads whole as one number, that is the reading
-        number = _number(_NON_DIGIT.sub("", text), simple.group(1) is not None)
-        if number is not None:
-            return (number,), ()
+    number = _one_run_number(text)  # one run, no text, read whole: 138-1234-5678
+    if number is not None:
+        return (number,), ()
+    if _LIST_SEPARATOR.search(text):  # 138…/0755-…: when every part reads whole, as above
+        numbers: dict[str, None] = {}
+        for part in _LIST_SEPARATOR.split(text):
+            whole = _one_run_number(part.strip())
+            if whole is None:
+                break
+            numbers[whole] = None
+        else:
+            return tuple(numbers), ()
+    return _read_in_full(text)
+
+
+def _read_in_full(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The general reader, run by run; the shortcuts above answer as it would."""
     found, bad = _find(text)
     if not found and not bad and text.strip():
         bad.append(text.strip())  # 电话待补, 暂无: no number at all
