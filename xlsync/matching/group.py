@@ -149,10 +149,7 @@ class Item:
     bare_locals: frozenset[str] = frozenset()  # landlines written without their area code
     english: EnglishName | None = None  # a name in Latin letters only (a business card)
     contact: str = ""  # the contact person's full name (王志强), "" for a title or none
-
-    @property
-    def mobiles(self) -> frozenset[str]:
-        return frozenset(p for p in self.phones if len(p) == 11 and p[0] == "1")
+    mobiles: frozenset[str] = frozenset()  # the phones that are mobiles
 
     @classmethod
     def of(
@@ -171,7 +168,8 @@ class Item:
         english = english_name(name) if key is not None else None
         place = place_code(key.place) if key else ""
         person = full_person_name(contact) if contact else ""
-        return cls(key, phones, place, local_keys, bare, english, person)
+        mobiles = frozenset(p for p in phones if len(p) == 11 and p[0] == "1")
+        return cls(key, phones, place, local_keys, bare, english, person, mobiles)
 
 
 def local_number(number: str) -> str:

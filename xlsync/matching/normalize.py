@@ -365,6 +365,7 @@ def _strip_places(s: str) -> tuple[str, str]:
             return s, removed
 
 
+@lru_cache(maxsize=1 << 14)  # contacts repeat: 王先生, 李小姐, and a customer's buyer
 def full_person_name(text: str) -> str:
     """A contact written as a full personal name (王志强, 李娜), normalised; "" for a title
     alone (王总, 李小姐, 陈经理), which many people share, or anything else."""
