@@ -14,7 +14,14 @@ accounting of the child process (`os.wait4`), the same numbers `/usr/bin/time` p
 | read | python-calamine: every sheet to Python values | `xlsync check PATH --json` |
 | write | openpyxl: `load_workbook` + `save` | first `xlsync sync` (ids, moves, hints) of a fresh copy |
 | print | – | `xlsync report monthly` (HTML + PDF) |
-| start | `python -c pass` | `xlsync --help` |
+| watch | – | `xlsync watch --once` on a fresh copy (sync, board, reports due) |
+| start | `python -c pass` | `xlsync --help`, and `check --json` of a 50-row register |
+
+Two in-process figures complete the table: grouping (the matcher on every row's name,
+phones and contact, as `check` calls it; the time is the grouping alone, the memory the
+whole process, the register read included) and, up to 10,000 rows, the time from a save to
+the watcher's applied sync beyond its debounce (`bench_watch.py`, native file events).
+Registers larger than 20,000 rows run once (`--repeat-large`).
 
 xlsync's bytecode is compiled first (`compileall`), as an installed package has it: the
 references run from site-packages, which has it too, and a shell with
@@ -40,7 +47,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from _common import OUT, ROOT, register_of
+from _common import OUT, ROOT, measure, register_of
 
 AS_OF = "2026-11-01"
 READ = """
@@ -49,6 +56,15 @@ from python_calamine import CalamineWorkbook
 wb = CalamineWorkbook.from_path(sys.argv[1])
 for name in wb.sheet_names:
     wb.get_sheet_by_name(name).to_python()
+"""
+GROUPING = """
+from xlsync.check import GroupingCache
+from xlsync.register_set import load_set
+rows = [r for reg in load_set({path!r}).registers for r in reg.rows]
+names = tuple((r.customer, r.phones, r.contact) for r in rows)
+def run():
+    found, _unsure = GroupingCache().groups(names)
+    return [len(names), len(found)]
 """
 WRITE = """
 import sys
@@ -135,9 +151,10 @@ def measure_pair(
         if reference is not None:
             refs.append(run_process(reference))
         if fresh is not None:
-            source, target = fresh
+            source, target = fresh  # a folder holding only the register
+            shutil.rmtree(target.parent, ignore_errors=True)
+            target.parent.mkdir(parents=True)
             shutil.copyfile(source, target)
-            shutil.rmtree(target.parent / ".xlsync", ignore_errors=True)
         mine.append(run_process(ours))
     return (median(refs) if refs else None), median(mine)
 
@@ -146,11 +163,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", default="1000,10000,20000,100000")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat-large", type=int, default=1, help="above 20,000 rows")
     parser.add_argument("--quick", action="store_true", help="1,000 rows, once (for CI)")
     args = parser.parse_args()
     sizes = [1000] if args.quick else [int(s) for s in args.sizes.split(",")]
     compileall.compile_dir(ROOT / "xlsync", quiet=1)
-    repeat = 1 if args.quick else args.repeat
+    base_repeat = 1 if args.quick else args.repeat
     py = sys.executable
     xlsync = [py, "-m", "xlsync"]
     results: list[dict[str, object]] = []
@@ -158,10 +176,18 @@ def main() -> None:
         f"{'rows':>7}  {'what':<16} {'reference':>20} {'xlsync':>20} {'CPU ratio':>9} "
         f"{'mem ratio':>9}"
     )
-    start_ref, start = measure_pair([py, "-c", "pass"], [*xlsync, "--help"], max(repeat, 3))
+    start_ref, start = measure_pair([py, "-c", "pass"], [*xlsync, "--help"], max(base_repeat, 3))
     _report(results, 0, "start (--help)", start_ref, start)
+    small = register_of(50)
+    small_ref, small_check = measure_pair(
+        [py, "-c", READ, str(small)],
+        [*xlsync, "check", str(small), "--json", "--as-of", AS_OF],
+        max(base_repeat, 3),
+    )
+    _report(results, 50, "check --json", small_ref, small_check)
     with tempfile.TemporaryDirectory() as tmp:
         for rows in sizes:
+            repeat = base_repeat if rows <= 20_000 else min(base_repeat, args.repeat_large)
             path = office_copy(rows)
             read_ref, check = measure_pair(
                 [py, "-c", READ, str(path)],
@@ -178,33 +204,51 @@ def main() -> None:
                 fresh=(path, copy),
             )
             _report(results, rows, "first sync", write_ref, first_sync)
-            if rows <= 20_000:
-                out = Path(tmp) / f"handout-{rows}"
-                _, handout = measure_pair(
-                    None,
-                    [
-                        *xlsync,
-                        "report",
-                        "monthly",
-                        str(path),
-                        "--month",
-                        "2026-10",
-                        "--out",
-                        str(out),
-                        "--as-of",
-                        AS_OF,
-                    ],
-                    repeat,
-                )
-                _report(results, rows, "handout html+pdf", None, handout)
+            out = Path(tmp) / f"handout-{rows}"
+            _, handout = measure_pair(
+                None,
+                [*xlsync, "report", "monthly", str(path), "--month", "2026-10",
+                 "--out", str(out), "--as-of", AS_OF],
+                repeat,
+            )  # fmt: skip
+            _report(results, rows, "handout html+pdf", None, handout)
+            folder = Path(tmp) / f"watch-{rows}"
+            folder.mkdir()
+            _, watched = measure_pair(
+                None,
+                [*xlsync, "watch", str(folder), "--once", "--no-notify", "--as-of", AS_OF],
+                repeat,
+                fresh=(path, folder / path.name),
+            )
+            _report(results, rows, "watch --once", None, watched)
+            grouped = measure(GROUPING.format(path=str(path)), repeat=repeat)
+            _report(results, rows, "grouping", None,
+                    Sample(grouped["seconds"], grouped["seconds"], grouped["peak_mb"]))  # fmt: skip
+            if rows <= 10_000:
+                hint = watch_seconds(rows, saves=2 if args.quick else 5)
+                _report(results, rows, "save->synced", None, Sample(hint, hint, 0.0))
     stamp = time.strftime("%Y-%m-%d %H:%M")
     machine = f"{os.cpu_count()} cores, {os.uname().sysname} {os.uname().machine}"
     OUT.mkdir(parents=True, exist_ok=True)
-    (OUT / "vs.json").write_text(
+    written = OUT / ("vs-quick.json" if args.quick else "vs.json")  # quick: never the table's
+    written.write_text(
         json.dumps({"when": stamp, "machine": machine, "results": results}, indent=1),
         encoding="utf-8",
     )
-    print(f"({stamp}, {machine}; medians of {repeat}; written to benchmarks/out/vs.json)")
+    large = min(base_repeat, args.repeat_large)
+    print(f"({stamp}, {machine}; medians of {base_repeat}, above 20,000 rows of {large}; "
+          f"written to {written.relative_to(ROOT)})")  # fmt: skip
+
+
+def watch_seconds(rows: int, saves: int) -> float:
+    """`bench_watch.py`'s median time from a save to the applied sync, beyond the debounce."""
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "bench_watch.py"), "--sizes", str(rows),
+         "--saves", str(saves)],
+        capture_output=True, text=True, check=True, cwd=ROOT, env=_env(),
+    )  # fmt: skip
+    last = out.stdout.strip().splitlines()[-1].split()
+    return float(last[-1].rstrip("s"))
 
 
 def _report(

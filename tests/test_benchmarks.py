@@ -1,0 +1,31 @@
+"""The benchmarks run: `bench_vs.py --quick` (what CI runs of them) measures every pair
+once at 1,000 rows and writes its table; the numbers are not judged here, only that each
+comparison produced one."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_the_quick_benchmark_measures_every_comparison() -> None:
+    (ROOT / "benchmarks" / "out" / "vs-quick.json").unlink(missing_ok=True)
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "bench_vs.py"), "--quick"],
+        capture_output=True, text=True, cwd=ROOT, timeout=900,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    table = json.loads((ROOT / "benchmarks" / "out" / "vs-quick.json").read_text("utf-8"))
+    measured = {(r["rows"], r["what"]): r for r in table["results"]}
+    for what in ("check --json", "first sync", "handout html+pdf", "watch --once", "grouping"):
+        ours = measured[(1000, what)]["xlsync"]
+        assert ours["cpu"] > 0 and ours["peak_mb"] > 0, what
+    for what in ("check --json", "first sync"):  # side by side with the reference
+        assert measured[(1000, what)]["reference"]["cpu"] > 0, what
+    assert measured[(50, "check --json")]["reference"] is not None
+    assert measured[(1000, "save->synced")]["xlsync"]["wall"] > 0
+    assert "cores" in table["machine"] and table["when"]
