@@ -65,7 +65,7 @@ class Row:
     last_follow_up: dt.date | None = None
     status: Status | None = None
     won: dt.date | None = None
-    unreadable: set[str] = field(default_factory=set)  # field keys whose cell did not parse
+    unreadable: frozenset[str] = frozenset()  # field keys whose cell did not parse
     values: dict[str, str] = field(default_factory=dict)  # header -> text (only when kept)
     # a row of another office (shared database): its office's name and 保护天数, which
     # decide its protection there and here ("" / None: a row of the office checked)

@@ -137,6 +137,9 @@ class Group:
     reason: GroupReason
 
 
+NONE: frozenset[str] = frozenset()
+
+
 @dataclass(frozen=True, slots=True)
 class Item:
     """One name and its phones, prepared for matching."""
@@ -162,13 +165,15 @@ class Item:
             numbers: Iterable[str] = phones  # already parsed by the reader
         else:
             numbers = [n for text in phones for n in parse_phones(text)[0]]
-        phones = frozenset(numbers)
-        local_keys = frozenset(k for p in phones if (k := local_number(p)))
-        bare = frozenset(p for p in phones if p in local_keys)
+        # an empty set is the shared NONE (216 bytes each otherwise: 100,000 rows have
+        # 200,000 empty ones)
+        phones = frozenset(numbers) or NONE
+        local_keys = frozenset(k for p in phones if (k := local_number(p))) or NONE
+        bare = frozenset(p for p in phones if p in local_keys) or NONE
         english = english_name(name) if key is not None else None
         place = place_code(key.place) if key else ""
         person = full_person_name(contact) if contact else ""
-        mobiles = frozenset(p for p in phones if len(p) == 11 and p[0] == "1")
+        mobiles = frozenset(p for p in phones if len(p) == 11 and p[0] == "1") or NONE
         return cls(key, phones, place, local_keys, bare, english, person, mobiles)
 
 

@@ -394,6 +394,9 @@ def _has_business_word(text: str) -> bool:
     )
 
 
+_NO_WORDS: frozenset[str] = frozenset()  # shared by every name without business words
+
+
 @lru_cache(maxsize=1 << 17)
 def analyse(name: str) -> NameKey:
     """Take a company name apart into place, trade name and industry words."""
@@ -458,5 +461,5 @@ def analyse(name: str) -> NameKey:
         place=place,
         person=person,
         core=trade + "".join(strong),
-        business=frozenset(strong).union(x for x in weak if x in w.business),
+        business=frozenset(strong).union(x for x in weak if x in w.business) or _NO_WORDS,
     )

@@ -59,6 +59,7 @@ from xlsync.xlsx.package import NS_R, Package, q
 HEADER_SCAN_ROWS = 30
 _TOTAL_ROW = re.compile(r"^(合计|总计|小计|共计|汇总|total|sum)\b", re.IGNORECASE)
 _TEXT_FIELDS = ("id", "customer", "contact", "region", "rep", "department", "sample", "notes")
+_REPEATED_FIELDS = ("contact", "region", "rep", "department", "sample", "notes")
 
 
 def read_register(path: Path | str, *, keep_values: bool = False) -> Register:
@@ -390,6 +391,10 @@ class _RowReader:
         self.date1904 = date1904
         self.problems = problems
         self.texts = tuple((key, columns[key]) for key in _TEXT_FIELDS if key in columns)
+        # the columns whose texts repeat (a dozen reps, a few dozen regions, the same notes):
+        # one str object for each distinct text, not one per cell
+        self.shared = frozenset(k for k in _REPEATED_FIELDS if k in columns)
+        self._texts: dict[str, str] = {}
         self.dates = tuple((key, columns[key]) for key in DATE_FIELDS if key in columns)
         self.phone = columns.get("phone")
         self.status = columns.get("status")
@@ -399,7 +404,7 @@ class _RowReader:
         self._statuses: dict[tuple[type, object], Status | str | None] = {}
 
     def _problem(self, row: Row, code: ProblemCode, key: str, value: object, message: str) -> None:
-        row.unreadable.add(key)
+        row.unreadable = row.unreadable | {key}
         header, text = FIELD_BY_KEY[key].header, cell_text(value)
         self.problems.append(
             Problem(self.file, self.sheet, row.row, header, text, message, code=code)
@@ -446,10 +451,12 @@ class _RowReader:
     def parse(self, excel_row: int, cells: Sequence[object]) -> Row:
         row = Row(file=self.file, sheet=self.sheet, kind=self.kind, row=excel_row)
         n = len(cells)
+        texts = self._texts
         for key, i in self.texts:
             if i < n:  # a missing cell is "", the default
                 value = cells[i]
-                setattr(row, key, value.strip() if type(value) is str else cell_text(value))
+                text = value.strip() if type(value) is str else cell_text(value)
+                setattr(row, key, texts.setdefault(text, text) if key in self.shared else text)
         for key, i in self.dates:
             value = cells[i] if i < n else None
             date = self._date(value)
