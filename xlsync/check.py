@@ -31,6 +31,7 @@ from xlsync.rulings import (
     ruled_reason,
     ruling_json,
 )
+from xlsync.runtime import collector_paused
 from xlsync.settings import Settings
 from xlsync.suggest import suggestions, valid_rules
 
@@ -141,11 +142,12 @@ class GroupingCache:
         if last is not None and last[0] == key:
             return last[1]
         unsure: list[tuple[int, int, str]] = []
-        items = [
-            Item.of(name, phones, canonical=True, contact=contact)
-            for name, phones, contact in names
-        ]
-        found = tuple(group_items(items, forced=forced, forbidden=forbidden, possible=unsure))
+        with collector_paused():
+            items = [
+                Item.of(name, phones, canonical=True, contact=contact)
+                for name, phones, contact in names
+            ]
+            found = tuple(group_items(items, forced=forced, forbidden=forbidden, possible=unsure))
         answer = (found, tuple(unsure))
         with self._lock:
             self._last = (key, answer)

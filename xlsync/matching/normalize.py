@@ -19,7 +19,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import opencc
 
@@ -173,9 +173,9 @@ _DIVISION_SUFFIXES = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class NameKey:
-    """A company name taken apart."""
+class NameKey(NamedTuple):
+    """A company name taken apart (a named tuple: one is made per distinct name, and a
+    frozen dataclass takes 2.5 times as long to build)."""
 
     text: str  # the cleaned full name (places kept, no punctuation)
     trade: str  # the trade name: `格林`

@@ -29,6 +29,7 @@ def _readings() -> dict[str, str]:
     return table
 
 
+@cache  # a register's names use a few thousand distinct characters, each many times
 def sound(char: str) -> str:
     """The first reading of `char` without its tone; a character with none is itself."""
     readings = _readings().get(str(ord(char))) if len(char) == 1 else None

@@ -46,6 +46,7 @@ from xlsync.register.schema import (
     norm_label,
 )
 from xlsync.register.sniff import sniff
+from xlsync.runtime import collector_paused
 from xlsync.settings import (
     FALSE_WORDS,
     SETTING_BY_LABEL,
@@ -163,15 +164,16 @@ def _read_workbook(
     for kind in (SheetKind.FOLLOWING, SheetKind.COOPERATING):
         if kind not in by_kind:
             continue
-        sheets[kind] = _read_data_sheet(
-            path,
-            by_kind[kind],
-            kind,
-            _iter_grid(path, workbook, by_kind[kind]),
-            date1904,
-            problems,
-            keep_values,
-        )
+        with collector_paused():  # a row per customer, none of them in a cycle
+            sheets[kind] = _read_data_sheet(
+                path,
+                by_kind[kind],
+                kind,
+                _iter_grid(path, workbook, by_kind[kind]),
+                date1904,
+                problems,
+                keep_values,
+            )
     tool_grids: dict[SheetKind, list[list[str]]] = {}
     tool_sheets: dict[SheetKind, str] = {}
     manager_grids = _manager_grids(path, workbook, names, owned)
