@@ -96,10 +96,11 @@ class Row:
     def content_key(self) -> tuple[str, ...]:
         """What the rep typed, as a sort key that does not change when a sync moves the row
         or gives it an 编号: results must not depend on where a row stands."""
-        dates = (self.contacted, self.visited, self.sampled, self.won, self.last_follow_up)
+        c, v, s, w, f = self.contacted, self.visited, self.sampled, self.won, self.last_follow_up
         return (
             self.customer, self.phone_text, self.rep, self.department,
-            *(d.isoformat() if d else "" for d in dates),
+            c.isoformat() if c else "", v.isoformat() if v else "", s.isoformat() if s else "",
+            w.isoformat() if w else "", f.isoformat() if f else "",
             self.status.value if self.status else "", self.contact, self.file,
         )  # fmt: skip
 
