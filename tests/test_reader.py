@@ -215,3 +215,23 @@ def test_a_bad_office_rule_is_a_located_problem_and_the_rule_is_off(
     located = [(p.sheet, p.row, p.column) for p in register.problems]
     assert located == [("设置", 3, "max_protected"), ("设置", 4, "冷却天数")]
     assert all("整数" in p.message for p in register.problems)
+
+
+def test_a_rows_only_read_finds_the_same_rows(tmp_path: Path) -> None:
+    """What a sync verifies its written file with: the same customer rows (blank and 合计
+    rows skipped alike), without their cells parsed."""
+    from .data_gen import make_register
+
+    path = tmp_path / "r.xlsx"
+    make_register(path, rows=400, seed=5, messy=True, problems=0.1)
+    book = openpyxl.load_workbook(path)
+    sheet = book["跟进中"]
+    sheet.cell(sheet.max_row + 2, 2).value = "合计"  # a total row after a blank one
+    book.save(path)
+    full = read_register(path)
+    light = read_register(path, rows_only=True)
+    assert [(r.file, r.sheet, r.kind, r.row) for r in light.rows] == [
+        (r.file, r.sheet, r.kind, r.row) for r in full.rows
+    ]
+    assert len(full.rows) > 380 and full.problems  # the register had cells to parse
+    assert all(not r.customer and not r.phones for r in light.rows)

@@ -583,7 +583,7 @@ def _fsync_dir(folder: Path) -> None:
 def _verify(plan: Plan, written: Path) -> None:
     """Read the written file back: every customer row must still be there."""
     try:
-        after = read_register(written)
+        after = read_register(written, rows_only=True)
     except UnusableInput as exc:
         raise PackageError(f"写出的文件无法读回（{exc.message}），已放弃写入") from None
     before = plan.register

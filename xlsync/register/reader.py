@@ -63,11 +63,15 @@ _TEXT_FIELDS = ("id", "customer", "contact", "region", "rep", "department", "sam
 _REPEATED_FIELDS = ("contact", "region", "rep", "department", "sample", "notes")
 
 
-def read_register(path: Path | str, *, keep_values: bool = False) -> Register:
+def read_register(
+    path: Path | str, *, keep_values: bool = False, rows_only: bool = False
+) -> Register:
     """Read one register file. Raises UnusableInput (exit 2) when it cannot be used.
 
     `keep_values` also keeps every row's cell texts by header and the tool-owned sheets'
-    content (what a sync needs to plan and to record history).
+    content (what a sync needs to plan and to record history). `rows_only` finds the same
+    customer rows but leaves their cells unparsed (file, sheet and row only; no cell
+    problems): what a sync needs to verify the file it wrote.
     """
     path = Path(path)
     date1904 = sniff(path)
@@ -78,7 +82,7 @@ def read_register(path: Path | str, *, keep_values: bool = False) -> Register:
     except Exception as exc:  # calamine raises plain errors for some broken packages
         workbook = _open_past_macro_sheets(path, exc)
     try:
-        return _read_workbook(path, workbook, date1904, keep_values)
+        return _read_workbook(path, workbook, date1904, keep_values, rows_only)
     finally:
         workbook.close()
 
@@ -137,7 +141,7 @@ def _short(exc: BaseException) -> str:
 
 
 def _read_workbook(
-    path: Path, workbook: CalamineWorkbook, date1904: bool, keep_values: bool
+    path: Path, workbook: CalamineWorkbook, date1904: bool, keep_values: bool, rows_only: bool
 ) -> Register:
     names = list(workbook.sheet_names)
     owned = _owned_sheets(path, names)
@@ -173,6 +177,7 @@ def _read_workbook(
                 date1904,
                 problems,
                 keep_values,
+                rows_only,
             )
     tool_grids: dict[SheetKind, list[list[str]]] = {}
     tool_sheets: dict[SheetKind, str] = {}
@@ -301,6 +306,7 @@ def _read_data_sheet(
     date1904: bool,
     problems: list[Problem],
     keep_values: bool = False,
+    rows_only: bool = False,
 ) -> SheetData:
     head = list(itertools.islice(rows_in, HEADER_SCAN_ROWS))
     found = find_header(head)
@@ -347,6 +353,9 @@ def _read_data_sheet(
                 continue
         if _is_total_row(cells, columns):
             sheet.total_rows.append(r + 1)
+            continue
+        if rows_only:
+            rows.append(Row(file=path.name, sheet=name, kind=kind, row=r + 1))
             continue
         row = reader.parse(r + 1, cells)
         if keep_values:
