@@ -84,3 +84,16 @@ def test_unusable_input_exits_2(tmp_path: Path) -> None:
     bad.write_text("not a workbook")
     run = run_cli("who", bad, "格林电子")
     assert run.code == 2 and len(run.stderr.strip().splitlines()) == 1
+
+
+def test_the_demo_suggests_a_look_up_that_finds_a_protected_customer(tmp_path: Path) -> None:
+    """The demo's last line names a `who` to try: it must show what xlsync is for (a
+    customer someone protects), not a name the demo does not have."""
+    demo = run_cli("demo", tmp_path / "demo", env_columns=400)
+    assert demo.code == 0, demo.stderr
+    line = next(x for x in demo.stdout.splitlines() if x.startswith("再试试：xlsync who "))
+    args = line.removeprefix("再试试：xlsync ").split("；")[0].split()
+    assert args[0] == "who" and args[-2] == "--as-of"
+    answer = run_cli(*args)
+    assert answer.code == 1, answer.stderr  # 1: do not call
+    assert answer.stdout.startswith("请勿联系："), answer.stdout

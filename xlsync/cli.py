@@ -533,9 +533,26 @@ def demo(
         console.print(f"  看板（用浏览器打开，试试搜索框）：{board.resolve()}")
     console.print(f"  {DEMO_MONTH} 月度清单（打印用 PDF）：{pdf.resolve()}")
     console.print(
-        f"\n再试试：xlsync who {register} 格林电子 --as-of {DEMO_AS_OF.isoformat()}；"
+        f"\n再试试：xlsync who {register} {_demo_query(target)} --as-of {DEMO_AS_OF.isoformat()}；"
         "所有命令见 xlsync --help。"
     )
+
+
+def _demo_query(folder: Path) -> str:
+    """A customer of the demo that `who` answers with 请勿联系: the trade name and industry
+    words of the first protected customer that two reps registered (the way a rep would
+    ask), else of any protected customer."""
+    from xlsync.check import run_check
+    from xlsync.matching import analyse
+
+    result = run_check(folder, DEMO_AS_OF)
+    held = [g for g in result.groups if g.decision.owner is not None]
+    held.sort(key=lambda g: not g.decision.is_conflict)
+    for group in held:
+        key = analyse(group.name)
+        if key.core and not key.person:
+            return key.core
+    return next((r.customer for r in result.rows if r.customer), "客户名称")
 
 
 def _run(args: list[str]) -> int:
