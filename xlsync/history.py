@@ -302,8 +302,13 @@ def _json_default(value: object) -> object:
     return str(value)
 
 
+# one encoder for every record (json.dumps with options builds a new one each call: a
+# first sync encodes two records a row)
+_ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True, default=_json_default)
+
+
 def _dumps(value: object) -> str:
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=_json_default)
+    return _ENCODER.encode(value)
 
 
 def _values_json(values: Mapping[str, str]) -> str:
