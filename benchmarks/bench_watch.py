@@ -48,7 +48,7 @@ def main() -> None:
     parser.add_argument("--saves", type=int, default=5)
     args = parser.parse_args()
     config = WatchConfig(debounce=0.4, settle=0.1, rescan=3600, scheduled=False)
-    print(f"{'rows':>7} {'save->synced':>13} {'minus debounce':>15}")
+    print(f"{'rows':>7} {'save->synced':>13} {'minus debounce':>15}  each save (s)")
     for size in (int(s) for s in args.sizes.split(",")):
         work = Path(tempfile.mkdtemp(prefix="xlsync-watch-"))
         try:
@@ -73,7 +73,8 @@ def main() -> None:
             stop.set()
             thread.join()
             median = statistics.median(times)
-            print(f"{size:>7} {median:>12.2f}s {median - config.debounce:>14.2f}s")
+            each = " ".join(f"{t:.2f}" for t in times)
+            print(f"{size:>7} {median:>12.2f}s {median - config.debounce:>14.2f}s  {each}")
         finally:
             shutil.rmtree(work)
 

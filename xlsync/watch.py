@@ -39,6 +39,7 @@ from xlsync.rulings import ruling_sentence
 from xlsync.schedule import Schedule
 from xlsync.sidecar import SIDECAR_FOLDER
 from xlsync.sync import Stamp, SyncOutcome, sync
+from xlsync.warm import sync_key
 from xlsync.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -251,6 +252,7 @@ class Watcher:
     def recheck(self) -> None:
         """Sync every register again although none changed (another office's rows that
         share a customer changed, or the database is back); safe from any thread."""
+        self.workspace.warm.forget()
         with self._lock:
             for path in self._registers():
                 path = path.resolve()
@@ -297,10 +299,14 @@ class Watcher:
         names = ", ".join(sorted(p.name for p in handled))
         log.info("同步中：%s", names)
         self.on_status(f"同步中：{names}")
+        warm = self.workspace.warm
+        as_of = self.today()
+        before = sync_key(self.workspace, as_of)
+        repeated = warm.repeat(before)
         try:
-            outcome = sync(
+            outcome = repeated or sync(
                 self.target,
-                self.today(),
+                as_of,
                 backups=self.config.backups,
                 now=self.now(),
                 workspace=self.workspace,
@@ -316,6 +322,8 @@ class Watcher:
             log.error("xlsync: %s: 写入失败：%s", self.target, exc)
             self.on_status(f"写入失败：{exc}")
             return
+        if repeated is None:
+            warm.remember(before, sync_key(self.workspace, as_of), outcome)
         self.syncs.append(outcome)
         if outcome.history_pending and not state.history_pending:
             log.warning("数据库暂不可用：本办事处照常同步，历史记录和新编号待数据库恢复后补上")
@@ -359,9 +367,13 @@ class Watcher:
                     )
                 elif e.kind is EventKind.RULING:  # recorded once: only new rulings show
                     log.info("%s：裁决第 %d 行：%s", path.name, e.row, ruling_sentence(e.detail))
-        self.on_synced(outcome)
-        if self.notifier is not None:
-            self.notifier.synced(outcome)
+        if repeated is not None:
+            # the same result as the last sync's: the board and the notices already have it
+            log.info("无变化：%s 与上次同步时相同，未重新检查", names)
+        else:
+            self.on_synced(outcome)
+            if self.notifier is not None:
+                self.notifier.synced(outcome)
         for copy, original in outcome.result.registers.copies.items():
             log.warning("%s 是 %s 的同步冲突副本，未合并，请人工处理", copy, original)
         stamp = self.now().strftime("%H:%M:%S")
