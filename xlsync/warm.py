@@ -162,6 +162,12 @@ class WarmSync:
         self._last: tuple[SyncKey, SyncOutcome] | None = None
         self.repeats = 0  # syncs answered from the remembered one (for logs and tests)
 
+    @property
+    def remembered(self) -> bool:
+        """Whether a sync is kept (the last one changed nothing on unchanged inputs)."""
+        with self._lock:
+            return self._last is not None
+
     def repeat(self, key: SyncKey | None) -> SyncOutcome | None:
         """A sync's outcome when it would read exactly what the remembered one read: the
         same result, the same (empty) plans, nothing written or recorded; else None."""
