@@ -59,7 +59,7 @@ def main() -> None:
             stop = threading.Event()
             thread = threading.Thread(target=watcher.run, args=(stop,), daemon=True)
             thread.start()
-            while not watcher.syncs:
+            while watcher.board is None:  # the start-up sync and its board
                 time.sleep(0.05)
             times = []
             for n in range(args.saves):
