@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 from openpyxl.worksheet.worksheet import Worksheet
 
 from xlsync.check import check_json, run_check
+from xlsync.register.reader import read_register
 from xlsync.sync import SyncOutcome
 from xlsync.warm import changed_nothing, package_parts
 from xlsync.watch import WatchConfig, Watcher
@@ -308,3 +309,35 @@ def register_80(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("register") / "客户登记表.xlsx"
     make_register(path, rows=80, seed=31)
     return path
+
+
+@pytest.mark.parametrize("cool_down", [False, True])
+def test_a_sync_that_only_recorded_is_remembered_when_its_check_read_no_history(
+    tmp_path: Path, cool_down: bool
+) -> None:
+    """A watcher's first sync records the register (its workspace has recorded nothing
+    yet). Without 冷却天数 or 裁决 its check read nothing from the history, so it is
+    remembered at once; with 冷却天数 (lost dates come from the history) only the next
+    sync, which finds the history as the first left it, is."""
+    path = tmp_path / "客户登记表.xlsx"
+    make_register(path, rows=120, seed=17)
+    if cool_down:
+        book = openpyxl.load_workbook(path)
+        settings_sheet = book["设置"]
+        settings_sheet.insert_rows(3)  # beside the other settings, above the roster
+        settings_sheet.cell(3, 1).value, settings_sheet.cell(3, 2).value = "冷却天数", 30
+        book.save(path)
+    assert (read_register(path).settings.cool_down_days == 30) is cool_down
+    assert run_cli("sync", tmp_path, "--as-of", AS_OF.isoformat()).code in (0, 1)
+    watcher = _watch(tmp_path)
+    warm = watcher.workspace.warm
+    first = _once(watcher)
+    assert not first.written
+    assert warm.remembered is not cool_down
+    if cool_down:
+        _once(watcher)
+        assert warm.remembered
+    _touch(path, 1)
+    repeated = _once(watcher)
+    assert warm.repeats == 1 and repeated.files[0].events == []
+    assert _text(check_json(repeated.result)) == _cold(tmp_path)

@@ -27,6 +27,11 @@ no event recorded, the history not pending, every file of the set readable, and 
 fingerprint taken after it equal to the one taken before (nobody wrote meanwhile). A sync
 that changed nothing on inputs that have not changed since is deterministic, so repeating
 its outcome is what a cold sync would give (`tests/test_warm_cold.py` keeps that true).
+One relaxation: a sync that wrote nothing but recorded the registers in the history (the
+first sync of a watcher, the first after a write that moved rows) is remembered under the
+history as it left it when its check read nothing from the history (no 裁决 rows, no
+冷却天数): the next sync would judge the same and, finding that snapshot already recorded
+by this workspace, record nothing; the repeated outcome carries no events.
 
 Only the last such sync is kept: the memory does not grow with the saves. The matcher's
 per-name work is kept warm separately, by the workspace's `GroupingCache`.
@@ -133,8 +138,9 @@ def sync_key(workspace: Workspace, as_of: dt.date) -> SyncKey | None:
     return SyncKey(as_of, tuple(files), store)
 
 
-def changed_nothing(outcome: SyncOutcome) -> bool:
-    """Whether a sync left everything as it found it (and read every file of the set)."""
+def changed_nothing(outcome: SyncOutcome, *, recording: bool = False) -> bool:
+    """Whether a sync left the registers as it found them (and read every file of the
+    set); with `recording`, it may have recorded them in the history (events included)."""
     result = outcome.result
     return (
         not outcome.history_pending
@@ -147,10 +153,20 @@ def changed_nothing(outcome: SyncOutcome) -> bool:
             and not f.written
             and f.deferred is None
             and f.refused is None
-            and not f.events
+            and (recording or not f.events)
             for f in outcome.files
         )
     )
+
+
+def reads_no_history(outcome: SyncOutcome) -> bool:
+    """Whether the sync's check read nothing from the history: no 裁决 row (a ruling may
+    name a deleted row, looked up there) and no 冷却天数 (the dates rows lost are read
+    there). Such a sync, run again on the same files after it recorded them, finds what
+    it judged before, and its own record (the workspace's `recorded`) says there is
+    nothing new to record."""
+    result = outcome.result
+    return not result.rulings and not result.registers.settings.cool_down_days
 
 
 class WarmSync:
@@ -186,14 +202,34 @@ class WarmSync:
 
     def remember(self, before: SyncKey | None, after: SyncKey | None, outcome: SyncOutcome) -> None:
         """Keep `outcome` when the sync changed nothing and read what `before` fingerprints
-        (`after`, taken when it was done, is the same); otherwise forget the last one."""
-        keep = before is not None and before == after and changed_nothing(outcome)
+        (`after`, taken when it was done, is the same). A sync that only recorded the files
+        in the history is kept under `after` when its check read nothing from the history
+        (`reads_no_history`): the same files again give the same outcome. Otherwise the
+        last one is forgotten."""
+        key: SyncKey | None = None
+        if before is not None and before == after and changed_nothing(outcome):
+            key = before
+        elif (
+            before is not None
+            and after is not None
+            and (before.as_of, before.files) == (after.as_of, after.files)
+            and changed_nothing(outcome, recording=True)
+            and reads_no_history(outcome)
+        ):
+            key = after
         with self._lock:
-            self._last = (before, outcome) if keep and before is not None else None
+            self._last = (key, outcome) if key is not None else None
 
     def forget(self) -> None:
         with self._lock:
             self._last = None
 
 
-__all__ = ["SyncKey", "WarmSync", "changed_nothing", "package_parts", "sync_key"]
+__all__ = [
+    "SyncKey",
+    "WarmSync",
+    "changed_nothing",
+    "package_parts",
+    "reads_no_history",
+    "sync_key",
+]
