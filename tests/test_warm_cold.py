@@ -341,3 +341,31 @@ def test_a_sync_that_only_recorded_is_remembered_when_its_check_read_no_history(
     repeated = _once(watcher)
     assert warm.repeats == 1 and repeated.files[0].events == []
     assert _text(check_json(repeated.result)) == _cold(tmp_path)
+
+
+def test_a_folder_of_registers_is_fingerprinted_file_by_file(tmp_path: Path) -> None:
+    """Two registers in a folder: a save of either that changes nothing is answered warm; an
+    edit of either, a new register or an unreadable file in the folder is judged anew."""
+    north, south = tmp_path / "华北登记表.xlsx", tmp_path / "华南登记表.xlsx"
+    make_register(north, rows=60, seed=41)
+    make_register(south, rows=60, seed=43)
+    watcher = _watch(tmp_path)
+    warm = watcher.workspace.warm
+    _once(watcher)
+    _settle(watcher)
+    for n, path in enumerate((north, south, south)):
+        repeats = warm.repeats
+        _touch(path, n)
+        _once(watcher)
+        assert warm.repeats == repeats + 1
+    repeats = warm.repeats
+    _edit(south, [(collide, 1)])
+    cold = _cold(tmp_path)
+    assert _text(check_json(_once(watcher).result)) == cold
+    assert warm.repeats == repeats
+    _settle(watcher)
+    (tmp_path / "坏登记表.xlsx").write_bytes(b"PK\x03\x04 truncated")
+    outcome = _once(watcher)
+    assert warm.repeats == repeats and not warm.remembered  # never kept with an unusable file
+    assert outcome.result.registers.unusable
+    assert _text(check_json(outcome.result)) == _cold(tmp_path)
