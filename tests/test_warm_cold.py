@@ -279,7 +279,7 @@ STEP = st.tuples(st.sampled_from([*EDITS, "touch"]), st.integers(0, 200))
 
 
 @settings(
-    max_examples=examples(6),
+    max_examples=examples(12),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
