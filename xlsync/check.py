@@ -131,6 +131,9 @@ class GroupingCache:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._last: tuple[object, tuple[tuple[Group, ...], Unsure]] | None = None
+        # each row's prepared item (a pure function of its name triple), of the last names
+        # only: a changed register prepares only its new and changed rows again
+        self._items: dict[tuple[str, tuple[str, ...], str], Item] = {}
 
     def groups(
         self, names: Names, forced: Forced = (), forbidden: Forbidden = ()
@@ -138,19 +141,21 @@ class GroupingCache:
         """The groups of `names` under the rulings' links, and the unsure pairs."""
         key = (names, forced, forbidden)
         with self._lock:
-            last = self._last
+            last, known = self._last, self._items
         if last is not None and last[0] == key:
             return last[1]
         unsure: list[tuple[int, int, str]] = []
         with collector_paused():
             items = [
-                Item.of(name, phones, canonical=True, contact=contact)
-                for name, phones, contact in names
+                known.get(triple)
+                or Item.of(triple[0], triple[1], canonical=True, contact=triple[2])
+                for triple in names
             ]
             found = tuple(group_items(items, forced=forced, forbidden=forbidden, possible=unsure))
         answer = (found, tuple(unsure))
         with self._lock:
             self._last = (key, answer)
+            self._items = dict(zip(names, items, strict=True))
         return answer
 
 

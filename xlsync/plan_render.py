@@ -145,7 +145,15 @@ def ruling_cells(append: RulingAppend) -> list[object]:
 
 
 def _as_text(grid: list[list[object]]) -> list[list[str]]:
-    return [[str(v) if v is not None else "" for v in row] for row in grid]
+    """A grid as the reader gives a written sheet back: texts, without trailing empty
+    cells and rows (a 冲突 row with an empty 裁决 column ends before it)."""
+    rows = [[str(v) if v is not None else "" for v in row] for row in grid]
+    for row in rows:
+        while row and not row[-1]:
+            row.pop()
+    while rows and not rows[-1]:
+        rows.pop()
+    return rows
 
 
 def _trimmed(grid: list[list[object]]) -> list[list[str]]:

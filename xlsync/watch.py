@@ -7,6 +7,13 @@ once. A half-written file is retried, an open register is deferred until its loc
 the watcher's own writes do not wake it up again, and a periodic rescan (size, time, then
 hash) is the truth where events are unreliable (SMB shares, cloud folders).
 
+The watcher keeps its register set warm between saves (`xlsync.warm`, owned by its
+`Workspace`): a save that changes nothing xlsync reads (the document properties every save
+rewrites, a save without an edit) repeats the last sync that changed nothing, without reading
+or judging; an edit is judged with the grouping cache's prepared rows. Under `run` the board
+follows a sync once neither an event nor a sync came for `board_quiet` seconds (a burst of
+saves is synced at once and drawn once, from the newest sync); the notices go out at once.
+
 The watcher itself only turns change sets into syncs. What it does after a sync is a part
 it calls (`on_synced`, by default the blackboard page, `xlsync.board`); the scheduled
 reports are `xlsync.schedule.Schedule`; where things are is the `Workspace`; and the log
@@ -39,6 +46,7 @@ from xlsync.rulings import ruling_sentence
 from xlsync.schedule import Schedule
 from xlsync.sidecar import SIDECAR_FOLDER
 from xlsync.sync import Stamp, SyncOutcome, sync
+from xlsync.warm import sync_key
 from xlsync.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -78,6 +86,9 @@ class WatchConfig:
     daily_hour: int = 18  # hour of the day the day's list is made
     schedule_check: float = 30.0
     scheduled: bool = True  # run the monthly and daily reports (off in some tests)
+    # `run`: the board follows once no event came for this long after a sync, so a burst
+    # of saves is synced at once and the board (seconds for a large register) rendered once
+    board_quiet: float = 2.0
 
 
 @dataclass(slots=True)
@@ -90,6 +101,7 @@ class _State:
     own: dict[Path, tuple[int, int]] = field(default_factory=dict)  # what our writes left
     known: dict[Path, Stamp] = field(default_factory=dict)  # for the rescan
     history_pending: bool = False  # a shared database was down: sync again when it is back
+    synced_at: float = 0.0  # when the last sync that ran ended (the board waits after it)
 
 
 class _Handler(FileSystemEventHandler):
@@ -147,6 +159,8 @@ class Watcher:
         self.events = 0
         self.last_seen = ""  # the name of the last file event received (for tests and status)
         self._busy = False  # a sync is under way
+        self._board_due: SyncOutcome | None = None  # `run`: the sync whose board is to follow
+        self._background = False  # under `run` (the board waits for a quiet moment)
         self._state = _State()
         self._lock = threading.Lock()
 
@@ -224,11 +238,14 @@ class Watcher:
         next_schedule = 0.0
         next_db_retry = 0.0
         self.workspace.watch_others(self.recheck, stop)  # a shared database: other offices
+        self._background = True
         try:
             while not stop.is_set():
                 moment = time.monotonic()
                 if self._due(moment):
                     self._sync_now()
+                elif self._board_due is not None and self._quiet(moment):
+                    self._render_board()
                 if self._state.history_pending and moment >= next_db_retry:
                     self.recheck()  # write the history once the database is back
                     next_db_retry = moment + self.config.db_retry
@@ -245,12 +262,15 @@ class Watcher:
         finally:
             observer.stop()
             observer.join(timeout=5)
+            self._background = False
+            self._render_board()  # the board shows the last sync
             self.schedule.join()  # a report half written is not left behind
             log.info("停止监视 %s", self.target)
 
     def recheck(self) -> None:
         """Sync every register again although none changed (another office's rows that
         share a customer changed, or the database is back); safe from any thread."""
+        self.workspace.warm.forget()
         with self._lock:
             for path in self._registers():
                 path = path.resolve()
@@ -297,10 +317,14 @@ class Watcher:
         names = ", ".join(sorted(p.name for p in handled))
         log.info("同步中：%s", names)
         self.on_status(f"同步中：{names}")
+        warm = self.workspace.warm
+        as_of = self.today()
+        before = sync_key(self.workspace, as_of)
+        repeated = warm.repeat(before)
         try:
-            outcome = sync(
+            outcome = repeated or sync(
                 self.target,
-                self.today(),
+                as_of,
                 backups=self.config.backups,
                 now=self.now(),
                 workspace=self.workspace,
@@ -316,6 +340,8 @@ class Watcher:
             log.error("xlsync: %s: 写入失败：%s", self.target, exc)
             self.on_status(f"写入失败：{exc}")
             return
+        if repeated is None:
+            warm.remember(before, sync_key(self.workspace, as_of), outcome)
         self.syncs.append(outcome)
         if outcome.history_pending and not state.history_pending:
             log.warning("数据库暂不可用：本办事处照常同步，历史记录和新编号待数据库恢复后补上")
@@ -359,14 +385,36 @@ class Watcher:
                     )
                 elif e.kind is EventKind.RULING:  # recorded once: only new rulings show
                     log.info("%s：裁决第 %d 行：%s", path.name, e.row, ruling_sentence(e.detail))
-        self.on_synced(outcome)
-        if self.notifier is not None:
-            self.notifier.synced(outcome)
+        if repeated is not None:
+            # the same result as the last sync's: the board and the notices already have it
+            log.info("无变化：%s 与上次同步时相同，未重新检查", names)
+        else:
+            if self.notifier is not None:
+                self.notifier.synced(outcome)
+            with self._lock:
+                self._board_due = outcome
+                self._state.synced_at = time.monotonic()
+            if not self._background:
+                self._render_board()
         for copy, original in outcome.result.registers.copies.items():
             log.warning("%s 是 %s 的同步冲突副本，未合并，请人工处理", copy, original)
         stamp = self.now().strftime("%H:%M:%S")
         waiting = f"，{len(state.deferred)} 个被打开，关闭后写入" if state.deferred else ""
         self.on_status(f"监视中 {self.target.name}：上次同步 {stamp}{waiting}")
+
+    def _quiet(self, moment: float) -> bool:
+        """Nothing to sync, and neither an event nor a sync for `board_quiet` seconds."""
+        with self._lock:
+            state = self._state
+            last = max(state.last_event, state.synced_at)
+            return not state.dirty and moment - last >= self.config.board_quiet
+
+    def _render_board(self) -> None:
+        """`on_synced` (the board) with the newest sync whose board has not followed yet."""
+        with self._lock:
+            outcome, self._board_due = self._board_due, None
+        if outcome is not None:
+            self.on_synced(outcome)
 
     def _retry(self, paths: set[Path], why: str) -> None:
         state = self._state

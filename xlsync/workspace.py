@@ -19,8 +19,9 @@ PostgreSQL URL (`--db`, or the `XLSYNC_DB` environment variable) and then hands 
 folder's name. A backend that can (`LockingBackend`) also serialises syncs of one register
 between processes (`Workspace.sync_lock`).
 
-A workspace also owns the state a long-lived caller keeps between syncs (`recorded`): the
-watcher keeps one workspace for its whole run; every `xlsync sync` starts with a new one.
+A workspace also owns the state a long-lived caller keeps between syncs (`recorded`, the
+grouping cache, the last sync that changed nothing in `warm`): the watcher keeps one
+workspace for its whole run; every `xlsync sync` starts with a new one.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from xlsync.records import OtherOffices
 from xlsync.register_set import register_files
 from xlsync.sidecar import SIDECAR_FOLDER
 from xlsync.stores import DB_ENV
+from xlsync.warm import WarmSync
 
 if TYPE_CHECKING:
     from xlsync.check import GroupingCache
@@ -129,6 +131,9 @@ class Workspace:
     recorded: RecordedSnapshots = field(default_factory=RecordedSnapshots)
     # the last grouping of this set's names: a watcher re-syncing unchanged names reuses it
     grouping: GroupingCache = field(default_factory=lambda: _grouping_cache())
+    # the last sync that changed nothing and what it read: the same save again is not
+    # read and judged again (the watcher; see xlsync.warm)
+    warm: WarmSync = field(default_factory=WarmSync)
     # keep syncing this office while a shared database is down (the watcher): no new ids,
     # no history until it is back; a one-off command fails instead
     offline: bool = False
