@@ -20,7 +20,8 @@ accounting of the child process (`os.wait4`), the same numbers `/usr/bin/time` p
 Two in-process figures complete the table: grouping (the matcher on every row's name,
 phones and contact, as `check` calls it; the time is the grouping alone, the memory the
 whole process, the register read included) and, up to 10,000 rows, the time from a save to
-the watcher's applied sync beyond its debounce (`bench_watch.py`, native file events).
+the watcher's applied sync beyond its debounce (`bench_watch.py`, native file events), for
+a save that renames a customer and for one that changes nothing xlsync reads.
 Registers larger than 20,000 rows run once (`--repeat-large`).
 
 xlsync's bytecode is compiled first (`compileall`), as an installed package has it: the
@@ -225,8 +226,10 @@ def main() -> None:
             _report(results, rows, "grouping", None,
                     Sample(grouped["seconds"], grouped["seconds"], grouped["peak_mb"]))  # fmt: skip
             if rows <= 10_000:
-                hint = watch_seconds(rows, saves=2 if args.quick else 5)
-                _report(results, rows, "save->synced", None, Sample(hint, hint, 0.0))
+                for edit in (False, True):
+                    hint = watch_seconds(rows, saves=2 if args.quick else 5, edit=edit)
+                    what = "save->hint, edit" if edit else "save, no change"
+                    _report(results, rows, what, None, Sample(hint, hint, 0.0))
     stamp = time.strftime("%Y-%m-%d %H:%M")
     machine = f"{os.cpu_count()} cores, {os.uname().sysname} {os.uname().machine}"
     OUT.mkdir(parents=True, exist_ok=True)
@@ -240,11 +243,12 @@ def main() -> None:
           f"written to {written.relative_to(ROOT)})")  # fmt: skip
 
 
-def watch_seconds(rows: int, saves: int) -> float:
-    """`bench_watch.py`'s median time from a save to the applied sync, beyond the debounce."""
+def watch_seconds(rows: int, saves: int, *, edit: bool) -> float:
+    """`bench_watch.py`'s median time from a save to the applied sync, beyond the debounce:
+    a save that renames a customer (`edit`), or one that changes nothing xlsync reads."""
     out = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "bench_watch.py"), "--sizes", str(rows),
-         "--saves", str(saves)],
+         "--saves", str(saves), *(["--edit"] if edit else [])],
         capture_output=True, text=True, check=True, cwd=ROOT, env=_env(),
     )  # fmt: skip
     last = out.stdout.strip().splitlines()[-1].split()

@@ -27,5 +27,6 @@ def test_the_quick_benchmark_measures_every_comparison() -> None:
     for what in ("check --json", "first sync"):  # side by side with the reference
         assert measured[(1000, what)]["reference"]["cpu"] > 0, what
     assert measured[(50, "check --json")]["reference"] is not None
-    assert measured[(1000, "save->synced")]["xlsync"]["wall"] > 0
+    for what in ("save->hint, edit", "save, no change"):
+        assert measured[(1000, what)]["xlsync"]["wall"] > 0, what
     assert "cores" in table["machine"] and table["when"]
