@@ -350,7 +350,11 @@ def _strip_places(s: str) -> tuple[str, str]:
             head = s[:n]
             if head in top or head in districts:
                 # a town named like a district elsewhere: 东莞市长安镇 (长安区 is in 西安)
-                tail = next((t for t in ("街道", "镇", "乡") if s[n:].startswith(t)), "")
+                after = s[n]
+                tail = (
+                    "镇" if after == "镇" else "乡" if after == "乡"
+                    else "街道" if after == "街" and s[n + 1 : n + 2] == "道" else ""
+                )  # fmt: skip
                 if len(s) - n - len(tail) < 2:
                     tail = ""
                 removed += head + tail
@@ -461,5 +465,9 @@ def analyse(name: str) -> NameKey:
         place=place,
         person=person,
         core=trade + "".join(strong),
-        business=frozenset(strong).union(x for x in weak if x in w.business) or _NO_WORDS,
+        business=(
+            frozenset(strong).union(x for x in weak if x in w.business) or _NO_WORDS
+            if strong or weak
+            else _NO_WORDS
+        ),
     )
