@@ -38,6 +38,7 @@ def monthly(target: Path, month: str, out: Path, *, today: dt.date | None = None
             now: dt.datetime | None = None, mask: bool | None = None,
             workspace: Workspace | None = None) -> list[Path]:  # fmt: skip
     """The printed handout of `month`: `out/<name>-<month>.html` and `.pdf`."""
+    from xlsync.reports.handout import build_handout
     from xlsync.reports.html import render_monthly_html
     from xlsync.reports.pdf import render_monthly_pdf
 
@@ -59,8 +60,9 @@ def monthly(target: Path, month: str, out: Path, *, today: dt.date | None = None
             history.close()
     out.mkdir(parents=True, exist_ok=True)
     stem = f"{_base(target)}-{month}"
-    return [render_monthly_html(report, out / f"{stem}.html"),
-            render_monthly_pdf(report, out / f"{stem}.pdf")]  # fmt: skip
+    handout = build_handout(report)  # built once, drawn twice
+    return [render_monthly_html(report, out / f"{stem}.html", handout),
+            render_monthly_pdf(report, out / f"{stem}.pdf", handout)]  # fmt: skip
 
 
 def daily(target: Path, day: dt.date, out: Path, *, now: dt.datetime | None = None,

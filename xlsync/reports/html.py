@@ -29,7 +29,7 @@ from xlsync.reports.content import (
     MonthlyReport,
     Score,
 )
-from xlsync.reports.handout import build_handout, month_label, parts
+from xlsync.reports.handout import Handout, build_handout, month_label, parts
 
 BOARD_VERSION_FILE = "board-version.js"
 # How often the blackboard checks board-version.js (seconds); `?refresh=N` overrides it.
@@ -114,10 +114,12 @@ def _write_atomic(path: Path, data: str | bytes) -> None:
 # ------------------------------------------------------------------ monthly and daily
 
 
-def render_monthly_html(report: MonthlyReport, dest: Path) -> Path:
-    """The printed handout as one self-contained HTML page with A4 print CSS."""
+def render_monthly_html(report: MonthlyReport, dest: Path, handout: Handout | None = None) -> Path:
+    """The printed handout as one self-contained HTML page with A4 print CSS; `handout` is
+    `build_handout(report)` when the caller has it already."""
     path = _target(dest, f"{Path(report.register).stem or 'report'}-{report.month}.html")
-    _write_atomic(path, _render("monthly.html", r=report, h=build_handout(report)))
+    h = handout or build_handout(report)
+    _write_atomic(path, _render("monthly.html", r=report, h=h))
     return path
 
 

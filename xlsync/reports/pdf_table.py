@@ -19,7 +19,7 @@ from functools import lru_cache
 from typing import Any
 
 from fpdf import FPDF
-from fpdf.enums import XPos, YPos
+from fpdf.enums import TextMode, XPos, YPos
 
 from xlsync.reports.handout import parts
 from xlsync.reports.pdf_fonts import FAMILY
@@ -83,6 +83,16 @@ class Measure:
         }
         self._cache: dict[bool, dict[str, float]] = {False: {}, True: {}}
         self._strings: dict[bool, dict[str, float]] = {False: {}, True: {}}
+        self._fonts = {False: pdf.fonts[FAMILY.lower()], True: pdf.fonts[FAMILY.lower() + "B"]}
+        self._encoded: dict[bool, dict[str, str]] = {False: {}, True: {}}
+
+    def encoded(self, text: str, bold: bool = False) -> str:
+        """`text` as the font's subset glyphs, the `(…) Tj` operator fpdf2 writes: the
+        same every time (a character keeps the glyph number its first use gave it)."""
+        done = self._encoded[bold].get(text)
+        if done is None:
+            done = self._encoded[bold][text] = self._fonts[bold].encode_text(text)
+        return done
 
     def width(self, text: str, bold: bool = False) -> float:
         strings = self._strings[bold]
@@ -290,6 +300,15 @@ def _draw_row(
         h = sum(heights[: cell.rowspan])
         boxes.append(f"{x * k:.2f} {(page_h - top) * k:.2f} {w * k:.2f} {-h * k:.2f} re {op}")
     pdf._out("\n".join(boxes))
+    # The text lines go out the same way: the operators fpdf2's `text()` writes (position,
+    # the glyphs of the font's subset, the text colour when it differs from the fill), with
+    # each string encoded once per font (Measure.encoded), in one block per row.
+    direct = _plain_text(pdf)
+    head, tail = "BT ", " ET"
+    ink = pdf.text_color
+    if direct and ink is not None and pdf.fill_color != ink:
+        head, tail = f"q {ink.serialize().lower()} BT ", " ET Q"
+    ops: list[str] = []
     for cell in cells:
         if not any(cell.lines):
             continue
@@ -297,7 +316,7 @@ def _draw_row(
         h = sum(heights[: cell.rowspan])
         style = "B" if cell.bold else ""
         if pdf.font_style != style:
-            pdf.set_font(FAMILY, style, BODY_PT)
+            pdf.set_font(FAMILY, style, BODY_PT)  # writes nothing until the next text
         y = top + (h - len(cell.lines) * LINE_H) / 2 + LINE_H / 2 + 0.3 * pdf.font_size
         for text in cell.lines:
             if text:
@@ -306,8 +325,28 @@ def _draw_row(
                 else:
                     tw = measure.width(text, cell.bold)
                     tx = x + (w - tw) / 2 if cell.align == "C" else x + w - PAD[1] - tw
-                pdf.text(tx, y, text)
+                if direct:
+                    font = pdf.current_font
+                    if not pdf.current_font_is_set_on_page and font is not None:
+                        ops.append(pdf._set_font_for_page(font, pdf.font_size_pt))  # as text()
+                    glyphs = measure.encoded(text, cell.bold)
+                    ops.append(f"{head}{tx * k:.2f} {(page_h - y) * k:.2f} Td {glyphs}{tail}")
+                else:
+                    pdf.text(tx, y, text)
             y += LINE_H
+    if ops:
+        pdf._out("\n".join(ops))
+
+
+def _plain_text(pdf: FPDF) -> bool:
+    """Whether fpdf2's `text()` would write nothing but position, glyphs and colour."""
+    return (
+        pdf.is_ttf_font
+        and pdf.text_mode == TextMode.FILL
+        and not pdf.underline
+        and not pdf.strikethrough
+        and not pdf._record_text_quad_points
+    )
 
 
 _Entry = tuple[list[Placed], float, tuple[int, int, int] | None]
