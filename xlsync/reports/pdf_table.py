@@ -20,6 +20,7 @@ from typing import Any
 
 from fpdf import FPDF
 from fpdf.enums import TextMode, XPos, YPos
+from fpdf.fonts import TTFFont
 
 from xlsync.reports.handout import parts
 from xlsync.reports.pdf_fonts import FAMILY
@@ -83,15 +84,34 @@ class Measure:
         }
         self._cache: dict[bool, dict[str, float]] = {False: {}, True: {}}
         self._strings: dict[bool, dict[str, float]] = {False: {}, True: {}}
-        self._fonts = {False: pdf.fonts[FAMILY.lower()], True: pdf.fonts[FAMILY.lower() + "B"]}
+        self.known = self._strings  # the widths measured so far, per face: read-only
+        self._fonts: dict[bool, TTFFont] = {}
+        for bold, key in ((False, FAMILY.lower()), (True, FAMILY.lower() + "B")):
+            font = pdf.fonts[key]
+            assert isinstance(font, TTFFont), key  # the handout embeds its TrueType fonts
+            self._fonts[bold] = font
         self._encoded: dict[bool, dict[str, str]] = {False: {}, True: {}}
+        self._glyphs: dict[bool, dict[str, str]] = {False: {}, True: {}}
 
     def encoded(self, text: str, bold: bool = False) -> str:
         """`text` as the font's subset glyphs, the `(…) Tj` operator fpdf2 writes: the
         same every time (a character keeps the glyph number its first use gave it)."""
         done = self._encoded[bold].get(text)
         if done is None:
-            done = self._encoded[bold][text] = self._fonts[bold].encode_text(text)
+            font = self._fonts[bold]
+            if font.is_symbol:
+                done = font.encode_text(text)
+            else:  # encode_text, with each character's glyph looked up once
+                glyphs = self._glyphs[bold]
+                out = []
+                for ch in text:
+                    g = glyphs.get(ch)
+                    if g is None:
+                        picked = font.subset.pick(ord(ch))
+                        g = glyphs[ch] = "" if picked is None else chr(picked)
+                    out.append(g)
+                done = f"({font.escape_text(''.join(out))}) Tj"
+            self._encoded[bold][text] = done
         return done
 
     def width(self, text: str, bold: bool = False) -> float:
@@ -370,32 +390,53 @@ class Laid:
         return caption + self.head_h + sum(h for _, h, _ in self.groups[0])
 
 
+def _widest(tokens: Iterable[str], measure: Measure, bold: bool) -> float:
+    """The width of the widest of `tokens` (trailing spaces left out)."""
+    known = measure.known[bold]
+    widest = 0.0
+    for tok in tokens:
+        tok = tok.rstrip()
+        w = known.get(tok)
+        if w is None:
+            w = measure.width(tok, bold)
+        if w > widest:
+            widest = w
+    return widest
+
+
 def layout_table(pdf: FPDF, table: PdfTable, clean: Clean, measure: Measure) -> Laid:
     n = len(table.headers)
     pad = 2 * PAD[1] + 0.2
     mins = [measure.width(h, True) + pad for h in table.headers]
     maxs = list(mins)
     texts: list[list[str]] = []
+    # Each distinct text is cleaned, measured and wrapped once per table (dates, reps,
+    # departments and places repeat on every page): plain dict look-ups, no calls.
+    cleaned_of: dict[str, str] = {}
+    known = measure.known
     for row in table.rows:
-        cleaned = [clean(c.text, multiline=c.colspan > 1) for c in row.cells]
+        if len(row.cells) != n:  # a detail row (one cell across the columns): any width
+            texts.append([clean(c.text, multiline=c.colspan > 1) for c in row.cells])
+            continue
+        cleaned = []
+        for c in row.cells:
+            done = cleaned_of.get(c.text)
+            if done is None:
+                done = cleaned_of[c.text] = clean(c.text)
+            cleaned.append(done)
         texts.append(cleaned)
-        if len(row.cells) != n:
-            continue  # a detail row (one cell across the columns): it wraps in any width
         for i, (cell, text) in enumerate(zip(row.cells, cleaned, strict=True)):
             if not text:
                 continue
-            full = measure.width(text, cell.bold) + pad
+            full = known[cell.bold].get(text)
+            full = (measure.width(text, cell.bold) if full is None else full) + pad
             if full > maxs[i]:
                 maxs[i] = full
-                tokens = cell_tokens(text, table.kinds[i])
-                widest = max(measure.width(t.rstrip(), cell.bold) for t in tokens) + pad
+                widest = _widest(cell_tokens(text, table.kinds[i]), measure, cell.bold) + pad
                 mins[i] = max(mins[i], widest)
             elif full > mins[i] and table.kinds[i] not in _WHOLE:
                 tokens = cell_tokens(text, table.kinds[i])
-                if len(tokens) > 1:
-                    widest = max(measure.width(t.rstrip(), cell.bold) for t in tokens) + pad
-                else:
-                    widest = full
+                widest = _widest(tokens, measure, cell.bold) + pad if len(tokens) > 1 else full
                 mins[i] = max(mins[i], widest)
     widths = column_widths(table.kinds, mins, maxs, TEXT_WIDTH)
     xs = [pdf.l_margin]
@@ -403,6 +444,8 @@ def layout_table(pdf: FPDF, table: PdfTable, clean: Clean, measure: Measure) -> 
         xs.append(xs[-1] + w)
     page_room = pdf.page_break_trigger - pdf.t_margin
     max_lines = max(1, int((page_room - 4 * LINE_H - 4 * PAD[0]) / LINE_H))
+
+    wrapped: dict[tuple[str, int, int, bool], list[str]] = {}  # (text, col, span, bold)
 
     def place(
         cells: Sequence[Cell], cleaned: Sequence[str], covered: dict[int, int], header: bool
@@ -413,10 +456,13 @@ def layout_table(pdf: FPDF, table: PdfTable, clean: Clean, measure: Measure) -> 
         for cell, text in zip(cells, cleaned, strict=True):
             while col in covered:
                 col += 1
-            w = xs[col + cell.colspan] - xs[col] - pad
-            kind = "header" if header else table.kinds[col] if cell.colspan == 1 else "text"
             bold = cell.bold or header
-            lines = wrap(text, w, measure, bold, max_lines, kind)
+            key = (text, col, cell.colspan, bold)
+            lines = wrapped.get(key)
+            if lines is None:
+                w = xs[col + cell.colspan] - xs[col] - pad
+                kind = "header" if header else table.kinds[col] if cell.colspan == 1 else "text"
+                lines = wrapped[key] = wrap(text, w, measure, bold, max_lines, kind)
             align = cell.align or ("C" if header else table.aligns[col])
             placed.append(Placed(col, cell.colspan, cell.rowspan, lines, bold, align))
             if cell.rowspan == 1:
