@@ -91,7 +91,9 @@ class Measure:
             assert isinstance(font, TTFFont), key  # the handout embeds its TrueType fonts
             self._fonts[bold] = font
         self._encoded: dict[bool, dict[str, str]] = {False: {}, True: {}}
+        self.encodings = self._encoded  # the strings encoded so far, per face: read-only
         self._glyphs: dict[bool, dict[str, str]] = {False: {}, True: {}}
+        self._tables: dict[bool, dict[int, str]] = {False: {}, True: {}}  # for str.translate
 
     def encoded(self, text: str, bold: bool = False) -> str:
         """`text` as the font's subset glyphs, the `(…) Tj` operator fpdf2 writes: the
@@ -103,14 +105,13 @@ class Measure:
                 done = font.encode_text(text)
             else:  # encode_text, with each character's glyph looked up once
                 glyphs = self._glyphs[bold]
-                out = []
-                for ch in text:
-                    g = glyphs.get(ch)
-                    if g is None:
-                        picked = font.subset.pick(ord(ch))
-                        g = glyphs[ch] = "" if picked is None else chr(picked)
-                    out.append(g)
-                done = f"({font.escape_text(''.join(out))}) Tj"
+                if not glyphs.keys() >= set(text):  # new characters: picked in text order
+                    for ch in text:
+                        if ch not in glyphs:
+                            picked = font.subset.pick(ord(ch))
+                            glyphs[ch] = "" if picked is None else chr(picked)
+                    self._tables[bold] = str.maketrans(glyphs)
+                done = f"({font.escape_text(text.translate(self._tables[bold]))}) Tj"
             self._encoded[bold][text] = done
         return done
 
@@ -299,6 +300,36 @@ class Placed:
     align: str
 
 
+class _Numbers:
+    """The numbers a table's rows repeat, formatted once: column edges and widths, heights,
+    the x of left-aligned text (PDF points, two decimals, as fpdf2 writes them)."""
+
+    def __init__(self, pdf: FPDF, xs: Sequence[float]) -> None:
+        self.k, self.page_h, self.xs = pdf.k, pdf.h, xs
+        self.boxes: dict[tuple[int, int], tuple[str, str]] = {}  # (col, span) -> x, width
+        self.lefts: dict[int, str] = {}  # col -> x of left-aligned text
+        self.heights: dict[float, str] = {}
+
+    def box(self, col: int, span: int) -> tuple[str, str]:
+        done = self.boxes.get((col, span))
+        if done is None:
+            x, w = self.xs[col], self.xs[col + span] - self.xs[col]
+            done = self.boxes[(col, span)] = (f"{x * self.k:.2f}", f"{w * self.k:.2f}")
+        return done
+
+    def height(self, h: float) -> str:
+        done = self.heights.get(h)
+        if done is None:
+            done = self.heights[h] = f"{-h * self.k:.2f}"
+        return done
+
+    def left(self, col: int) -> str:
+        done = self.lefts.get(col)
+        if done is None:
+            done = self.lefts[col] = f"{(self.xs[col] + PAD[1]) * self.k:.2f}"
+        return done
+
+
 def _draw_row(
     pdf: FPDF,
     xs: Sequence[float],
@@ -307,18 +338,21 @@ def _draw_row(
     cells: Sequence[Placed],
     fill: tuple[int, int, int] | None,
     measure: Measure,
+    numbers: _Numbers | None = None,
 ) -> None:
     # The cell boxes go out as one block of PDF operators (what `rect()` writes, without
     # its per-call bookkeeping): thousands of rows draw noticeably faster.
-    k, page_h = pdf.k, pdf.h
+    num = numbers or _Numbers(pdf, xs)
+    k, page_h = num.k, num.page_h
     op = "B" if fill is not None else "S"
     if fill is not None:
         pdf.set_fill_color(*fill)
+    top_k = f"{(page_h - top) * k:.2f}"
     boxes = []
     for cell in cells:
-        x, w = xs[cell.col], xs[cell.col + cell.span] - xs[cell.col]
+        x_k, w_k = num.box(cell.col, cell.span)
         h = sum(heights[: cell.rowspan])
-        boxes.append(f"{x * k:.2f} {(page_h - top) * k:.2f} {w * k:.2f} {-h * k:.2f} re {op}")
+        boxes.append(f"{x_k} {top_k} {w_k} {num.height(h)} re {op}")
     pdf._out("\n".join(boxes))
     # The text lines go out the same way: the operators fpdf2's `text()` writes (position,
     # the glyphs of the font's subset, the text colour when it differs from the fill), with
@@ -329,28 +363,30 @@ def _draw_row(
     if direct and ink is not None and pdf.fill_color != ink:
         head, tail = f"q {ink.serialize().lower()} BT ", " ET Q"
     ops: list[str] = []
+    encoded = measure.encodings
     for cell in cells:
         if not any(cell.lines):
             continue
         x, w = xs[cell.col], xs[cell.col + cell.span] - xs[cell.col]
         h = sum(heights[: cell.rowspan])
-        style = "B" if cell.bold else ""
-        if pdf.font_style != style:
-            pdf.set_font(FAMILY, style, BODY_PT)  # writes nothing until the next text
+        bold = cell.bold
+        if pdf.font_style != ("B" if bold else ""):
+            pdf.set_font(FAMILY, "B" if bold else "", BODY_PT)  # writes nothing yet
         y = top + (h - len(cell.lines) * LINE_H) / 2 + LINE_H / 2 + 0.3 * pdf.font_size
         for text in cell.lines:
             if text:
                 if cell.align == "L":
                     tx = x + PAD[1]
                 else:
-                    tw = measure.width(text, cell.bold)
+                    tw = measure.width(text, bold)
                     tx = x + (w - tw) / 2 if cell.align == "C" else x + w - PAD[1] - tw
                 if direct:
                     font = pdf.current_font
                     if not pdf.current_font_is_set_on_page and font is not None:
                         ops.append(pdf._set_font_for_page(font, pdf.font_size_pt))  # as text()
-                    glyphs = measure.encoded(text, cell.bold)
-                    ops.append(f"{head}{tx * k:.2f} {(page_h - y) * k:.2f} Td {glyphs}{tail}")
+                    glyphs = encoded[bold].get(text) or measure.encoded(text, bold)
+                    tx_k = num.left(cell.col) if cell.align == "L" else f"{tx * k:.2f}"
+                    ops.append(f"{head}{tx_k} {(page_h - y) * k:.2f} Td {glyphs}{tail}")
                 else:
                     pdf.text(tx, y, text)
             y += LINE_H
@@ -507,11 +543,13 @@ def draw_table(
         pdf.ln(2)
         return
 
+    numbers = _Numbers(pdf, laid.xs)
+
     def draw_head() -> None:
         pdf.set_draw_color(*RULE)
         pdf.set_line_width(0.15)
         pdf.set_text_color(*INK)
-        _draw_row(pdf, laid.xs, pdf.get_y(), [laid.head_h], laid.head, HEAD_FILL, measure)
+        _draw_row(pdf, laid.xs, pdf.get_y(), [laid.head_h], laid.head, HEAD_FILL, measure, numbers)
         pdf.set_y(pdf.get_y() + laid.head_h)
 
     draw_head()
@@ -524,7 +562,7 @@ def draw_table(
         for i, (placed, _, fill) in enumerate(group):
             if fill is None and table.zebra and n % 2 == 1:
                 fill = ZEBRA
-            _draw_row(pdf, laid.xs, top, heights[i:], placed, fill, measure)
+            _draw_row(pdf, laid.xs, top, heights[i:], placed, fill, measure, numbers)
             top += heights[i]
         if drawn is not None:  # (page, top, bottom) of every row group, for the tests
             drawn.append((pdf.page_no(), start, top))
