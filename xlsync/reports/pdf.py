@@ -30,6 +30,7 @@ from pathlib import Path
 
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
+from fpdf.fonts import TTFFont
 
 from xlsync.fileio import atomic_write
 from xlsync.reports.content import MonthlyReport
@@ -335,6 +336,12 @@ def _render(report: MonthlyReport, dest: Path, handout: Handout | None = None) -
             pdf = _Handout(report, handout, clean)
             pdf.add_font(FAMILY, "", str(regular_path))
             pdf.add_font(FAMILY, "B", str(bold_path))
+            for font in pdf.fonts.values():
+                # fpdf2 embeds a subset of each font; its glyphs go in as our static font
+                # stores them instead of each being unpacked to recompute bounds that are
+                # already there (the font-wide bounds stay those of the static font).
+                if isinstance(font, TTFFont):
+                    font.ttfont.recalcBBoxes = False
             pdf.set_font(FAMILY, "", BODY_PT)
             measure = Measure(pdf, BODY_PT)
             pdf.add_page()
