@@ -364,15 +364,19 @@ def _draw_row(
         head, tail = f"q {ink.serialize().lower()} BT ", " ET Q"
     ops: list[str] = []
     encoded = measure.encodings
+    # fpdf2's font state, read once and followed here (only this loop changes it)
+    style, size, font_set = pdf.font_style, pdf.font_size, pdf.current_font_is_set_on_page
     for cell in cells:
         if not any(cell.lines):
             continue
         x, w = xs[cell.col], xs[cell.col + cell.span] - xs[cell.col]
         h = sum(heights[: cell.rowspan])
         bold = cell.bold
-        if pdf.font_style != ("B" if bold else ""):
-            pdf.set_font(FAMILY, "B" if bold else "", BODY_PT)  # writes nothing yet
-        y = top + (h - len(cell.lines) * LINE_H) / 2 + LINE_H / 2 + 0.3 * pdf.font_size
+        if style != ("B" if bold else ""):
+            style = "B" if bold else ""
+            pdf.set_font(FAMILY, style, BODY_PT)  # writes nothing yet
+            size, font_set = pdf.font_size, pdf.current_font_is_set_on_page
+        y = top + (h - len(cell.lines) * LINE_H) / 2 + LINE_H / 2 + 0.3 * size
         for text in cell.lines:
             if text:
                 if cell.align == "L":
@@ -381,9 +385,11 @@ def _draw_row(
                     tw = measure.width(text, bold)
                     tx = x + (w - tw) / 2 if cell.align == "C" else x + w - PAD[1] - tw
                 if direct:
-                    font = pdf.current_font
-                    if not pdf.current_font_is_set_on_page and font is not None:
-                        ops.append(pdf._set_font_for_page(font, pdf.font_size_pt))  # as text()
+                    if not font_set:  # what text() writes first
+                        font = pdf.current_font
+                        assert font is not None
+                        ops.append(pdf._set_font_for_page(font, pdf.font_size_pt))
+                        font_set = True
                     glyphs = encoded[bold].get(text) or measure.encoded(text, bold)
                     tx_k = num.left(cell.col) if cell.align == "L" else f"{tx * k:.2f}"
                     ops.append(f"{head}{tx_k} {(page_h - y) * k:.2f} Td {glyphs}{tail}")
