@@ -214,12 +214,15 @@ def wrap(
         return [text]
     lines: list[str] = []
     cur, cur_w = "", 0.0
+    known: dict[str, float] = measure.known[bold] if isinstance(measure, Measure) else {}
     for tok in cell_tokens(text, kind):
         if tok == "\n":
             lines.append(cur.rstrip())
             cur, cur_w = "", 0.0
             continue
-        w = measure.width(tok, bold)
+        w = known.get(tok)
+        if w is None:
+            w = measure.width(tok, bold)
         if tok.isspace():
             if cur:
                 cur, cur_w = cur + tok, cur_w + w
