@@ -1,7 +1,9 @@
 """Test-wide settings: `XLSYNC_FUZZ_EXAMPLES` turns every property test into a long fuzz run
-(see scripts/fuzz.py)."""
+(see scripts/fuzz.py). The handout's font cache is a folder of this test run, not the
+user's cache directory (subprocesses inherit it)."""
 
 import os
+import tempfile
 
 import pytest
 from hypothesis import settings
@@ -10,6 +12,9 @@ FUZZ_EXAMPLES = int(os.environ.get("XLSYNC_FUZZ_EXAMPLES", "0"))
 if FUZZ_EXAMPLES:
     settings.register_profile("fuzz", max_examples=FUZZ_EXAMPLES, deadline=None)
     settings.load_profile("fuzz")
+
+
+os.environ.setdefault("XLSYNC_CACHE_DIR", tempfile.mkdtemp(prefix="xlsync-test-cache-"))
 
 
 def examples(default: int) -> int:

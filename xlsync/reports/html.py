@@ -29,7 +29,7 @@ from xlsync.reports.content import (
     MonthlyReport,
     Score,
 )
-from xlsync.reports.handout import build_handout, month_label, parts
+from xlsync.reports.handout import Handout, Table, build_handout, month_label, parts
 
 BOARD_VERSION_FILE = "board-version.js"
 # How often the blackboard checks board-version.js (seconds); `?refresh=N` overrides it.
@@ -73,6 +73,51 @@ def _css_string(value: object) -> Markup:
     return Markup('"' + "".join(out) + '"')
 
 
+# What markupsafe.escape (the templates' autoescape) replaces, as a plain str translation.
+_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "'": "&#39;", '"': "&#34;"})
+
+
+def _esc(text: str) -> str:
+    return text.translate(_ESCAPES)
+
+
+def _tbodies(table: Table) -> Markup:
+    """The rows of a handout table, one `<tbody>` per line (a line and its detail stay
+    together on a printed page): what a loop in the template would write, made here because
+    a handout has thousands of cells. Every text is escaped; nothing is marked safe."""
+    kinds = [c.kind for c in table.columns]
+    span = len(table.columns) - 1
+    out: list[str] = []
+    add = out.append
+    for n, line in enumerate(table.lines, 1):
+        add(
+            '  <tbody class="group z1">\n'
+            if table.zebra and n % 2 == 0
+            else '  <tbody class="group">\n'
+        )
+        if line.style or line.detail:
+            extra = " has-detail" if line.detail else ""
+            add(f'  <tr class="{_esc(line.style)}{extra}">\n')
+        else:
+            add("  <tr>\n")
+        for cell, kind in zip(line.cells, kinds, strict=False):
+            bold = " bold" if cell.bold and kind != "name" else ""
+            if cell.tag and cell.text:
+                inner = f'<span class="chip {_esc(cell.tag)}">{_esc(cell.text)}</span>'
+            elif kind in ("phone", "code"):
+                inner = "<wbr>".join(f"<span>{_esc(part)}</span>" for part in parts(cell.text))
+            else:
+                inner = _esc(cell.text)
+            add(f'    <td class="{_esc(kind)}{bold}">{inner}</td>\n')
+        add("  </tr>\n")
+        if line.detail:
+            style = f" {_esc(line.style)}" if line.style else ""
+            add(f'  <tr class="detail{style}"><td></td><td class="detail" colspan="{span}">'
+                f"{_esc(line.detail)}</td></tr>\n")  # fmt: skip
+        add("  </tbody>\n")
+    return Markup("".join(out)[:-1])  # the template's own line break ends the last one
+
+
 @cache
 def environment() -> Environment:
     env = Environment(
@@ -88,6 +133,7 @@ def environment() -> Environment:
     env.filters["css_string"] = _css_string
     env.filters["month_label"] = month_label
     env.filters["parts"] = parts
+    env.filters["tbodies"] = _tbodies
     env.policies["json.dumps_kwargs"] = {"ensure_ascii": False, "sort_keys": False}
     return env
 
@@ -114,10 +160,12 @@ def _write_atomic(path: Path, data: str | bytes) -> None:
 # ------------------------------------------------------------------ monthly and daily
 
 
-def render_monthly_html(report: MonthlyReport, dest: Path) -> Path:
-    """The printed handout as one self-contained HTML page with A4 print CSS."""
+def render_monthly_html(report: MonthlyReport, dest: Path, handout: Handout | None = None) -> Path:
+    """The printed handout as one self-contained HTML page with A4 print CSS; `handout` is
+    `build_handout(report)` when the caller has it already."""
     path = _target(dest, f"{Path(report.register).stem or 'report'}-{report.month}.html")
-    _write_atomic(path, _render("monthly.html", r=report, h=build_handout(report)))
+    h = handout or build_handout(report)
+    _write_atomic(path, _render("monthly.html", r=report, h=h))
     return path
 
 

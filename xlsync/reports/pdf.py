@@ -30,11 +30,19 @@ from pathlib import Path
 
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
+from fpdf.fonts import TTFFont
 
 from xlsync.fileio import atomic_write
 from xlsync.reports.content import MonthlyReport
 from xlsync.reports.handout import Handout, Table, build_handout
-from xlsync.reports.pdf_fonts import FAMILY, FONT_PACKAGE, FONT_RESOURCE, _cmap, _fonts, font_path
+from xlsync.reports.pdf_fonts import (
+    FAMILY,
+    FONT_PACKAGE,
+    FONT_RESOURCE,
+    _drawable,
+    _fonts,
+    font_path,
+)
 from xlsync.reports.pdf_table import (
     BODY_PT,
     GREY,
@@ -129,8 +137,8 @@ def _clip(text: str, limit: int) -> str:
 class _Cleaner:
     """Makes cell text printable: no control characters, nothing the font cannot draw."""
 
-    def __init__(self, cmap: dict[int, str]) -> None:
-        self._cmap = cmap
+    def __init__(self, drawable: frozenset[str]) -> None:
+        self._ok = drawable | {"\n", " "}
         self._cache: dict[str, str] = {}
 
     def __call__(self, text: str, *, multiline: bool = False) -> str:
@@ -143,10 +151,8 @@ class _Cleaner:
         if not multiline:
             out = out.replace("\n", " ")
         out = _CONTROL.sub("", out)
-        if any(ord(ch) not in self._cmap and ch not in "\n " for ch in out):
-            out = "".join(
-                ch if ch in "\n " or ord(ch) in self._cmap else _REPLACEMENT for ch in out
-            )
+        if not self._ok.issuperset(out):
+            out = "".join(ch if ch in self._ok else _REPLACEMENT for ch in out)
         out = _clip(out.strip(), _MAX_NOTE if multiline else _MAX_CELL)
         self._cache[key] = out
         return out
@@ -289,12 +295,23 @@ def _all_text(handout: Handout, sections: Sequence[_Section]) -> tuple[list[str]
     return regular, bold
 
 
+def _chars(texts: Sequence[str], drawable: frozenset[str], clean: _Cleaner) -> set[str]:
+    """The characters the font must have for `texts` once cleaned: those the font can draw.
+    A superset is harmless (fpdf2 embeds only the glyphs drawn), so the raw characters do,
+    unless normalising (NFC) could make new ones."""
+    joined = "".join(texts)
+    if not unicodedata.is_normalized("NFC", joined):
+        joined = "".join(clean(t, multiline=True) for t in texts)
+    return set(joined) & drawable
+
+
 # --------------------------------------------------------------------------------------
 
 
-def render_monthly_pdf(report: MonthlyReport, dest: Path) -> Path:
-    """Write the monthly handout of `report` to `dest` (a .pdf file); return its path."""
-    return _render(report, dest).dest
+def render_monthly_pdf(report: MonthlyReport, dest: Path, handout: Handout | None = None) -> Path:
+    """Write the monthly handout of `report` to `dest` (a .pdf file); return its path.
+    `handout` is `build_handout(report)` when the caller has it already."""
+    return _render(report, dest, handout).dest
 
 
 @dataclass(slots=True)
@@ -305,19 +322,26 @@ class _Rendered:
     page_bottom: float
 
 
-def _render(report: MonthlyReport, dest: Path) -> _Rendered:
+def _render(report: MonthlyReport, dest: Path, handout: Handout | None = None) -> _Rendered:
     dest = Path(dest)
-    handout = build_handout(report)
+    handout = handout or build_handout(report)
     sections = _sections(handout)
     with resources.as_file(font_path()) as source:
-        clean = _Cleaner(_cmap(source))
+        drawable = _drawable(source)
+        clean = _Cleaner(drawable)
         regular_text, bold_text = _all_text(handout, sections)
-        regular_chars = set("".join(clean(t, multiline=True) for t in regular_text))
-        bold_chars = set("".join(clean(t, multiline=True) for t in bold_text))
+        regular_chars = _chars(regular_text, drawable, clean)
+        bold_chars = _chars(bold_text, drawable, clean)
         with _fonts(regular_chars, bold_chars, source) as (regular_path, bold_path):
             pdf = _Handout(report, handout, clean)
             pdf.add_font(FAMILY, "", str(regular_path))
             pdf.add_font(FAMILY, "B", str(bold_path))
+            for font in pdf.fonts.values():
+                # fpdf2 embeds a subset of each font; its glyphs go in as our static font
+                # stores them instead of each being unpacked to recompute bounds that are
+                # already there (the font-wide bounds stay those of the static font).
+                if isinstance(font, TTFFont):
+                    font.ttfont.recalcBBoxes = False
             pdf.set_font(FAMILY, "", BODY_PT)
             measure = Measure(pdf, BODY_PT)
             pdf.add_page()

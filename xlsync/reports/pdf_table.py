@@ -19,7 +19,8 @@ from functools import lru_cache
 from typing import Any
 
 from fpdf import FPDF
-from fpdf.enums import XPos, YPos
+from fpdf.enums import TextMode, XPos, YPos
+from fpdf.fonts import TTFFont
 
 from xlsync.reports.handout import parts
 from xlsync.reports.pdf_fonts import FAMILY
@@ -83,6 +84,36 @@ class Measure:
         }
         self._cache: dict[bool, dict[str, float]] = {False: {}, True: {}}
         self._strings: dict[bool, dict[str, float]] = {False: {}, True: {}}
+        self.known = self._strings  # the widths measured so far, per face: read-only
+        self._fonts: dict[bool, TTFFont] = {}
+        for bold, key in ((False, FAMILY.lower()), (True, FAMILY.lower() + "B")):
+            font = pdf.fonts[key]
+            assert isinstance(font, TTFFont), key  # the handout embeds its TrueType fonts
+            self._fonts[bold] = font
+        self._encoded: dict[bool, dict[str, str]] = {False: {}, True: {}}
+        self.encodings = self._encoded  # the strings encoded so far, per face: read-only
+        self._glyphs: dict[bool, dict[str, str]] = {False: {}, True: {}}
+        self._tables: dict[bool, dict[int, str]] = {False: {}, True: {}}  # for str.translate
+
+    def encoded(self, text: str, bold: bool = False) -> str:
+        """`text` as the font's subset glyphs, the `(…) Tj` operator fpdf2 writes: the
+        same every time (a character keeps the glyph number its first use gave it)."""
+        done = self._encoded[bold].get(text)
+        if done is None:
+            font = self._fonts[bold]
+            if font.is_symbol:
+                done = font.encode_text(text)
+            else:  # encode_text, with each character's glyph looked up once
+                glyphs = self._glyphs[bold]
+                if not glyphs.keys() >= set(text):  # new characters: picked in text order
+                    for ch in text:
+                        if ch not in glyphs:
+                            picked = font.subset.pick(ord(ch))
+                            glyphs[ch] = "" if picked is None else chr(picked)
+                    self._tables[bold] = str.maketrans(glyphs)
+                done = f"({font.escape_text(text.translate(self._tables[bold]))}) Tj"
+            self._encoded[bold][text] = done
+        return done
 
     def width(self, text: str, bold: bool = False) -> float:
         strings = self._strings[bold]
@@ -183,12 +214,15 @@ def wrap(
         return [text]
     lines: list[str] = []
     cur, cur_w = "", 0.0
+    known: dict[str, float] = measure.known[bold] if isinstance(measure, Measure) else {}
     for tok in cell_tokens(text, kind):
         if tok == "\n":
             lines.append(cur.rstrip())
             cur, cur_w = "", 0.0
             continue
-        w = measure.width(tok, bold)
+        w = known.get(tok)
+        if w is None:
+            w = measure.width(tok, bold)
         if tok.isspace():
             if cur:
                 cur, cur_w = cur + tok, cur_w + w
@@ -269,6 +303,36 @@ class Placed:
     align: str
 
 
+class _Numbers:
+    """The numbers a table's rows repeat, formatted once: column edges and widths, heights,
+    the x of left-aligned text (PDF points, two decimals, as fpdf2 writes them)."""
+
+    def __init__(self, pdf: FPDF, xs: Sequence[float]) -> None:
+        self.k, self.page_h, self.xs = pdf.k, pdf.h, xs
+        self.boxes: dict[tuple[int, int], tuple[str, str]] = {}  # (col, span) -> x, width
+        self.lefts: dict[int, str] = {}  # col -> x of left-aligned text
+        self.heights: dict[float, str] = {}
+
+    def box(self, col: int, span: int) -> tuple[str, str]:
+        done = self.boxes.get((col, span))
+        if done is None:
+            x, w = self.xs[col], self.xs[col + span] - self.xs[col]
+            done = self.boxes[(col, span)] = (f"{x * self.k:.2f}", f"{w * self.k:.2f}")
+        return done
+
+    def height(self, h: float) -> str:
+        done = self.heights.get(h)
+        if done is None:
+            done = self.heights[h] = f"{-h * self.k:.2f}"
+        return done
+
+    def left(self, col: int) -> str:
+        done = self.lefts.get(col)
+        if done is None:
+            done = self.lefts[col] = f"{(self.xs[col] + PAD[1]) * self.k:.2f}"
+        return done
+
+
 def _draw_row(
     pdf: FPDF,
     xs: Sequence[float],
@@ -277,37 +341,77 @@ def _draw_row(
     cells: Sequence[Placed],
     fill: tuple[int, int, int] | None,
     measure: Measure,
+    numbers: _Numbers | None = None,
 ) -> None:
     # The cell boxes go out as one block of PDF operators (what `rect()` writes, without
     # its per-call bookkeeping): thousands of rows draw noticeably faster.
-    k, page_h = pdf.k, pdf.h
+    num = numbers or _Numbers(pdf, xs)
+    k, page_h = num.k, num.page_h
     op = "B" if fill is not None else "S"
     if fill is not None:
         pdf.set_fill_color(*fill)
+    top_k = f"{(page_h - top) * k:.2f}"
     boxes = []
     for cell in cells:
-        x, w = xs[cell.col], xs[cell.col + cell.span] - xs[cell.col]
+        x_k, w_k = num.box(cell.col, cell.span)
         h = sum(heights[: cell.rowspan])
-        boxes.append(f"{x * k:.2f} {(page_h - top) * k:.2f} {w * k:.2f} {-h * k:.2f} re {op}")
+        boxes.append(f"{x_k} {top_k} {w_k} {num.height(h)} re {op}")
     pdf._out("\n".join(boxes))
+    # The text lines go out the same way: the operators fpdf2's `text()` writes (position,
+    # the glyphs of the font's subset, the text colour when it differs from the fill), with
+    # each string encoded once per font (Measure.encoded), in one block per row.
+    direct = _plain_text(pdf)
+    head, tail = "BT ", " ET"
+    ink = pdf.text_color
+    if direct and ink is not None and pdf.fill_color != ink:
+        head, tail = f"q {ink.serialize().lower()} BT ", " ET Q"
+    ops: list[str] = []
+    encoded = measure.encodings
+    # fpdf2's font state, read once and followed here (only this loop changes it)
+    style, size, font_set = pdf.font_style, pdf.font_size, pdf.current_font_is_set_on_page
     for cell in cells:
         if not any(cell.lines):
             continue
         x, w = xs[cell.col], xs[cell.col + cell.span] - xs[cell.col]
         h = sum(heights[: cell.rowspan])
-        style = "B" if cell.bold else ""
-        if pdf.font_style != style:
-            pdf.set_font(FAMILY, style, BODY_PT)
-        y = top + (h - len(cell.lines) * LINE_H) / 2 + LINE_H / 2 + 0.3 * pdf.font_size
+        bold = cell.bold
+        if style != ("B" if bold else ""):
+            style = "B" if bold else ""
+            pdf.set_font(FAMILY, style, BODY_PT)  # writes nothing yet
+            size, font_set = pdf.font_size, pdf.current_font_is_set_on_page
+        y = top + (h - len(cell.lines) * LINE_H) / 2 + LINE_H / 2 + 0.3 * size
         for text in cell.lines:
             if text:
                 if cell.align == "L":
                     tx = x + PAD[1]
                 else:
-                    tw = measure.width(text, cell.bold)
+                    tw = measure.width(text, bold)
                     tx = x + (w - tw) / 2 if cell.align == "C" else x + w - PAD[1] - tw
-                pdf.text(tx, y, text)
+                if direct:
+                    if not font_set:  # what text() writes first
+                        font = pdf.current_font
+                        assert font is not None
+                        ops.append(pdf._set_font_for_page(font, pdf.font_size_pt))
+                        font_set = True
+                    glyphs = encoded[bold].get(text) or measure.encoded(text, bold)
+                    tx_k = num.left(cell.col) if cell.align == "L" else f"{tx * k:.2f}"
+                    ops.append(f"{head}{tx_k} {(page_h - y) * k:.2f} Td {glyphs}{tail}")
+                else:
+                    pdf.text(tx, y, text)
             y += LINE_H
+    if ops:
+        pdf._out("\n".join(ops))
+
+
+def _plain_text(pdf: FPDF) -> bool:
+    """Whether fpdf2's `text()` would write nothing but position, glyphs and colour."""
+    return (
+        pdf.is_ttf_font
+        and pdf.text_mode == TextMode.FILL
+        and not pdf.underline
+        and not pdf.strikethrough
+        and not pdf._record_text_quad_points
+    )
 
 
 _Entry = tuple[list[Placed], float, tuple[int, int, int] | None]
@@ -331,32 +435,53 @@ class Laid:
         return caption + self.head_h + sum(h for _, h, _ in self.groups[0])
 
 
+def _widest(tokens: Iterable[str], measure: Measure, bold: bool) -> float:
+    """The width of the widest of `tokens` (trailing spaces left out)."""
+    known = measure.known[bold]
+    widest = 0.0
+    for tok in tokens:
+        tok = tok.rstrip()
+        w = known.get(tok)
+        if w is None:
+            w = measure.width(tok, bold)
+        if w > widest:
+            widest = w
+    return widest
+
+
 def layout_table(pdf: FPDF, table: PdfTable, clean: Clean, measure: Measure) -> Laid:
     n = len(table.headers)
     pad = 2 * PAD[1] + 0.2
     mins = [measure.width(h, True) + pad for h in table.headers]
     maxs = list(mins)
     texts: list[list[str]] = []
+    # Each distinct text is cleaned, measured and wrapped once per table (dates, reps,
+    # departments and places repeat on every page): plain dict look-ups, no calls.
+    cleaned_of: dict[str, str] = {}
+    known = measure.known
     for row in table.rows:
-        cleaned = [clean(c.text, multiline=c.colspan > 1) for c in row.cells]
+        if len(row.cells) != n:  # a detail row (one cell across the columns): any width
+            texts.append([clean(c.text, multiline=c.colspan > 1) for c in row.cells])
+            continue
+        cleaned = []
+        for c in row.cells:
+            done = cleaned_of.get(c.text)
+            if done is None:
+                done = cleaned_of[c.text] = clean(c.text)
+            cleaned.append(done)
         texts.append(cleaned)
-        if len(row.cells) != n:
-            continue  # a detail row (one cell across the columns): it wraps in any width
         for i, (cell, text) in enumerate(zip(row.cells, cleaned, strict=True)):
             if not text:
                 continue
-            full = measure.width(text, cell.bold) + pad
+            full = known[cell.bold].get(text)
+            full = (measure.width(text, cell.bold) if full is None else full) + pad
             if full > maxs[i]:
                 maxs[i] = full
-                tokens = cell_tokens(text, table.kinds[i])
-                widest = max(measure.width(t.rstrip(), cell.bold) for t in tokens) + pad
+                widest = _widest(cell_tokens(text, table.kinds[i]), measure, cell.bold) + pad
                 mins[i] = max(mins[i], widest)
             elif full > mins[i] and table.kinds[i] not in _WHOLE:
                 tokens = cell_tokens(text, table.kinds[i])
-                if len(tokens) > 1:
-                    widest = max(measure.width(t.rstrip(), cell.bold) for t in tokens) + pad
-                else:
-                    widest = full
+                widest = _widest(tokens, measure, cell.bold) + pad if len(tokens) > 1 else full
                 mins[i] = max(mins[i], widest)
     widths = column_widths(table.kinds, mins, maxs, TEXT_WIDTH)
     xs = [pdf.l_margin]
@@ -364,6 +489,8 @@ def layout_table(pdf: FPDF, table: PdfTable, clean: Clean, measure: Measure) -> 
         xs.append(xs[-1] + w)
     page_room = pdf.page_break_trigger - pdf.t_margin
     max_lines = max(1, int((page_room - 4 * LINE_H - 4 * PAD[0]) / LINE_H))
+
+    wrapped: dict[tuple[str, int, int, bool], list[str]] = {}  # (text, col, span, bold)
 
     def place(
         cells: Sequence[Cell], cleaned: Sequence[str], covered: dict[int, int], header: bool
@@ -374,10 +501,13 @@ def layout_table(pdf: FPDF, table: PdfTable, clean: Clean, measure: Measure) -> 
         for cell, text in zip(cells, cleaned, strict=True):
             while col in covered:
                 col += 1
-            w = xs[col + cell.colspan] - xs[col] - pad
-            kind = "header" if header else table.kinds[col] if cell.colspan == 1 else "text"
             bold = cell.bold or header
-            lines = wrap(text, w, measure, bold, max_lines, kind)
+            key = (text, col, cell.colspan, bold)
+            lines = wrapped.get(key)
+            if lines is None:
+                w = xs[col + cell.colspan] - xs[col] - pad
+                kind = "header" if header else table.kinds[col] if cell.colspan == 1 else "text"
+                lines = wrapped[key] = wrap(text, w, measure, bold, max_lines, kind)
             align = cell.align or ("C" if header else table.aligns[col])
             placed.append(Placed(col, cell.colspan, cell.rowspan, lines, bold, align))
             if cell.rowspan == 1:
@@ -422,11 +552,13 @@ def draw_table(
         pdf.ln(2)
         return
 
+    numbers = _Numbers(pdf, laid.xs)
+
     def draw_head() -> None:
         pdf.set_draw_color(*RULE)
         pdf.set_line_width(0.15)
         pdf.set_text_color(*INK)
-        _draw_row(pdf, laid.xs, pdf.get_y(), [laid.head_h], laid.head, HEAD_FILL, measure)
+        _draw_row(pdf, laid.xs, pdf.get_y(), [laid.head_h], laid.head, HEAD_FILL, measure, numbers)
         pdf.set_y(pdf.get_y() + laid.head_h)
 
     draw_head()
@@ -439,7 +571,7 @@ def draw_table(
         for i, (placed, _, fill) in enumerate(group):
             if fill is None and table.zebra and n % 2 == 1:
                 fill = ZEBRA
-            _draw_row(pdf, laid.xs, top, heights[i:], placed, fill, measure)
+            _draw_row(pdf, laid.xs, top, heights[i:], placed, fill, measure, numbers)
             top += heights[i]
         if drawn is not None:  # (page, top, bottom) of every row group, for the tests
             drawn.append((pdf.page_no(), start, top))
