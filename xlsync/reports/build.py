@@ -4,15 +4,14 @@ watcher's schedule call."""
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import re
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from xlsync.check import CheckResult, run_check
 from xlsync.reports.data import build_board, build_daily, build_monthly, month_bounds
+from xlsync.runtime import collector_paused
 from xlsync.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -36,27 +35,12 @@ def _company(result: CheckResult) -> str:
     return result.registers.settings.company
 
 
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Python's cycle collector off while a handout is made. Its full passes walk every
-    object alive (a big register's rows, groups and the handout's cells: millions), and a
-    handout of 20,000 rows set off fourteen of them, a fifth of its time. Reference counting
-    still frees what is dropped; the few cycles wait until the collector is back. It is
-    turned back on only by whoever turned it off, so two handouts at once leave it on."""
-    paused = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if paused:
-            gc.enable()
-
-
 def monthly(target: Path, month: str, out: Path, *, today: dt.date | None = None,
             now: dt.datetime | None = None, mask: bool | None = None,
             workspace: Workspace | None = None) -> list[Path]:  # fmt: skip
     """The printed handout of `month`: `out/<name>-<month>.html` and `.pdf`."""
-    with _collector_paused():
+    # a handout builds millions of objects (rows, groups, cells): see xlsync.runtime
+    with collector_paused():
         return _monthly(target, month, out, today=today, now=now, mask=mask,
                         workspace=workspace)  # fmt: skip
 
