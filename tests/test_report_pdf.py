@@ -297,6 +297,39 @@ def test_text_the_font_lacks_is_replaced_not_dropped(tmp_path: Path) -> None:
 
 
 @pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="poppler-utils not installed")
+def test_a_handout_of_thousands_of_pages_numbers_them_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A 100,000-row register prints some 3,000 pages: the footer's page count has room for
+    four digits and more (fpdf2 warned, and squeezed the number, beyond 999)."""
+    import warnings
+    from collections.abc import Callable
+
+    from fpdf import FPDF
+
+    from xlsync.reports import pdf as pdf_module
+    from xlsync.reports.handout import Handout
+
+    title_block = pdf_module._title_block
+
+    def title_then_pages(pdf: FPDF, handout: Handout, clean: Callable[[str], str]) -> None:
+        title_block(pdf, handout, clean)  # the real one, then 1,000 pages
+        for _ in range(1000):
+            pdf.add_page()
+
+    monkeypatch.setattr(pdf_module, "_title_block", title_then_pages)
+    report = MonthlyReport(company="大公司", month="2026-02", as_of=dt.date(2026, 2, 28),
+                           generated=dt.datetime(2026, 3, 1, 9, 30), register="大.xlsx")  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        dest = render_monthly_pdf(report, tmp_path / "big.pdf")
+    reader = pypdf.PdfReader(dest)
+    pages = len(reader.pages)
+    assert pages > 1000
+    assert f"第 {pages} 页 / 共 {pages} 页" in reader.pages[-1].extract_text()
+    assert f"第 1 页 / 共 {pages} 页" in reader.pages[0].extract_text()
+
+
 def test_pages_rasterise(rendered: tuple[MonthlyReport, Path]) -> None:
     _, dest = rendered
     reader = pypdf.PdfReader(dest)

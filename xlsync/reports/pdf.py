@@ -162,6 +162,9 @@ class _Cleaner:
 # The document.
 
 
+PAGE_COUNT = "{pages}"  # replaced by the number of pages when the PDF is written
+
+
 class _Handout(FPDF):
     def __init__(self, report: MonthlyReport, handout: Handout, clean: _Cleaner) -> None:
         super().__init__(orientation="portrait", unit="mm", format="A4")
@@ -172,7 +175,9 @@ class _Handout(FPDF):
         self.generated = report.generated.strftime("%Y-%m-%d %H:%M")
         self.set_margins(MARGIN, 16, MARGIN)
         self.set_auto_page_break(True, margin=14)
-        self.alias_nb_pages("{nb}")
+        # the page count's alias: fpdf2 reserves one digit per character ("{nb}" only 3, and
+        # a 100,000-row register's handout has some 3,000 pages); the text is re-centred
+        self.alias_nb_pages(PAGE_COUNT)
         self.set_title(self.handout_title)
         self.set_author(self.company)
         self.set_subject("月度客户清单")
@@ -211,7 +216,7 @@ class _Handout(FPDF):
         self.set_text_color(*GREY)
         third = TEXT_WIDTH / 3
         self.cell(third, 4, f"生成于 {self.generated}", align="L")
-        self.cell(third, 4, f"第 {self.page_no()} 页 / 共 {{nb}} 页", align="C")
+        self.cell(third, 4, f"第 {self.page_no()} 页 / 共 {PAGE_COUNT} 页", align="C")
         self.cell(third, 4, "内部资料，请勿外传", align="R")
         self.set_text_color(*INK)
 
