@@ -547,7 +547,9 @@ def package_faults(path: Path) -> set[str]:
             xf = _first_at_least(_CELL_STYLE.findall(data), None if n_xf is None else max(n_xf, 1))
             if xf is not None:
                 faults.add(f"{target} 的单元格样式 s={xf.decode()} 超出范围")
-            dxf = _first_at_least(_DXF_ID.findall(data), n_dxf)
+            # conditional formats follow the cells: the rows are not searched
+            rest = max(data.rfind(b"sheetData>"), 0)
+            dxf = _first_at_least(_DXF_ID.findall(data, rest), n_dxf)
             if dxf is not None:
                 faults.add(f"{target} 的条件格式 dxfId={dxf.decode()} 超出范围")
     return faults
@@ -584,7 +586,8 @@ def verify_written(original: Path, written: Path, changed: set[str]) -> list[str
     """Why the package `written` (made from `original` by changing the parts `changed`)
     must not replace it: faults it has that the original did not have, and parts that
     differ although nothing was meant to change them. Empty when it is safe."""
-    problems = sorted(package_faults(written) - package_faults(original))
+    faults = package_faults(written)
+    problems = sorted(faults - package_faults(original)) if faults else []
     changed_keys = {part_key(n) for n in changed}
     with zipfile.ZipFile(original) as before, zipfile.ZipFile(written) as after:
         old = {part_key(i.filename): i.filename for i in before.infolist()}

@@ -818,11 +818,21 @@ def _copy_cells(
         for attr in ("ht", "customHeight"):
             if source.get(attr):
                 row.set(attr, source.get(attr, ""))
+    have = dict(_row_cells(row))
+    last = max(have, default=-1)
     for col, c in _row_cells(source):
         if col not in columns or (not _has_value(c) and c.get("s") is None):
             continue
-        target = _cell(row, dst, columns[col], create=True)
+        into = columns[col]
+        target = have.get(into)
+        if target is None and into > last:  # the usual case: the row fills left to right
+            target = etree.SubElement(row, _C)
+            target.set("r", ref(dst, into))
+        elif target is None:
+            target = _cell(row, dst, into, create=True)
         assert target is not None
+        have[into] = target
+        last = max(last, into)
         for name in [str(a) for a in target.attrib]:
             if name != "r":
                 del target.attrib[name]
