@@ -516,4 +516,7 @@ _WIDE = re.compile("[\u2e81-\U0010ffff]")
 
 def _xml_safe(text: str) -> str:
     """Drop characters XML 1.0 cannot carry (control characters from pasted text)."""
-    return "".join(ch for ch in text if ch in "\t\n\r" or ord(ch) >= 0x20)
+    return _CONTROL.sub("", text)
+
+
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")

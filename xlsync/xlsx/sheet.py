@@ -487,7 +487,14 @@ class SheetXml:
         attrs: list[tuple[bytes, bytes]] = [(b"r", b'"' + target + b'"')]
         at = -1
         end = -1
-        for cell in _CELL_OPEN.finditer(body):
+        cells = _CELL_OPEN.finditer(body)
+        last = body.rfind(b"<" + self._prefix + b"c ")
+        found = _R_ATTR.search(body, last, body.find(b">", last)) if last >= 0 else None
+        if last < 0 and _CELL_TAG.search(body) is None:
+            cells = iter(())  # no cell: the text goes at the end
+        elif found and found.group(1) and _column_number(found.group(1).decode()) <= put.col:
+            cells = iter(())  # right of the last cell: the usual hint, no search
+        for cell in cells:
             found = _R_ATTR.search(cell.group(1))
             if found is None or not found.group(1):
                 return None
