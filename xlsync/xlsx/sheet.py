@@ -1,4 +1,5 @@
-"""Edit one worksheet part: set text cells, copy and clear rows, conditional formatting.
+"""Edit one worksheet part as a stream: set text cells, copy and clear rows, conditional
+formatting. The part is never held as a tree (see `SheetXml`).
 
 Cells are addressed by 1-based row and 0-based column. New text is written as inline
 strings (`t="inlineStr"`), so sharedStrings.xml is never touched and nothing written can
