@@ -213,3 +213,37 @@ def test_untouched_parts_are_copied_as_stored(tmp_path: Path) -> None:
         ]
         assert "docProps/core.xml" in copied
         assert new.testzip() is None
+
+
+def _rewrite(path: Path, part: str, change: object) -> None:
+    with zipfile.ZipFile(path) as zin:
+        items = [(i, zin.read(i.filename)) for i in zin.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info, data in items:
+            zout.writestr(info, change(data) if info.filename == part else data)  # type: ignore[operator]
+
+
+@pytest.mark.parametrize("window", [64, 1 << 22])
+def test_a_style_out_of_range_is_found_in_any_window(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, window: int
+) -> None:
+    from xlsync.xlsx import package as module
+
+    monkeypatch.setattr(module, "_WINDOW", window)
+    path = tmp_path / "r.xlsx"
+    make_register(path, rows=60, seed=3)
+    assert module.package_faults(path) == set()
+
+    def broken(data: bytes) -> bytes:
+        assert b'<c r="B60"' in data
+        data = data.replace(b'<c r="B60"', b'<c r="B60" s="999"')
+        return data.replace(
+            b"</sheetData>",
+            b'</sheetData><conditionalFormatting sqref="A1"><cfRule type="expression" '
+            b'dxfId="77" priority="1"><formula>TRUE</formula></cfRule></conditionalFormatting>',
+        )
+
+    _rewrite(path, "xl/worksheets/sheet1.xml", broken)
+    faults = module.package_faults(path)
+    assert any("s=999" in f for f in faults), faults
+    assert any("dxfId=77" in f for f in faults), faults

@@ -544,15 +544,33 @@ def package_faults(path: Path) -> set[str]:
                 continue
             data = pkg.read(target)
             # the first index out of range, if any (a sheet has many cells and few styles)
-            xf = _first_at_least(_CELL_STYLE.findall(data), None if n_xf is None else max(n_xf, 1))
+            xf = _first_in(_CELL_STYLE, data, None if n_xf is None else max(n_xf, 1))
             if xf is not None:
                 faults.add(f"{target} 的单元格样式 s={xf.decode()} 超出范围")
             # conditional formats follow the cells: the rows are not searched
             rest = max(data.rfind(b"sheetData>"), 0)
-            dxf = _first_at_least(_DXF_ID.findall(data, rest), n_dxf)
+            dxf = _first_in(_DXF_ID, data, n_dxf, rest)
             if dxf is not None:
                 faults.add(f"{target} 的条件格式 dxfId={dxf.decode()} 超出范围")
     return faults
+
+
+def _first_in(
+    pattern: re.Pattern[bytes], data: bytes, limit: int | None, pos: int = 0
+) -> bytes | None:
+    """`_first_at_least` of the pattern's matches in `data` from `pos`, taken a window at a
+    time (cut before a tag): a large sheet's cells are never listed all at once."""
+    while pos < len(data):
+        cut = data.find(b"<", pos + _WINDOW)
+        cut = len(data) if cut < 0 else cut
+        found = _first_at_least(pattern.findall(data, pos, cut), limit)
+        if found is not None:
+            return found
+        pos = cut
+    return None
+
+
+_WINDOW = 1 << 22
 
 
 def _first_at_least(values: list[bytes], limit: int | None) -> bytes | None:
