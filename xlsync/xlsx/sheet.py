@@ -250,11 +250,6 @@ class SheetXml:
         v = c.find(q("v"))
         return v.text or "" if v is not None else ""
 
-    def style_of(self, r: int, col: int) -> str | None:
-        row = self._cells(r)
-        c = None if row is None else _cell(row, r, col, create=False)
-        return None if c is None else c.get("s")
-
     def copy_style(self, r: int, source: int, target: int) -> None:
         """Give the cell at `target` the style of the cell at `source` (both must exist)."""
 
