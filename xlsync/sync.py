@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import errno
+import gc
 import hashlib
 import logging
 import os
@@ -180,10 +181,30 @@ def _sync_once(
     attempt: int,
     restore: str | None = None,
 ) -> SyncOutcome:
+    """One attempt. The register and the check, built once and kept to the end, are moved
+    out of the garbage collector's reach as soon as they exist (gc.freeze): its full passes
+    would otherwise walk them again and again while the sync writes and records (a second
+    of a 20,000-row first sync). They are handed back at the end."""
+    try:
+        return _sync_settled(target, ws, as_of, backups, now, attempt, restore)
+    finally:
+        gc.unfreeze()
+
+
+def _sync_settled(
+    target: Path,
+    ws: Workspace,
+    as_of: dt.date,
+    backups: int,
+    now: dt.datetime,
+    attempt: int,
+    restore: str | None,
+) -> SyncOutcome:
     _remove_stale_temps(ws.folder)
     files = _register_paths(target)
     stamps = {path: Stamp.of(path) for path in files}
     registers = load_set(target, keep_values=True)
+    gc.freeze()
     for register in registers.registers:
         if Stamp.of(register.path) != stamps.get(register.path):
             raise ChangedMeanwhile
@@ -192,6 +213,7 @@ def _sync_once(
     result = check_registers(
         str(target), registers, as_of, deleted, grouping=ws.grouping, others=others
     )
+    gc.freeze()
     missing = sum(1 for r in result.rows if not r.id)
     with ExitStack() as stack:
         history = _open_history(ws, stack)  # None: the shared database is down (watcher)

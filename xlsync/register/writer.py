@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from xml.sax.saxutils import escape
@@ -55,18 +56,15 @@ def format_refusal(package: Package) -> str | None:
     return None
 
 
-def refusal(package: Package, data_parts: list[str]) -> str | None:
-    """Why this package cannot be written back safely, or None."""
-    reason = format_refusal(package)
-    if reason:
-        return reason
-    for part in data_parts:
-        root = package.xml(part)
-        if root.find(q("tableParts")) is not None:
-            return "数据表使用了 Excel 表格（套用表格格式），写回时无法同步扩展表格范围；请先“转换为区域”"
-        protection = root.find(q("sheetProtection"))
-        if protection is not None and protection.get("sheet") in ("1", "true"):
-            return "工作表设置了保护，xlsync 不会改动受保护的表；请取消保护"
+def sheet_refusal(sheet: SheetXml) -> str | None:
+    """Why this data sheet cannot be written back safely, or None."""
+    if sheet.root.find(q("tableParts")) is not None:
+        return (
+            "数据表使用了 Excel 表格（套用表格格式），写回时无法同步扩展表格范围；请先“转换为区域”"
+        )
+    protection = sheet.root.find(q("sheetProtection"))
+    if protection is not None and protection.get("sheet") in ("1", "true"):
+        return "工作表设置了保护，xlsync 不会改动受保护的表；请取消保护"
     return None
 
 
@@ -91,20 +89,22 @@ def apply_plan(plan: Plan, source: Path, dest: Path) -> Written:
         parts = package.sheet_parts()
         if following.name not in parts:
             raise PackageError(f"找不到工作表「{following.name}」的内容")
-        data_parts = [parts[following.name]]
+        fol_part = parts[following.name]
+        fol = SheetXml(package.read(fol_part))
+        coop: SheetXml | None = None
         if cooperating is not None and cooperating.name in parts:
-            data_parts.append(parts[cooperating.name])
-        reason = refusal(package, data_parts)
-        if reason:
-            raise PackageError(reason)
-        fol = SheetXml(package.xml(parts[following.name]))
-        if cooperating is None or cooperating.name not in parts:
+            coop_part = parts[cooperating.name]
+            coop = SheetXml(package.read(coop_part))
+        for sheet in (fol, coop):
+            reason = sheet_refusal(sheet) if sheet is not None else None
+            if reason:
+                raise PackageError(reason)
+        if coop is None or cooperating is None:
             name = SHEET_NAMES[SheetKind.COOPERATING]
-            part = package.add_sheet(name, _empty_sheet())
-            coop = SheetXml(package.xml(part))
+            coop_part = package.add_sheet(name, _empty_sheet())
+            coop = SheetXml(package.read(coop_part))
             coop_data = SheetData(name, SheetKind.COOPERATING, 0, {}, [])
         else:
-            coop = SheetXml(package.xml(parts[cooperating.name]))
             coop_data = cooperating
         empty_coop = coop_data.header_row == 0
         if empty_coop:  # an empty 已合作: give it the headers of 跟进中
@@ -169,6 +169,8 @@ def apply_plan(plan: Plan, source: Path, dest: Path) -> Written:
             xml.update_dimension()
         if fol.formulas_removed or coop.formulas_removed:
             package.drop_calc_chain()
+        fol.save(package, fol_part)
+        coop.save(package, coop_part)
         looks: ToolStyles | None = None
         for kind, grid, write in (
             (SheetKind.CONFLICTS, plan.text.conflicts, plan.write_conflicts),
@@ -242,7 +244,7 @@ def _write_manager_sheets(
             )
             package.add_sheet(free_sheet_name(names, SheetKind.RULINGS), sheet)
             return
-        xml = SheetXml(package.xml(parts[found[0]]))
+        xml = SheetXml(package.read(parts[found[0]]))
         top, columns = header
         row = max(xml.last_used_row(), len(found[1])) + 1
         keys = [c.key for c in RULING_COLUMNS]
@@ -261,6 +263,7 @@ def _write_manager_sheets(
                     xml.set_text(row, columns[key], str(value))
             row += 1
         xml.update_dimension()
+        xml.save(package, parts[found[0]])
 
 
 def excel_serial(day: dt.date, date1904: bool) -> float:
@@ -369,10 +372,7 @@ class _Layout:
         self.headers[self.hint] = HINT_HEADER
         self.xml.set_text(self.header_row, self.hint, HINT_HEADER)
         # the header looks like the rep's own headers: the style of the header cell before it
-        before = self.xml.cell(self.header_row, self.hint - 1, create=False)
-        mine = self.xml.cell(self.header_row, self.hint, create=False)
-        if before is not None and mine is not None and before.get("s"):
-            mine.set("s", before.get("s", "0"))
+        self.xml.copy_style(self.header_row, self.hint - 1, self.hint)
         _set_width(self.xml, self.hint, HINT_WIDTH)
 
 
@@ -506,10 +506,17 @@ def _lines(text: str, width: float) -> int:
 
 
 def _display_width(value: object) -> int:
+    """Characters, a CJK one (past U+2E80) counting two."""
     text = str(value) if value is not None else ""
-    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+    return 2 * len(text) - len(_WIDE.sub("", text))
+
+
+_WIDE = re.compile("[\u2e81-\U0010ffff]")
 
 
 def _xml_safe(text: str) -> str:
     """Drop characters XML 1.0 cannot carry (control characters from pasted text)."""
-    return "".join(ch for ch in text if ch in "\t\n\r" or ord(ch) >= 0x20)
+    return _CONTROL.sub("", text)
+
+
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import posixpath
 import re
+import struct
+import time
 import zipfile
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import IO
 from urllib.parse import unquote
@@ -84,6 +87,7 @@ class Package:
         self._order = [info.filename for info in self._zip.infolist()]
         self._keys = {part_key(n): n for n in reversed(self._order)}
         self._changed: dict[str, bytes] = {}
+        self._streams: dict[str, Callable[[], Iterable[bytes | memoryview]]] = {}
         self._trees: dict[str, etree._Element] = {}
         self._pristine: dict[str, bytes] = {}  # small parts as serialised right after parsing
         self._removed: set[str] = set()
@@ -118,6 +122,8 @@ class Package:
 
     def read(self, name: str) -> bytes:
         name = self._name(name)
+        if name in self._streams:
+            return b"".join(self._streams[name]())
         if name in self._changed:
             return self._changed[name]
         return self._zip.read(name)
@@ -136,7 +142,18 @@ class Package:
     def put(self, name: str, data: bytes) -> None:
         name = self.find(name) or name
         self._trees.pop(name, None)
+        self._streams.pop(name, None)
         self._changed[name] = data
+        self._removed.discard(name)
+        self._keys[part_key(name)] = name
+
+    def put_stream(self, name: str, chunks: Callable[[], Iterable[bytes | memoryview]]) -> None:
+        """Replace part `name` by what `chunks()` yields, produced only while the package
+        is written (a large worksheet is never held whole)."""
+        name = self.find(name) or name
+        self._trees.pop(name, None)
+        self._changed.pop(name, None)
+        self._streams[name] = chunks
         self._removed.discard(name)
         self._keys[part_key(name)] = name
 
@@ -144,6 +161,7 @@ class Package:
         name = self.find(name) or name
         self._trees.pop(name, None)
         self._changed.pop(name, None)
+        self._streams.pop(name, None)
         self._removed.add(name)
 
     def free_name(self, folder: str, stem: str, ext: str) -> str:
@@ -349,16 +367,89 @@ class Package:
                 if name in self._removed:
                     continue
                 info = self._infos[name]
-                changed = self._changed.get(name)
-                data = changed if changed is not None else self._zip.read(name)
                 new = zipfile.ZipInfo(name, date_time=info.date_time)
                 new.compress_type = info.compress_type
                 new.external_attr = info.external_attr
-                out.writestr(new, data)
-            for name, data in self._changed.items():
+                self._write_part(out, new, name)
+            for name in [*self._changed, *self._streams]:
                 if name not in self._infos:
-                    out.writestr(name, data)
-        return set(self._changed) | self._removed
+                    new = zipfile.ZipInfo(name, date_time=time.localtime()[:6])
+                    new.compress_type = zipfile.ZIP_DEFLATED
+                    new.external_attr = 0o600 << 16
+                    self._write_part(out, new, name)
+        return set(self._changed) | set(self._streams) | self._removed
+
+    def _write_part(self, out: zipfile.ZipFile, info: zipfile.ZipInfo, name: str) -> None:
+        stream = self._streams.get(name)
+        if stream is None:
+            changed = self._changed.get(name)
+            if changed is None and _copy_entry(self._zip, self._infos[name], out, info):
+                return
+            out.writestr(info, changed if changed is not None else self._zip.read(name))
+            return
+        with out.open(info, "w") as fh:
+            pending: list[bytes | memoryview] = []
+            size = 0
+            for chunk in stream():  # joined into pieces of a good size for zlib
+                pending.append(chunk)
+                size += len(chunk)
+                if size >= _PIECE:
+                    fh.write(b"".join(pending))
+                    pending.clear()
+                    size = 0
+            fh.write(b"".join(pending))
+
+
+_PIECE = 1 << 18
+_LOCAL_HEADER = struct.Struct("<4s5H3L2H")  # zipfile.structFileHeader
+
+
+def raw_entry(source: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes | None:
+    """The stored (compressed) bytes of one entry as they lie in the file, or None when it
+    is encrypted, compressed some unusual way or its local header does not fit."""
+    if info.flag_bits & 0x1 or info.compress_type not in (zipfile.ZIP_STORED,
+                                                           zipfile.ZIP_DEFLATED):  # fmt: skip
+        return None
+    fp = source.fp
+    if fp is None:
+        return None
+    fp.seek(info.header_offset)
+    header = fp.read(_LOCAL_HEADER.size)
+    if len(header) != _LOCAL_HEADER.size:
+        return None
+    fields = _LOCAL_HEADER.unpack(header)
+    if fields[0] != b"PK\x03\x04":
+        return None
+    fp.seek(info.header_offset + _LOCAL_HEADER.size + fields[9] + fields[10])
+    data = fp.read(info.compress_size)
+    return data if len(data) == info.compress_size else None
+
+
+def _copy_entry(
+    source: zipfile.ZipFile, info: zipfile.ZipInfo, out: zipfile.ZipFile, new: zipfile.ZipInfo
+) -> bool:
+    """Copy an entry into `out` as it is stored, without inflating and deflating it again
+    (False, and nothing written, where that is not possible: then it is recompressed).
+    zipfile has no public call for this: the entry is written the way ZipFile.open("w")
+    writes one, header, data, and its place in the central directory."""
+    data = raw_entry(source, info)
+    if data is None or out.fp is None or not hasattr(out, "start_dir"):
+        return False
+    new.compress_type = info.compress_type
+    new.CRC = info.CRC
+    new.compress_size = info.compress_size
+    new.file_size = info.file_size
+    new.flag_bits = info.flag_bits & ~0x08  # sizes in the header, no data descriptor
+    zip64 = max(info.file_size, info.compress_size) > zipfile.ZIP64_LIMIT
+    out.fp.seek(out.start_dir)
+    new.header_offset = out.fp.tell()
+    out.fp.write(new.FileHeader(zip64))
+    out.fp.write(data)
+    out.start_dir = out.fp.tell()
+    out.filelist.append(new)
+    out.NameToInfo[new.filename] = new
+    out._didModify = True  # type: ignore[attr-defined]
+    return True
 
 
 PRISTINE_LIMIT = 1 << 20
@@ -453,13 +544,33 @@ def package_faults(path: Path) -> set[str]:
                 continue
             data = pkg.read(target)
             # the first index out of range, if any (a sheet has many cells and few styles)
-            xf = _first_at_least(_CELL_STYLE.findall(data), None if n_xf is None else max(n_xf, 1))
+            xf = _first_in(_CELL_STYLE, data, None if n_xf is None else max(n_xf, 1))
             if xf is not None:
                 faults.add(f"{target} 的单元格样式 s={xf.decode()} 超出范围")
-            dxf = _first_at_least(_DXF_ID.findall(data), n_dxf)
+            # conditional formats follow the cells: the rows are not searched
+            rest = max(data.rfind(b"sheetData>"), 0)
+            dxf = _first_in(_DXF_ID, data, n_dxf, rest)
             if dxf is not None:
                 faults.add(f"{target} 的条件格式 dxfId={dxf.decode()} 超出范围")
     return faults
+
+
+def _first_in(
+    pattern: re.Pattern[bytes], data: bytes, limit: int | None, pos: int = 0
+) -> bytes | None:
+    """`_first_at_least` of the pattern's matches in `data` from `pos`, taken a window at a
+    time (cut before a tag): a large sheet's cells are never listed all at once."""
+    while pos < len(data):
+        cut = data.find(b"<", pos + _WINDOW)
+        cut = len(data) if cut < 0 else cut
+        found = _first_at_least(pattern.findall(data, pos, cut), limit)
+        if found is not None:
+            return found
+        pos = cut
+    return None
+
+
+_WINDOW = 1 << 22
 
 
 def _first_at_least(values: list[bytes], limit: int | None) -> bytes | None:
@@ -474,11 +585,27 @@ def _first_at_least(values: list[bytes], limit: int | None) -> bytes | None:
     return next(v for v in values if int(v) >= limit)
 
 
+def _same_entry(before: zipfile.ZipFile, name: str, after: zipfile.ZipFile, new: str) -> bool:
+    """Whether the two entries hold the same bytes: their stored bytes compared when both
+    are stored alike (a part copied as it was), else their contents."""
+    old_info, new_info = before.getinfo(name), after.getinfo(new)
+    if (old_info.compress_type, old_info.CRC, old_info.file_size) == (
+        new_info.compress_type,
+        new_info.CRC,
+        new_info.file_size,
+    ):
+        raw = raw_entry(before, old_info)
+        if raw is not None and raw == raw_entry(after, new_info):
+            return True
+    return before.read(name) == after.read(new)
+
+
 def verify_written(original: Path, written: Path, changed: set[str]) -> list[str]:
     """Why the package `written` (made from `original` by changing the parts `changed`)
     must not replace it: faults it has that the original did not have, and parts that
     differ although nothing was meant to change them. Empty when it is safe."""
-    problems = sorted(package_faults(written) - package_faults(original))
+    faults = package_faults(written)
+    problems = sorted(faults - package_faults(original)) if faults else []
     changed_keys = {part_key(n) for n in changed}
     with zipfile.ZipFile(original) as before, zipfile.ZipFile(written) as after:
         old = {part_key(i.filename): i.filename for i in before.infolist()}
@@ -488,7 +615,7 @@ def verify_written(original: Path, written: Path, changed: set[str]) -> list[str
                 continue
             if key not in new:
                 problems.append(f"部件 {name} 丢失")
-            elif before.read(name) != after.read(new[key]):
+            elif not _same_entry(before, name, after, new[key]):
                 problems.append(f"部件 {name} 被意外改动")
         for key, name in new.items():
             if key not in old and key not in changed_keys:
