@@ -448,6 +448,8 @@ def _copy_entry(
     out.start_dir = out.fp.tell()
     out.filelist.append(new)
     out.NameToInfo[new.filename] = new
+    # zipfile's types stubs do not declare _didModify (what ZipFile.write sets so that
+    # close() writes the central directory)
     out._didModify = True  # type: ignore[attr-defined]
     return True
 
