@@ -238,3 +238,22 @@ def read_register_bytes(data: bytes, tmp: Path):  # type: ignore[no-untyped-def]
     copy = tmp / "before.xlsx"
     copy.write_bytes(data)
     return read_register(copy)
+
+
+def test_the_watcher_keeps_only_its_last_few_syncs() -> None:
+    """Each outcome holds a whole check: a watcher running for weeks keeps the count of its
+    syncs and the last few, not every one."""
+    from xlsync.watch import SyncLog
+
+    log = SyncLog()
+    outcomes = [object() for _ in range(SyncLog.KEEP + 5)]
+    for n, outcome in enumerate(outcomes, 1):
+        log.append(outcome)  # type: ignore[arg-type]
+        assert len(log) == n and log[-1] is outcome
+    assert log[len(log) - 1] is outcomes[-1] and log[-SyncLog.KEEP] is outcomes[-SyncLog.KEEP]
+    assert list(log[-SyncLog.KEEP :]) == outcomes[-SyncLog.KEEP :]
+    with pytest.raises(IndexError, match="no longer kept"):
+        log[0]
+    with pytest.raises(IndexError):
+        log[len(log)]
+    assert len(log._recent) == SyncLog.KEEP

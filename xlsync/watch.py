@@ -26,12 +26,13 @@ import datetime as dt
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, overload
 
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
@@ -120,6 +121,43 @@ class _Handler(FileSystemEventHandler):
                 self.watcher.notice(Path(str(raw)))
 
 
+class SyncLog(Sequence[SyncOutcome]):
+    """The watcher's syncs: how many there were (its length) and the last few outcomes
+    (index -1 is the newest). Older outcomes are let go: each holds a whole check of the
+    registers, and a watcher keeping all of them grew by a register's worth of rows with
+    every save."""
+
+    KEEP = 3
+
+    def __init__(self) -> None:
+        self._count = 0
+        self._recent: deque[SyncOutcome] = deque(maxlen=self.KEEP)
+
+    def append(self, outcome: SyncOutcome) -> None:
+        self._recent.append(outcome)
+        self._count += 1
+
+    def __len__(self) -> int:
+        return self._count
+
+    @overload
+    def __getitem__(self, index: int) -> SyncOutcome: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[SyncOutcome]: ...
+
+    def __getitem__(self, index: int | slice) -> SyncOutcome | Sequence[SyncOutcome]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(self._count))]
+        position = index + self._count if index < 0 else index
+        kept = position - (self._count - len(self._recent))
+        if not 0 <= position < self._count:
+            raise IndexError("no such sync")
+        if kept < 0:
+            raise IndexError(f"sync {position} is no longer kept (the last {self.KEEP} are)")
+        return self._recent[kept]
+
+
 class Watcher:
     """Watches a register or a folder of registers; `run` until `stop` is set."""
 
@@ -155,7 +193,7 @@ class Watcher:
             now=now,
             on_report=notifier.reported if notifier is not None else None,
         )
-        self.syncs: list[SyncOutcome] = []
+        self.syncs = SyncLog()
         self.events = 0
         self.last_seen = ""  # the name of the last file event received (for tests and status)
         self._busy = False  # a sync is under way
