@@ -592,3 +592,26 @@ def test_monthly_columns_are_not_squeezed_in_a_browser(page: Any, tmp_path: Path
         shot = tmp_path / f"monthly-{width}.png"
         page.screenshot(path=str(shot), full_page=True)
         save_shot(shot)
+
+
+@pytest.mark.parametrize("batch", [1, 2, 1000])
+def test_the_board_data_is_written_in_pieces_exactly_as_tojson_writes_it(batch: int) -> None:
+    """The blackboard's embedded JSON goes to the file a batch of entries at a time (a
+    100,000-row board is never one string); the pieces are what `|tojson` wrote whole,
+    hostile text included."""
+    from jinja2.utils import htmlsafe_json_dumps
+
+    from xlsync.reports.html import environment, json_parts
+
+    hostile = "</script><script>alert('x')</script> & <!-- 王' \u2028 \\"
+    data: dict[str, object] = {
+        "fingerprint": "abc",
+        "entries": [{"name": f"{hostile}{i}", "keys": [hostile, str(i)]} for i in range(5)],
+        "customers": [],
+        "words": ["有限公司", hostile],
+        "limits": {"a": 1, "b": 0.5},
+    }
+    options = environment().policies["json.dumps_kwargs"]
+    whole = htmlsafe_json_dumps(data, dumps=json.dumps, **options)
+    assert "".join(json_parts(data, batch=batch)) == whole
+    assert json.loads("".join(json_parts(data, batch=batch))) == data

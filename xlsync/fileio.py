@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 
@@ -17,12 +18,18 @@ def shared_mode() -> int:
 def atomic_write(path: Path, data: str | bytes) -> Path:
     """Write through a temp file in the same folder, then replace: a reader (a browser, the
     watcher) never sees half a file."""
+    return atomic_write_parts(path, [data])
+
+
+def atomic_write_parts(path: Path, parts: Iterable[str | bytes]) -> Path:
+    """`atomic_write` of the concatenation of `parts` (text as UTF-8), written as they come:
+    a page of a 100,000-row register is never one string in memory."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    payload = data.encode("utf-8") if isinstance(data, str) else data
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
-            fh.write(payload)
+            for part in parts:
+                fh.write(part.encode("utf-8") if isinstance(part, str) else part)
             fh.flush()
             os.fsync(fh.fileno())
         os.chmod(tmp, shared_mode())

@@ -11,6 +11,7 @@ import contextlib
 import datetime as dt
 import json
 import re
+from collections.abc import Iterator, Mapping
 from functools import cache
 from importlib import resources
 from importlib.abc import Traversable
@@ -21,7 +22,7 @@ from jinja2 import Environment, FunctionLoader, StrictUndefined, select_autoesca
 from markupsafe import Markup
 
 import xlsync
-from xlsync.fileio import atomic_write
+from xlsync.fileio import atomic_write, atomic_write_parts
 from xlsync.reports.content import (
     Board,
     BoardEntry,
@@ -231,6 +232,39 @@ def board_data(board: Board) -> dict[str, object]:
     }
 
 
+def json_parts(data: Mapping[str, object], batch: int = 1000) -> Iterator[Markup]:
+    """`data|tojson` as the templates write it (json.dumps under the environment's policy,
+    then <, >, & and ' as unicode escapes), in pieces: a long list a batch of items at a
+    time, so that a board of 100,000 rows is never one string."""
+    options = environment().policies["json.dumps_kwargs"]
+
+    def safe(text: str) -> Markup:
+        return Markup(_html_safe_json(text))
+
+    yield Markup("{")
+    for n, (key, value) in enumerate(data.items()):
+        head = (", " if n else "") + json.dumps(key, **options) + ": "
+        if not isinstance(value, list) or len(value) <= batch:
+            yield safe(head + json.dumps(value, **options))
+            continue
+        yield safe(head + "[")
+        for start in range(0, len(value), batch):
+            items = json.dumps(value[start : start + batch], **options)[1:-1]
+            yield safe((", " if start else "") + items)
+        yield Markup("]")
+    yield Markup("}")
+
+
+def _html_safe_json(text: str) -> str:
+    """What jinja2's `tojson` does to the JSON text (htmlsafe_json_dumps)."""
+    return (
+        text.replace("<", "\\u003c")
+        .replace(">", "\\u003e")
+        .replace("&", "\\u0026")
+        .replace("'", "\\u0027")
+    )
+
+
 def _js_string(value: str) -> str:
     # JSON is a JS string literal; escape what could end a script or a line terminator
     text = json.dumps(value, ensure_ascii=True)
@@ -244,8 +278,8 @@ def render_board(board: Board, dest: Path) -> Path:
     its own, so the version file is written last: once it changes, the new page is there.
     """
     path = _target(dest, "board.html")
-    html = _render("board.html", b=board, data=board_data(board))
-    _write_atomic(path, html)
+    data = json_parts(board_data(board))
+    atomic_write_parts(path, environment().get_template("board.html").generate(b=board, data=data))
     version = f"window.XLSYNC_BOARD_VERSION = {_js_string(board.fingerprint)};\n"
     _write_atomic(path.parent / BOARD_VERSION_FILE, version)
     return path
