@@ -194,9 +194,13 @@ def test_missed_reports_are_caught_up_once(folder: Path, monkeypatch) -> None:
 
     calls: list[tuple[str, object]] = []
     monkeypatch.setattr(
-        jobs, "run_monthly", lambda t, m, o, log, today=None: calls.append(("m", m)) or [o]
+        jobs,
+        "run_monthly",
+        lambda t, m, o, log, today=None, workspace=None: calls.append(("m", m)) or [o],
     )
-    monkeypatch.setattr(jobs, "run_daily", lambda t, d, o, log: calls.append(("d", d)) or [o])
+    monkeypatch.setattr(
+        jobs, "run_daily", lambda t, d, o, log, workspace=None: calls.append(("d", d)) or [o]
+    )
     register(folder)
     clock = dt.datetime(2026, 12, 3, 19, 0)
     watcher = Watcher(folder, WatchConfig(**FAST), today=lambda: clock.date(), now=lambda: clock)

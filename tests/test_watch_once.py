@@ -99,10 +99,13 @@ def test_scheduled_jobs_run_for_the_as_of_date(tmp_path: Path, monkeypatch) -> N
     calls: list[tuple[str, object, object]] = []
     monkeypatch.setattr(
         jobs, "run_monthly",
-        lambda t, m, o, log, today=None: calls.append(("m", m, today)) or [o / "m.pdf"],
+        lambda t, m, o, log, today=None, workspace=None: calls.append(("m", m, today))
+        or [o / "m.pdf"],
     )  # fmt: skip
     monkeypatch.setattr(
-        jobs, "run_daily", lambda t, d, o, log: calls.append(("d", d, None)) or [o / "d.xlsx"]
+        jobs,
+        "run_daily",
+        lambda t, d, o, log, workspace=None: calls.append(("d", d, None)) or [o / "d.xlsx"],
     )
     write_register(tmp_path / "r.xlsx", [customer(customer="格林电子", rep="张伟")])
     clock = dt.datetime(2027, 3, 9, 19, 0)  # the real clock, months later

@@ -397,7 +397,7 @@ def diff_sync(
             emit(snap.id, EventKind.RESTORED, snap.sheet, snap.row, detail)
         elif before is None:
             origin = moved_from.get(snap.id)
-            values: dict[str, object] = {"values": dict(snap.values)}
+            values: dict[str, object] = {"values": snap.values}  # shared: read only
             if origin is not None and snap.id in moved:
                 emit(snap.id, EventKind.NEW, origin[0], origin[1], values)
                 emit(snap.id, EventKind.MOVED, origin[0], origin[1],
@@ -411,7 +411,7 @@ def diff_sync(
             if snap.id in moved or snap.sheet != before.sheet:
                 emit(snap.id, EventKind.MOVED, before.sheet, before.row,
                      {"to_sheet": snap.sheet, "to_row": snap.row})  # fmt: skip
-        after = Known(snap.sheet, snap.row, dict(snap.values), RowState.PRESENT)
+        after = Known(snap.sheet, snap.row, snap.values, RowState.PRESENT)
         if before != after:
             diff.updates[snap.id] = after
 

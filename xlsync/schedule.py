@@ -72,7 +72,9 @@ class Schedule:
         changed = False
         last_month = (today.replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m")
         if today.day >= self.monthly_day and done.get("monthly") != last_month:
-            written = jobs.run_monthly(target, last_month, out, log, today=today)
+            written = jobs.run_monthly(
+                target, last_month, out, log, today=today, workspace=self.workspace
+            )
             if written:
                 done["monthly"] = last_month
                 changed = True
@@ -83,7 +85,7 @@ class Schedule:
         start = dt.date.fromisoformat(last) + dt.timedelta(days=1) if last else due
         day = max(start, due - dt.timedelta(days=31))
         while day <= due:
-            written = jobs.run_daily(target, day, out, log)
+            written = jobs.run_daily(target, day, out, log, workspace=self.workspace)
             if not written:
                 break
             self.written.extend(("daily", p) for p in written)

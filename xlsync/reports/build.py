@@ -56,7 +56,9 @@ def _monthly(target: Path, month: str, out: Path, *, today: dt.date | None,
     as_of = min(last, today or dt.date.today())
     if as_of < first:
         as_of = last  # a month still to come: apply the rules at its end
-    result = run_check(target, as_of)
+    # the watcher's jobs group with its workspace's cache: the rows it synced a moment ago
+    # are not prepared and grouped again for each report
+    result = run_check(target, as_of, grouping=workspace.grouping if workspace else None)
     settings = result.registers.settings
     history = (workspace or Workspace.of(target)).existing_history()
     try:
@@ -94,7 +96,7 @@ def daily_report(target: Path, day: dt.date, *, now: dt.datetime | None = None,
                  mask: bool = False, as_of: dt.date | None = None,
                  workspace: Workspace | None = None) -> tuple[DailyReport, Settings]:  # fmt: skip
     """The day's new registrations as data, and the register's settings (its roster)."""
-    result = run_check(target, as_of or day)
+    result = run_check(target, as_of or day, grouping=workspace.grouping if workspace else None)
     history = (workspace or Workspace.of(target)).existing_history()
     try:
         report = build_daily(result, day, company=_company(result), mask=mask,

@@ -7,17 +7,28 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from xlsync.workspace import Workspace
 
 
 def run_monthly(
-    target: Path, month: str, out: Path, log: logging.Logger, *, today: dt.date | None = None
+    target: Path,
+    month: str,
+    out: Path,
+    log: logging.Logger,
+    *,
+    today: dt.date | None = None,
+    workspace: Workspace | None = None,
 ) -> list[Path]:
-    """Render the printed handout of `month` (YYYY-MM) into `out`, as of `today`."""
+    """Render the printed handout of `month` (YYYY-MM) into `out`, as of `today`; with the
+    watcher's `workspace` (its history and its grouping cache)."""
     from xlsync.errors import UnusableInput
     from xlsync.reports.build import monthly
 
     try:
-        paths = monthly(target, month, out, today=today)
+        paths = monthly(target, month, out, today=today, workspace=workspace)
     except (UnusableInput, OSError) as exc:
         log.error("月度清单 %s 未生成：%s", month, exc)
         return []
@@ -25,13 +36,20 @@ def run_monthly(
     return paths
 
 
-def run_daily(target: Path, day: dt.date, out: Path, log: logging.Logger) -> list[Path]:
+def run_daily(
+    target: Path,
+    day: dt.date,
+    out: Path,
+    log: logging.Logger,
+    *,
+    workspace: Workspace | None = None,
+) -> list[Path]:
     """Write the list of customers newly registered on `day` into `out`."""
     from xlsync.errors import UnusableInput
     from xlsync.reports.build import daily
 
     try:
-        paths = daily(target, day, out)
+        paths = daily(target, day, out, workspace=workspace)
     except (UnusableInput, OSError) as exc:
         log.error("每日清单 %s 未生成：%s", day.isoformat(), exc)
         return []
