@@ -302,7 +302,7 @@ def test_the_watcher_syncs_through_its_workspace_and_calls_its_part(register: Pa
     watcher = Watcher(register, WatchConfig(scheduled=False), today=lambda: AS_OF,
                       on_synced=synced.append, workspace=ws)  # fmt: skip
     outcome = watcher.once()
-    assert outcome is not None and synced == [outcome] == watcher.syncs
+    assert outcome is not None and synced == [outcome] == list(watcher.syncs)
     assert watcher.board is None  # the board part was replaced
     assert len(backend.store.syncs) == 1
     assert not (register.parent / ".xlsync" / "history.sqlite").exists()

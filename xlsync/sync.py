@@ -33,6 +33,7 @@ from xlsync.errors import UnusableInput
 from xlsync.history import (
     DatabaseUnavailable,
     Event,
+    EventKind,
     HistoryStore,
     PublishingStore,
     RowSnapshot,
@@ -329,7 +330,7 @@ def _record(
         if outcome.plan.empty and ws.recorded.is_same(outcome.path.name, digest):
             continue  # this workspace recorded exactly this snapshot last time: nothing new
         recorded.append((outcome.path.name, digest))
-        _sync_id, outcome.events = history.record_sync(
+        _sync_id, events = history.record_sync(
             outcome.path.name,
             now,
             as_of,
@@ -340,6 +341,11 @@ def _record(
             moved_from=moved_from,
             rulings=rulings,
         )
+        # the history holds each new row's values; the outcome keeps the event without
+        # them (after a first sync of 100,000 rows it would carry every row a second time)
+        outcome.events = [
+            dataclasses.replace(e, detail={}) if e.kind is EventKind.NEW else e for e in events
+        ]
 
 
 def _id_of(outcomes: list[FileOutcome]) -> Callable[[Row], str]:
