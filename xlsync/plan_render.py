@@ -24,7 +24,7 @@ from xlsync.plan import (
     RulingAppend,
 )
 from xlsync.records import Row
-from xlsync.register.cells import cell_text
+from xlsync.register.cells import cell_text, trim_grid
 from xlsync.register.schema import SheetKind
 from xlsync.rules import VERDICT_LABELS, Claim, Verdict, agent_sentence
 
@@ -147,23 +147,11 @@ def ruling_cells(append: RulingAppend) -> list[object]:
 def _as_text(grid: list[list[object]]) -> list[list[str]]:
     """A grid as the reader gives a written sheet back: texts, without trailing empty
     cells and rows (a 冲突 row with an empty 裁决 column ends before it)."""
-    rows = [[str(v) if v is not None else "" for v in row] for row in grid]
-    for row in rows:
-        while row and not row[-1]:
-            row.pop()
-    while rows and not rows[-1]:
-        rows.pop()
-    return rows
+    return trim_grid([[str(v) if v is not None else "" for v in row] for row in grid])
 
 
 def _trimmed(grid: list[list[object]]) -> list[list[str]]:
-    rows = [[cell_text(v) for v in row] for row in grid]
-    for row in rows:
-        while row and not row[-1]:
-            row.pop()
-    while rows and not rows[-1]:
-        rows.pop()
-    return rows
+    return trim_grid([[cell_text(v) for v in row] for row in grid])
 
 
 # ------------------------------------------------------------------ hints

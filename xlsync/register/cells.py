@@ -50,6 +50,18 @@ def cell_text(value: object) -> str:
     return str(value).strip()
 
 
+def trim_grid(rows: list[list[str]]) -> list[list[str]]:
+    """A grid of texts without trailing empty cells and rows: the comparable content of a
+    sheet (a row whose last columns are empty ends before them, as the reader gives it)."""
+    trimmed = [list(row) for row in rows]
+    for row in trimmed:
+        while row and not row[-1]:
+            row.pop()
+    while trimmed and not trimmed[-1]:
+        trimmed.pop()
+    return trimmed
+
+
 # ---------------------------------------------------------------- dates
 
 _EXCEL_EPOCH_1900 = dt.date(1899, 12, 30)

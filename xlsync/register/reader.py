@@ -32,6 +32,7 @@ from xlsync.register.cells import (
     parse_positive_int,
     parse_status,
     phone_problem,
+    trim_grid,
 )
 from xlsync.register.schema import (
     DATE_FIELDS,
@@ -190,7 +191,9 @@ def _read_workbook(
                 name = legacy  # written by a version that did not mark its sheets yet
             if name is None:
                 continue
-            texts = _trim([[cell_text(v) for v in row] for row in _load_grid(path, workbook, name)])
+            texts = trim_grid(
+                [[cell_text(v) for v in row] for row in _load_grid(path, workbook, name)]
+            )
             if name not in owned and (
                 not texts or texts[0][: len(_tool_headers(kind))] != _tool_headers(kind)
             ):
@@ -247,17 +250,6 @@ def _tool_headers(kind: SheetKind) -> list[str]:
     from xlsync.plan_render import CONFLICT_HEADERS, PROBLEM_HEADERS  # plan imports the reader
 
     return list(CONFLICT_HEADERS if kind is SheetKind.CONFLICTS else PROBLEM_HEADERS)
-
-
-def _trim(grid: list[list[str]]) -> list[list[str]]:
-    """Drop trailing empty cells and rows: the comparable content of a sheet."""
-    rows = [list(row) for row in grid]
-    for row in rows:
-        while row and not row[-1]:
-            row.pop()
-    while rows and not rows[-1]:
-        rows.pop()
-    return rows
 
 
 def _load_grid(path: Path, workbook: CalamineWorkbook, name: str) -> list[list[object]]:
