@@ -230,11 +230,17 @@ def watch(
                 lambda: delivery_for(workspace, config_file, console, no_notify), path
             )
             watcher = Watcher(path, config, today=today, workspace=workspace, notifier=notifier)
-            outcome = _guard(watcher.once, path)
+            outcome = _guard(watcher.sync_pass, path)
+        code, results = _print_synced(console, path, outcome)
+        # the due reports read the registers again: not on top of the sync's rows
+        del outcome
+        watcher.let_go()
+        with file_logging(workspace.watch_log), console.status("生成报表…"):
+            _guard(watcher.reports_due, path)
             if notifier is not None:
                 notifier.drain()  # what cannot go now stays in the outbox for the next run
                 notifier.close()
-        raise typer.Exit(_print_once(console, path, watcher, outcome))
+        raise typer.Exit(_print_results(console, watcher, code, results))
     stop = threading.Event()
 
     def request_stop(signum: int, frame: object) -> None:
@@ -274,33 +280,46 @@ _REPORT_LABELS = {
 }
 
 
-def _print_once(console: Console, path: Path, watcher: Watcher, outcome: SyncOutcome | None) -> int:
-    """What `watch --once` did and where to open each result; the exit code."""
+def _print_synced(
+    console: Console, path: Path, outcome: SyncOutcome | None
+) -> tuple[int | None, list[str]]:
+    """What the sync of `watch --once` did; its exit code (None: nothing could be synced)
+    and the lines saying where each register and side-car is."""
     from xlsync.console import print_sync
 
-    code = EXIT_OK
     if outcome is None:
         console.print("[bold red]没有可同步的登记表。[/]")
-        return EXIT_UNUSABLE
+        return None, []
+    code = EXIT_OK
     for bad in outcome.result.registers.unusable:
         _err(bad.line())
         code = EXIT_UNUSABLE
     print_sync(outcome, console, rerun=f"xlsync watch {path} --once")
-    console.print()
-    console.print("[bold]结果在这里：[/]")
+    results: list[str] = []
     for f in outcome.files:
         label = "登记表（已同步）" if f.written or f.plan.empty else "登记表（未写入）"
-        console.print(f"  {label}：{f.path.resolve()}")
+        results.append(f"  {label}：{f.path.resolve()}")
         if f.sidecar:
-            console.print(f"  冲突和问题：{Path(f.sidecar).resolve()}")
-    if watcher.board is not None:
-        console.print(f"  看板页面：{watcher.board.resolve()}")
-    for job, report in watcher.reports:
-        console.print(f"  {_REPORT_LABELS.get((job, report.suffix), '报表')}：{report.resolve()}")
+            results.append(f"  冲突和问题：{Path(f.sidecar).resolve()}")
     if outcome.deferred:
         code = EXIT_DEFERRED
     elif outcome.refused:
         code = EXIT_UNUSABLE
+    return code, results
+
+
+def _print_results(console: Console, watcher: Watcher, code: int | None, results: list[str]) -> int:
+    """Where to open each result of `watch --once`; the exit code."""
+    if code is None:
+        return EXIT_UNUSABLE
+    console.print()
+    console.print("[bold]结果在这里：[/]")
+    for line in results:
+        console.print(line)
+    if watcher.board is not None:
+        console.print(f"  看板页面：{watcher.board.resolve()}")
+    for job, report in watcher.reports:
+        console.print(f"  {_REPORT_LABELS.get((job, report.suffix), '报表')}：{report.resolve()}")
     return code
 
 

@@ -137,6 +137,10 @@ class SyncLog(Sequence[SyncOutcome]):
         self._recent.append(outcome)
         self._count += 1
 
+    def let_go(self) -> None:
+        """Keep the count, no outcome."""
+        self._recent.clear()
+
     def __len__(self) -> int:
         return self._count
 
@@ -251,15 +255,32 @@ class Watcher:
         """One pass: sync every register, render the board and the reports that are due
         (as of `today`), then return (`xlsync watch --once`). None when nothing could be
         read at all (the reason is logged)."""
+        outcome = self.sync_pass()
+        self.reports_due()
+        return outcome
+
+    def sync_pass(self) -> SyncOutcome | None:
+        """The first half of `once`: sync every register and render the board."""
         log.info("同步一次 %s", self.target)
         before = len(self.syncs)
         with self._lock:
             self._state.dirty.update(self._registers())
         if self._state.dirty:
             self._sync_now()
+        return self.syncs[-1] if len(self.syncs) > before else None
+
+    def reports_due(self) -> None:
+        """The second half of `once`: the reports that are due, as of `today`."""
         if self.config.scheduled:
             self._scheduled()
-        return self.syncs[-1] if len(self.syncs) > before else None
+
+    def let_go(self) -> None:
+        """Keep no sync outcome (each holds a whole check of the registers): between the two
+        halves of `watch --once`, so that the due reports, which read the registers again,
+        do not run on top of the sync's rows."""
+        self.syncs.let_go()
+        self.workspace.warm.forget()
+        self._board_due = None
 
     def run(self, stop: threading.Event) -> None:
         observer = (
