@@ -167,3 +167,42 @@ def test_demo_into_a_named_folder(tmp_path: Path, name: str) -> None:
     run = run_cli("demo", name, cwd=tmp_path)
     assert run.code == 0, run.stdout + run.stderr
     assert (tmp_path / name / "客户登记表.xlsx").is_file()
+
+
+def test_watch_once_lets_go_of_its_sync_before_the_reports(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`watch --once` prints its sync, then lets the outcome go (a whole check of the
+    registers) before the due reports read the registers again; the count stays."""
+    import gc
+
+    from xlsync.check import CheckResult
+    from xlsync.reports import jobs
+
+    write_register(tmp_path / "r.xlsx", [customer(customer="格林电子", rep="张伟")])
+    watcher = Watcher(tmp_path, WatchConfig(), today=lambda: dt.date(2026, 11, 1))
+    outcome = watcher.sync_pass()
+    assert outcome is not None and len(watcher.syncs) == 1
+
+    def checks_alive() -> int:
+        gc.collect()
+        return sum(
+            1 for o in gc.get_objects() if isinstance(o, CheckResult) and o.target == str(tmp_path)
+        )
+
+    assert checks_alive() == 1
+    del outcome
+    assert checks_alive() == 1  # the watcher keeps it ...
+    watcher.let_go()
+    seen: list[int] = []
+
+    def monthly(*args: object, **kwargs: object) -> list[Path]:
+        seen.append(checks_alive())  # ... and no longer while a report runs
+        return []
+
+    monkeypatch.setattr(jobs, "run_monthly", monthly)
+    watcher.reports_due()
+    assert seen == [0]
+    assert len(watcher.syncs) == 1
+    with pytest.raises(IndexError):
+        watcher.syncs[-1]
