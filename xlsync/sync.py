@@ -16,7 +16,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import errno
-import gc
 import hashlib
 import logging
 import os
@@ -48,6 +47,7 @@ from xlsync.register.schema import SHEET_NAMES, SheetKind
 from xlsync.register.writer import apply_plan, free_sheet_name
 from xlsync.register_set import load_set
 from xlsync.rulings import RulingKind, ruling_record
+from xlsync.runtime import collector_paused
 from xlsync.sidecar import write_sidecar
 from xlsync.workspace import Workspace
 from xlsync.xlsx.package import PackageError, verify_written
@@ -182,14 +182,11 @@ def _sync_once(
     attempt: int,
     restore: str | None = None,
 ) -> SyncOutcome:
-    """One attempt. The register and the check, built once and kept to the end, are moved
-    out of the garbage collector's reach as soon as they exist (gc.freeze): its full passes
-    would otherwise walk them again and again while the sync writes and records (a second
-    of a 20,000-row first sync). They are handed back at the end."""
-    try:
+    """One attempt, with the cyclic collector paused (xlsync.runtime): the register and the
+    check, built once and kept to the end, would otherwise be walked again and again by its
+    full passes while the sync writes and records (a second of a 20,000-row first sync)."""
+    with collector_paused():
         return _sync_settled(target, ws, as_of, backups, now, attempt, restore)
-    finally:
-        gc.unfreeze()
 
 
 def _sync_settled(
@@ -205,7 +202,6 @@ def _sync_settled(
     files = _register_paths(target)
     stamps = {path: Stamp.of(path) for path in files}
     registers = load_set(target, keep_values=True)
-    gc.freeze()
     for register in registers.registers:
         if Stamp.of(register.path) != stamps.get(register.path):
             raise ChangedMeanwhile
@@ -214,7 +210,6 @@ def _sync_settled(
     result = check_registers(
         str(target), registers, as_of, deleted, grouping=ws.grouping, others=others
     )
-    gc.freeze()
     missing = sum(1 for r in result.rows if not r.id)
     with ExitStack() as stack:
         history = _open_history(ws, stack)  # None: the shared database is down (watcher)
