@@ -39,6 +39,7 @@ from typing import Any
 
 from xlsync.check import CheckResult, run_check
 from xlsync.lookup import LookupIndex
+from xlsync.runtime import collector_paused
 from xlsync.server.view import MyList, my_lists
 from xlsync.settings import Settings
 from xlsync.workspace import Workspace
@@ -117,14 +118,9 @@ def _loads(data: bytes) -> Snapshot:
     collection would walk them all, a quarter of a second holding the GIL, and they hold
     no reference cycles, so the snapshot they replace is freed by reference counting alone
     (`tests/test_serve.py` checks both)."""
-    paused = gc.isenabled()
-    gc.disable()
-    try:
+    with collector_paused():
         snapshot = pickle.loads(data)
         gc.freeze()
-    finally:
-        if paused:
-            gc.enable()
     assert isinstance(snapshot, Snapshot)
     return snapshot
 
