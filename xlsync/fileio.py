@@ -15,13 +15,13 @@ def shared_mode() -> int:
     return 0o666 & ~mask
 
 
-def atomic_write(path: Path, data: str | bytes) -> Path:
+def atomic_write(path: Path, data: str | bytes | bytearray) -> Path:
     """Write through a temp file in the same folder, then replace: a reader (a browser, the
     watcher) never sees half a file."""
     return atomic_write_parts(path, [data])
 
 
-def atomic_write_parts(path: Path, parts: Iterable[str | bytes]) -> Path:
+def atomic_write_parts(path: Path, parts: Iterable[str | bytes | bytearray]) -> Path:
     """`atomic_write` of the concatenation of `parts` (text as UTF-8), written as they come:
     a page of a 100,000-row register is never one string in memory."""
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -24,7 +24,7 @@ import datetime as dt
 import re
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
@@ -34,7 +34,7 @@ from fpdf.fonts import TTFFont
 
 from xlsync.fileio import atomic_write
 from xlsync.reports.content import MonthlyReport
-from xlsync.reports.handout import Handout, Table, build_handout
+from xlsync.reports.handout import Handout, Section, Table, build_handout
 from xlsync.reports.pdf_fonts import (
     FAMILY,
     FONT_PACKAGE,
@@ -78,19 +78,6 @@ _REPLACEMENT = "?"
 # The page content: the handout's sections (handout.py) as tables of plain strings.
 
 
-@dataclass(slots=True)
-class _Section:
-    title: str
-    count: str  # right-aligned beside the title, e.g. 共 12 家
-    note: str  # one grey line under the title explaining the list
-    empty: str  # said instead of the tables when all are empty
-    tables: list[PdfTable] = field(default_factory=list)
-
-    @property
-    def empty_section(self) -> bool:
-        return not any(t.rows for t in self.tables)
-
-
 _FILLS = {"marked": MARK_FILL, "open": OPEN_FILL, "total": HEAD_FILL}
 
 
@@ -117,13 +104,6 @@ def _table(table: Table) -> PdfTable:
         zebra=table.zebra,
         empty=table.empty,
     )
-
-
-def _sections(handout: Handout) -> list[_Section]:
-    return [
-        _Section(s.title, s.count, s.note, s.empty, [_table(t) for t in s.tables])
-        for s in handout.sections
-    ]
 
 
 # --------------------------------------------------------------------------------------
@@ -257,7 +237,7 @@ def _title_block(pdf: _Handout, handout: Handout, clean: _Cleaner) -> None:
     pdf.set_xy(x0, y0 + 15 + 5)
 
 
-def _section_heading(pdf: _Handout, section: _Section, keep: float) -> None:
+def _section_heading(pdf: _Handout, section: Section, keep: float) -> None:
     """The numbered title, its count and note; `keep` mm of what follows stay with it."""
     if pdf.get_y() + HEADING_H + keep > pdf.page_break_trigger:
         pdf.add_page()
@@ -278,7 +258,7 @@ def _section_heading(pdf: _Handout, section: _Section, keep: float) -> None:
     pdf.ln(1.5)
 
 
-def _all_text(handout: Handout, sections: Sequence[_Section]) -> tuple[list[str], list[str]]:
+def _all_text(handout: Handout) -> tuple[list[str], list[str]]:
     """Every string the PDF draws, split into regular and bold text."""
     # Printable ASCII and the usual full-width punctuation go into both faces.
     always = "".join(chr(c) for c in range(0x20, 0x7F)) + "　（）：，。、；！？“”…—★"
@@ -288,15 +268,17 @@ def _all_text(handout: Handout, sections: Sequence[_Section]) -> tuple[list[str]
     for label, value in handout.summary:
         regular.append(label)
         bold.append(value)
-    for section in sections:
+    for section in handout.sections:
         bold.append(section.title)
         regular += [section.count, section.note, section.empty]
         for table in section.tables:
-            bold += [table.caption, *table.headers]
+            bold += [table.caption, *(c.header for c in table.columns)]
             regular.append(table.empty)
-            for row in table.rows:
-                for cell in row.cells:
+            for line in table.lines:
+                for cell in line.cells:
                     (bold if cell.bold else regular).append(cell.text)
+                if line.detail:  # clipped when drawn: a superset of characters is harmless
+                    regular.append(line.detail)
     return regular, bold
 
 
@@ -330,13 +312,13 @@ class _Rendered:
 def _render(report: MonthlyReport, dest: Path, handout: Handout | None = None) -> _Rendered:
     dest = Path(dest)
     handout = handout or build_handout(report)
-    sections = _sections(handout)
     with resources.as_file(font_path()) as source:
         drawable = _drawable(source)
         clean = _Cleaner(drawable)
-        regular_text, bold_text = _all_text(handout, sections)
+        regular_text, bold_text = _all_text(handout)
         regular_chars = _chars(regular_text, drawable, clean)
         bold_chars = _chars(bold_text, drawable, clean)
+        del regular_text, bold_text
         with _fonts(regular_chars, bold_chars, source) as (regular_path, bold_path):
             pdf = _Handout(report, handout, clean)
             pdf.add_font(FAMILY, "", str(regular_path))
@@ -351,17 +333,20 @@ def _render(report: MonthlyReport, dest: Path, handout: Handout | None = None) -
             measure = Measure(pdf, BODY_PT)
             pdf.add_page()
             _title_block(pdf, handout, clean)
-            for section in sections:
-                laid = [layout_table(pdf, t, clean, measure) for t in section.tables]
-                # Keep the heading with the start of its first table.
-                lead = laid[0].lead_height() if laid and not section.empty_section else 8.0
-                _section_heading(pdf, section, keep=lead)
-                if section.empty_section:
+            for section in handout.sections:
+                if not any(t.lines for t in section.tables):
+                    _section_heading(pdf, section, keep=8.0)
                     pdf.set_font(FAMILY, "", BODY_PT)
                     pdf.cell(TEXT_WIDTH, 6, section.empty, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
                     pdf.ln(3)
                     continue
-                for table in laid:
-                    draw_table(pdf, table, measure, pdf.rows_drawn)
-            atomic_write(dest, bytes(pdf.output()))  # a reader never sees half a PDF
+                # One table at a time is converted, laid out and drawn, then let go: a
+                # 100,000-row register's handout never holds every laid-out row at once.
+                for n, table in enumerate(section.tables):
+                    laid = layout_table(pdf, _table(table), clean, measure)
+                    if n == 0:  # keep the heading with the start of its first table
+                        _section_heading(pdf, section, keep=laid.lead_height())
+                    draw_table(pdf, laid, measure, pdf.rows_drawn)
+                    del laid
+            atomic_write(dest, pdf.output())  # a reader never sees half a PDF
     return _Rendered(dest, pdf.rows_drawn, pdf.t_margin, pdf.page_break_trigger)

@@ -15,7 +15,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 from fpdf import FPDF
@@ -192,7 +191,6 @@ def _name_tokens(text: str) -> list[str]:
     return head + _generic(text) + tail
 
 
-@lru_cache(maxsize=1 << 16)
 def cell_tokens(text: str, kind: str = "text") -> tuple[str, ...]:
     """`text` cut into the pieces a line may break between (see above)."""
     if not text:
@@ -207,7 +205,13 @@ def cell_tokens(text: str, kind: str = "text") -> tuple[str, ...]:
 
 
 def wrap(
-    text: str, avail: float, measure: Measure, bold: bool, max_lines: int, kind: str = "text"
+    text: str,
+    avail: float,
+    measure: Measure,
+    bold: bool,
+    max_lines: int,
+    kind: str = "text",
+    tokens: Callable[[str, str], tuple[str, ...]] = cell_tokens,
 ) -> list[str]:
     avail += 0.01  # column edges are sums of floats: a token measured to fit must fit
     if "\n" not in text and measure.width(text, bold) <= avail:
@@ -215,7 +219,7 @@ def wrap(
     lines: list[str] = []
     cur, cur_w = "", 0.0
     known: dict[str, float] = measure.known[bold] if isinstance(measure, Measure) else {}
-    for tok in cell_tokens(text, kind):
+    for tok in tokens(text, kind):
         if tok == "\n":
             lines.append(cur.rstrip())
             cur, cur_w = "", 0.0
@@ -459,6 +463,17 @@ def layout_table(pdf: FPDF, table: PdfTable, clean: Clean, measure: Measure) -> 
     # departments and places repeat on every page): plain dict look-ups, no calls.
     cleaned_of: dict[str, str] = {}
     known = measure.known
+    # A text's break points, found once for both passes; kept for this table only (a whole
+    # handout's would be some 90 MB at 100,000 rows).
+    tokens_of: dict[tuple[str, str], tuple[str, ...]] = {}
+
+    def tokens_for(text: str, kind: str) -> tuple[str, ...]:
+        key = (text, kind)
+        found = tokens_of.get(key)
+        if found is None:
+            found = tokens_of[key] = cell_tokens(text, kind)
+        return found
+
     for row in table.rows:
         if len(row.cells) != n:  # a detail row (one cell across the columns): any width
             texts.append([clean(c.text, multiline=c.colspan > 1) for c in row.cells])
@@ -477,10 +492,10 @@ def layout_table(pdf: FPDF, table: PdfTable, clean: Clean, measure: Measure) -> 
             full = (measure.width(text, cell.bold) if full is None else full) + pad
             if full > maxs[i]:
                 maxs[i] = full
-                widest = _widest(cell_tokens(text, table.kinds[i]), measure, cell.bold) + pad
+                widest = _widest(tokens_for(text, table.kinds[i]), measure, cell.bold) + pad
                 mins[i] = max(mins[i], widest)
             elif full > mins[i] and table.kinds[i] not in _WHOLE:
-                tokens = cell_tokens(text, table.kinds[i])
+                tokens = tokens_for(text, table.kinds[i])
                 widest = _widest(tokens, measure, cell.bold) + pad if len(tokens) > 1 else full
                 mins[i] = max(mins[i], widest)
     widths = column_widths(table.kinds, mins, maxs, TEXT_WIDTH)
@@ -507,7 +522,7 @@ def layout_table(pdf: FPDF, table: PdfTable, clean: Clean, measure: Measure) -> 
             if lines is None:
                 w = xs[col + cell.colspan] - xs[col] - pad
                 kind = "header" if header else table.kinds[col] if cell.colspan == 1 else "text"
-                lines = wrapped[key] = wrap(text, w, measure, bold, max_lines, kind)
+                lines = wrapped[key] = wrap(text, w, measure, bold, max_lines, kind, tokens_for)
             align = cell.align or ("C" if header else table.aligns[col])
             placed.append(Placed(col, cell.colspan, cell.rowspan, lines, bold, align))
             if cell.rowspan == 1:
