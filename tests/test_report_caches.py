@@ -4,10 +4,12 @@ without fpdf2's `text()`, and the static fonts kept in the cache folder."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from faker import Faker
@@ -276,3 +278,49 @@ def test_an_unusable_cache_folder_still_gives_the_pdf(
 def test_the_tests_font_cache_is_not_the_users() -> None:
     root = font_cache()
     assert root is not None and os.environ[CACHE_ENV] in str(root)
+
+
+def test_the_check_is_let_go_before_the_pages_are_drawn(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A 100,000-row register's handout stays under 1 GB because the check it is made from
+    (every row, group and item) is not alive while HTML and PDF are drawn."""
+    import gc
+
+    from xlsync.check import CheckResult
+    from xlsync.reports import build, html
+    from xlsync.reports import pdf as pdf_module
+
+    register = tmp_path / "demo.xlsx"
+    register.write_bytes(
+        (Path(__file__).parents[1] / "sample_registers" / "demo.xlsx").read_bytes()
+    )
+    made: list[int] = []  # id() of the check: a slotted object takes no weak reference
+    run_check = build.run_check
+
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        result = run_check(*args, **kwargs)
+        made.append(id(result))
+        return result
+
+    def alive() -> bool:
+        return any(type(o) is CheckResult and id(o) == made[0] for o in gc.get_objects())
+
+    alive_at_draw: list[bool] = []
+    draw_html, draw_pdf = html.render_monthly_html, pdf_module.render_monthly_pdf
+
+    def html_seen(*args: Any, **kwargs: Any) -> Path:
+        alive_at_draw.append(alive())
+        return draw_html(*args, **kwargs)
+
+    def pdf_seen(*args: Any, **kwargs: Any) -> Path:
+        alive_at_draw.append(alive())
+        return draw_pdf(*args, **kwargs)
+
+    monkeypatch.setattr(build, "run_check", checked)
+    monkeypatch.setattr(html, "render_monthly_html", html_seen)
+    monkeypatch.setattr(pdf_module, "render_monthly_pdf", pdf_seen)
+    written = build.monthly(register, "2026-10", tmp_path / "out", today=dt.date(2026, 11, 5))
+    assert [p.suffix for p in written] == [".html", ".pdf"]
+    assert len(made) == 1 and alive_at_draw == [False, False]
+    assert not alive()

@@ -65,7 +65,7 @@ def _monthly_report(target: Path, month: str, *, today: dt.date | None,
                     now: dt.datetime | None, mask: bool | None,
                     workspace: Workspace | None) -> MonthlyReport:  # fmt: skip
     """The handout's data. The check it is made from is let go on return, before the
-    pages are drawn: at 100,000 rows that is the difference between under and over 1 GB."""
+    pages are drawn (at 100,000 rows, some 50 MB less at the peak)."""
     first, last = month_bounds(month)
     as_of = min(last, today or dt.date.today())
     if as_of < first:
