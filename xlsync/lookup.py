@@ -168,6 +168,12 @@ def t2s_map() -> dict[str, str]:
 
 
 @cache
+def _t2s_table() -> dict[int, str]:
+    """`t2s_map` for `str.translate`."""
+    return {ord(t): s for t, s in t2s_map().items()}
+
+
+@cache
 def _word_lists() -> tuple[tuple[str, ...], frozenset[str], tuple[str, ...]]:
     from xlsync.matching.normalize import divisions, words
 
@@ -176,6 +182,14 @@ def _word_lists() -> tuple[tuple[str, ...], frozenset[str], tuple[str, ...]]:
     top, _districts = divisions()
     places = tuple(sorted(top, key=lambda w: (-len(w), w)))
     return tails, frozenset(places), places
+
+
+@cache
+def _tails_by_end() -> dict[str, tuple[str, ...]]:
+    """The tails (longest first) by their last character: a name is tried only against
+    those it can end with, in the same order."""
+    tails, _set, _places = _word_lists()
+    return {end: tuple(w for w in tails if w[-1] == end) for end in {w[-1] for w in tails}}
 
 
 def search_words() -> dict[str, object]:
@@ -187,17 +201,17 @@ def search_words() -> dict[str, object]:
 def query_key(text: str) -> str:
     """The name key of a query (and of every register name, beside the matcher's core)."""
     s = unicodedata.normalize("NFKC", text).lower().strip()
-    table = t2s_map()
-    s = "".join(table.get(ch, ch) for ch in s)
+    s = s.translate(_t2s_table())
     bare = _BRACKETED.sub("", s)
     if _WORD.search(bare):
         s = bare
     s = _NON_WORD.sub("", s)
-    tails, places, ordered = _word_lists()
+    _tails, places, ordered = _word_lists()
+    by_end = _tails_by_end()
     changed = True
-    while changed:
+    while changed and s:
         changed = False
-        for word in tails:
+        for word in by_end.get(s[-1], ()):
             if len(s) - len(word) >= MIN_KEY and s.endswith(word):
                 s = s[: -len(word)]
                 changed = True
