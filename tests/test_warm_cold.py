@@ -17,6 +17,7 @@ import tempfile
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import pytest
@@ -369,3 +370,44 @@ def test_a_folder_of_registers_is_fingerprinted_file_by_file(tmp_path: Path) -> 
     assert warm.repeats == repeats and not warm.remembered  # never kept with an unusable file
     assert outcome.result.registers.unusable
     assert _text(check_json(outcome.result)) == _cold(tmp_path)
+
+
+def test_a_watcher_holds_one_check_and_lets_it_go_before_the_next(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each sync's outcome holds a whole check of the set (every row, group and item). A
+    watcher of a 100,000-row register that kept the last three grew past 1.5 GB after two
+    edits; it keeps the newest, and lets it go before an edit is synced."""
+    import gc
+
+    from xlsync import watch
+    from xlsync.check import CheckResult
+
+    path = tmp_path / "客户登记表.xlsx"
+    make_register(path, rows=60, seed=5)
+    watcher = _watch(tmp_path)
+    made: list[int] = []  # id() of each sync's check: a slotted object takes no weak reference
+
+    def alive() -> list[bool]:
+        gc.collect()
+        present = {id(o) for o in gc.get_objects() if type(o) is CheckResult}
+        return [i in present for i in made]
+
+    real_sync = watch.sync
+    at_start: list[list[bool]] = []
+
+    def watched(*args: Any, **kwargs: Any) -> SyncOutcome:
+        at_start.append(alive())
+        outcome = real_sync(*args, **kwargs)
+        made.append(id(outcome.result))
+        return outcome
+
+    monkeypatch.setattr(watch, "sync", watched)
+    watcher.once()
+    for k in (3, 9):
+        _edit(path, [(rename, k)])
+        watcher.once()
+    assert len(made) == 3 and len(watcher.syncs) == 3
+    assert at_start == [[], [False], [False, False]], "a sync began with the last check held"
+    assert alive() == [False, False, True]  # the newest, for the board and a repeat
+    assert watcher.syncs[-1].result is not None
