@@ -380,11 +380,14 @@ class Watcher:
         before = sync_key(self.workspace, as_of)
         repeated = warm.repeat(before)
         if repeated is None:
-            # A sync builds a whole new check of the set: the last one (kept for the log
-            # and for a repeat that did not happen) is let go first, so that a watcher of
-            # a 100,000-row register never holds two.
+            # A sync builds a whole new check of the set: the last one (kept for the log,
+            # for a repeat that did not happen, for a board still waiting for the saves to
+            # pause, which this sync's board replaces) is let go first, so that a watcher
+            # of a 100,000-row register never holds two.
             self.syncs.let_go()
             warm.forget()
+            with self._lock:
+                self._board_due = None
         try:
             outcome = repeated or sync(
                 self.target,
