@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from xlsync import history
 from xlsync.history import (
@@ -637,6 +639,46 @@ def test_diff_of_a_row_that_left_the_file_is_a_move_not_a_deletion() -> None:
     diff = diff_sync(known(A1), [], moved={"C000001": ("已合作", 3)})
     assert [(c.kind, c.detail.get("left_file")) for c in diff.changes] == [(EventKind.MOVED, True)]
     assert diff.updates["C000001"].state is RowState.MOVED_OUT
+
+
+_IDS = [format_id(n) for n in range(1, 7)]
+_ROW = st.tuples(st.sampled_from(["跟进中", "已合作"]), st.integers(2, 4),
+                 st.sampled_from(["", "格林电子", "华强"]), st.sampled_from(["", "张伟"]))  # fmt: skip
+
+
+@given(
+    stored=st.dictionaries(st.sampled_from(_IDS), st.tuples(_ROW, st.sampled_from(RowState))),
+    now=st.dictionaries(st.sampled_from(_IDS), _ROW),
+    moved=st.sets(st.sampled_from(_IDS)),
+    restored=st.sets(st.sampled_from(_IDS)),
+)
+@settings(max_examples=300, deadline=None)
+def test_only_what_differs_from_the_snapshot_is_compared(
+    stored: dict[str, tuple[tuple[str, int, str, str], RowState]],
+    now: dict[str, tuple[str, int, str, str]],
+    moved: set[str],
+    restored: set[str],
+) -> None:
+    """A sync compares only the rows that differ from the stored snapshot (`to_compare`),
+    and gets the events and snapshot updates the whole comparison gives."""
+
+    def row(id: str, place: tuple[str, int, str, str]) -> RowSnapshot:
+        sheet, number, name, rep = place
+        return snap(id, sheet, number, 客户名称=name, 业务员=rep)
+
+    rows = [row(id, place) for id, place in now.items()]
+    saved = {id: (row(id, place), state) for id, (place, state) in stored.items()}
+    table = [(id, r.sheet, r.row, history._values_json(r.values), state.value)
+             for id, (r, state) in saved.items()]  # fmt: skip
+    everything = {
+        id: Known(r.sheet, r.row, dict(r.values), state) for id, (r, state) in saved.items()
+    }
+    to = {id: ("已合作", 9) for id in moved}
+    whole = diff_sync(everything, rows, to, restored)
+    known, changed = history.to_compare(table, history.check_rows(FILE, rows), to, restored)
+    part = diff_sync(known, changed, to, restored)
+    assert part.changes == whole.changes
+    assert part.updates == whole.updates
 
 
 # -- events by kind and time ----------------------------------------------------------

@@ -37,7 +37,6 @@ from xlsync.history import (
     Event,
     EventKind,
     HistoryError,
-    Known,
     RowSnapshot,
     RowState,
     RulingRecord,
@@ -46,6 +45,7 @@ from xlsync.history import (
     check_rows,
     diff_sync,
     new_rulings,
+    to_compare,
 )
 from xlsync.ids import format_id, id_number
 from xlsync.records import OfficeRuling, Row
@@ -287,15 +287,13 @@ class PostgresHistory:
             ).fetchone()
             assert found is not None
             sync_id = int(found[0])
-            known = {
-                id: Known(sheet, row, json.loads(vals), RowState(state))
-                for id, sheet, row, vals, state in conn.execute(
-                    "SELECT id, sheet, row, vals, state FROM snapshots"
-                    " WHERE office_id = %s AND file = %s",
-                    (office, file),
-                )
-            }
-            diff = diff_sync(known, rows, moved, restored, moved_from)
+            stored = conn.execute(
+                "SELECT id, sheet, row, vals, state FROM snapshots"
+                " WHERE office_id = %s AND file = %s",
+                (office, file),
+            )
+            known, changed = to_compare(stored, by_id, moved, restored)
+            diff = diff_sync(known, changed, moved, restored, moved_from)
             if rulings:
                 recorded = conn.execute(
                     "SELECT detail FROM events WHERE office_id = %s AND file = %s AND kind = %s",
