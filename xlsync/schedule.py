@@ -43,6 +43,9 @@ class Schedule:
         self.today = today
         self.now = now
         self.written: list[tuple[str, Path]] = []  # ("monthly" | "daily", file) so far
+        # called once before the first report of a run that has one due (the watcher lets go
+        # of its last sync's check: each report reads and checks the registers again)
+        self.before_reports: Callable[[], object] = lambda: None
         self._thread: threading.Thread | None = None
 
     # -- state -----------------------------------------------------------------------
@@ -71,7 +74,10 @@ class Schedule:
         target, out = self.workspace.target, self.workspace.reports
         changed = False
         last_month = (today.replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m")
+        prepared = False
         if today.day >= self.monthly_day and done.get("monthly") != last_month:
+            self.before_reports()
+            prepared = True
             written = jobs.run_monthly(
                 target, last_month, out, log, today=today, workspace=self.workspace
             )
@@ -85,6 +91,9 @@ class Schedule:
         start = dt.date.fromisoformat(last) + dt.timedelta(days=1) if last else due
         day = max(start, due - dt.timedelta(days=31))
         while day <= due:
+            if not prepared:
+                self.before_reports()
+                prepared = True
             written = jobs.run_daily(target, day, out, log, workspace=self.workspace)
             if not written:
                 break

@@ -196,6 +196,7 @@ class Watcher:
             now=now,
             on_report=notifier.reported if notifier is not None else None,
         )
+        self.schedule.before_reports = self._before_reports
         self.syncs = SyncLog()
         self.events = 0
         self.last_seen = ""  # the name of the last file event received (for tests and status)
@@ -252,8 +253,10 @@ class Watcher:
 
     def once(self) -> SyncOutcome | None:
         """One pass: sync every register, render the board and the reports that are due
-        (as of `today`), then return (`xlsync watch --once`). None when nothing could be
-        read at all (the reason is logged)."""
+        (as of `today`), then return the sync's outcome. None when nothing could be read
+        at all (the reason is logged). It holds that outcome while the reports run;
+        `xlsync watch --once` runs the halves itself (`sync_pass`, `let_go`, `reports_due`)
+        and does not."""
         outcome = self.sync_pass()
         self.reports_due()
         return outcome
@@ -280,6 +283,14 @@ class Watcher:
         self.syncs.let_go()
         self.workspace.warm.forget()
         self._board_due = None
+
+    def _before_reports(self) -> None:
+        """Before the due reports (in the report thread under `run`): the last sync's check
+        is let go, as in `let_go`, so that a report of a 100,000-row register does not read
+        and check the registers on top of it. A board still to follow keeps its own."""
+        with self._lock:
+            self.syncs.let_go()
+        self.workspace.warm.forget()
 
     def run(self, stop: threading.Event) -> None:
         observer = (
