@@ -113,6 +113,22 @@ def test_cached_glyph_encodings_are_fpdfs_own(fonts: tuple[Path, Path]) -> None:
             assert measure.encoded(text, bold) == font.encode_text(text), text
 
 
+def test_remembered_break_points_are_cell_tokens_own_and_bounded(
+    fonts: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The break points a handout remembers are `cell_tokens`' own, and no more than
+    `TOKENS_KEPT` texts are kept (all of a 100,000-row handout's had taken some 90 MB)."""
+    monkeypatch.setattr(pdf_table, "TOKENS_KEPT", 50)
+    measure = Measure(_pdf(fonts), BODY_PT)
+    texts = _names()
+    kept = []
+    for kind in ("name", "text", "short"):
+        for text in texts + texts[::7]:
+            assert measure.tokens(text, kind) == pdf_table.cell_tokens(text, kind), text
+            kept.append(len(measure._tokens))
+    assert max(kept) == 50 and min(kept[50:]) < 50
+
+
 def _page_streams(path: Path) -> list[bytes]:
     return [p.get_contents().get_data() for p in pypdf.PdfReader(path).pages]
 

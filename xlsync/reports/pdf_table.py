@@ -71,6 +71,9 @@ class PdfTable:
     empty: str = "（无）"
 
 
+TOKENS_KEPT = 1 << 15  # see Measure.tokens
+
+
 class Measure:
     """Text widths in mm from the fonts' advance widths, cached per character and per
     string (a handout measures the same names, dates and words many times)."""
@@ -93,6 +96,20 @@ class Measure:
         self.encodings = self._encoded  # the strings encoded so far, per face: read-only
         self._glyphs: dict[bool, dict[str, str]] = {False: {}, True: {}}
         self._tables: dict[bool, dict[int, str]] = {False: {}, True: {}}  # for str.translate
+        self._tokens: dict[tuple[str, str], tuple[str, ...]] = {}
+
+    def tokens(self, text: str, kind: str) -> tuple[str, ...]:
+        """`cell_tokens(text, kind)`, found once for the layout's two passes and for the
+        tables that repeat a name. At most `TOKENS_KEPT` texts are kept (a 20,000-row
+        handout's all, some 20 MB); beyond that the memo starts afresh, where keeping every
+        text of a 100,000-row handout took some 90 MB."""
+        key = (text, kind)
+        found = self._tokens.get(key)
+        if found is None:
+            if len(self._tokens) >= TOKENS_KEPT:
+                self._tokens.clear()
+            found = self._tokens[key] = cell_tokens(text, kind)
+        return found
 
     def encoded(self, text: str, bold: bool = False) -> str:
         """`text` as the font's subset glyphs, the `(…) Tj` operator fpdf2 writes: the
@@ -463,17 +480,7 @@ def layout_table(pdf: FPDF, table: PdfTable, clean: Clean, measure: Measure) -> 
     # departments and places repeat on every page): plain dict look-ups, no calls.
     cleaned_of: dict[str, str] = {}
     known = measure.known
-    # A text's break points, found once for both passes; kept for this table only (a whole
-    # handout's would be some 90 MB at 100,000 rows).
-    tokens_of: dict[tuple[str, str], tuple[str, ...]] = {}
-
-    def tokens_for(text: str, kind: str) -> tuple[str, ...]:
-        key = (text, kind)
-        found = tokens_of.get(key)
-        if found is None:
-            found = tokens_of[key] = cell_tokens(text, kind)
-        return found
-
+    tokens_for = measure.tokens
     for row in table.rows:
         if len(row.cells) != n:  # a detail row (one cell across the columns): any width
             texts.append([clean(c.text, multiline=c.colspan > 1) for c in row.cells])
