@@ -276,21 +276,22 @@ class Watcher:
         if self.config.scheduled:
             self._scheduled()
 
-    def let_go(self) -> None:
+    def let_go(self, *, board: bool = True) -> None:
         """Keep no sync outcome (each holds a whole check of the registers): between the two
-        halves of `watch --once`, so that the due reports, which read the registers again,
-        do not run on top of the sync's rows."""
-        self.syncs.let_go()
-        self.workspace.warm.forget()
-        self._board_due = None
-
-    def _before_reports(self) -> None:
-        """Before the due reports (in the report thread under `run`): the last sync's check
-        is let go, as in `let_go`, so that a report of a 100,000-row register does not read
-        and check the registers on top of it. A board still to follow keeps its own."""
+        halves of `watch --once`, and before a sync that is not a repeat builds its own, so
+        that a watcher of a 100,000-row register never holds two. With `board=False`, a
+        board still waiting for the saves to pause keeps its outcome (see
+        `_before_reports`)."""
         with self._lock:
             self.syncs.let_go()
+            if board:
+                self._board_due = None
         self.workspace.warm.forget()
+
+    def _before_reports(self) -> None:
+        """`Schedule.before_reports` (in the report thread under `run`): each due report
+        reads and checks the registers again, not on top of the last sync's check."""
+        self.let_go(board=False)
 
     def run(self, stop: threading.Event) -> None:
         observer = (
@@ -391,14 +392,9 @@ class Watcher:
         before = sync_key(self.workspace, as_of)
         repeated = warm.repeat(before)
         if repeated is None:
-            # A sync builds a whole new check of the set: the last one (kept for the log,
-            # for a repeat that did not happen, for a board still waiting for the saves to
-            # pause, which this sync's board replaces) is let go first, so that a watcher
-            # of a 100,000-row register never holds two.
-            self.syncs.let_go()
-            warm.forget()
-            with self._lock:
-                self._board_due = None
+            # this sync builds a whole new check of the set, and its board replaces any
+            # board still waiting: the last check is let go first
+            self.let_go()
         try:
             outcome = repeated or sync(
                 self.target,

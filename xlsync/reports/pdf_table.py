@@ -228,7 +228,6 @@ def wrap(
     bold: bool,
     max_lines: int,
     kind: str = "text",
-    tokens: Callable[[str, str], tuple[str, ...]] = cell_tokens,
 ) -> list[str]:
     avail += 0.01  # column edges are sums of floats: a token measured to fit must fit
     if "\n" not in text and measure.width(text, bold) <= avail:
@@ -236,6 +235,7 @@ def wrap(
     lines: list[str] = []
     cur, cur_w = "", 0.0
     known: dict[str, float] = measure.known[bold] if isinstance(measure, Measure) else {}
+    tokens = measure.tokens if isinstance(measure, Measure) else cell_tokens
     for tok in tokens(text, kind):
         if tok == "\n":
             lines.append(cur.rstrip())
@@ -480,7 +480,6 @@ def layout_table(pdf: FPDF, table: PdfTable, clean: Clean, measure: Measure) -> 
     # departments and places repeat on every page): plain dict look-ups, no calls.
     cleaned_of: dict[str, str] = {}
     known = measure.known
-    tokens_for = measure.tokens
     for row in table.rows:
         if len(row.cells) != n:  # a detail row (one cell across the columns): any width
             texts.append([clean(c.text, multiline=c.colspan > 1) for c in row.cells])
@@ -499,10 +498,10 @@ def layout_table(pdf: FPDF, table: PdfTable, clean: Clean, measure: Measure) -> 
             full = (measure.width(text, cell.bold) if full is None else full) + pad
             if full > maxs[i]:
                 maxs[i] = full
-                widest = _widest(tokens_for(text, table.kinds[i]), measure, cell.bold) + pad
+                widest = _widest(measure.tokens(text, table.kinds[i]), measure, cell.bold) + pad
                 mins[i] = max(mins[i], widest)
             elif full > mins[i] and table.kinds[i] not in _WHOLE:
-                tokens = tokens_for(text, table.kinds[i])
+                tokens = measure.tokens(text, table.kinds[i])
                 widest = _widest(tokens, measure, cell.bold) + pad if len(tokens) > 1 else full
                 mins[i] = max(mins[i], widest)
     widths = column_widths(table.kinds, mins, maxs, TEXT_WIDTH)
@@ -529,7 +528,7 @@ def layout_table(pdf: FPDF, table: PdfTable, clean: Clean, measure: Measure) -> 
             if lines is None:
                 w = xs[col + cell.colspan] - xs[col] - pad
                 kind = "header" if header else table.kinds[col] if cell.colspan == 1 else "text"
-                lines = wrapped[key] = wrap(text, w, measure, bold, max_lines, kind, tokens_for)
+                lines = wrapped[key] = wrap(text, w, measure, bold, max_lines, kind)
             align = cell.align or ("C" if header else table.aligns[col])
             placed.append(Placed(col, cell.colspan, cell.rowspan, lines, bold, align))
             if cell.rowspan == 1:
