@@ -301,9 +301,7 @@ def test_the_check_is_let_go_before_the_pages_are_drawn(
 ) -> None:
     """A 100,000-row register's handout stays under 1 GB because the check it is made from
     (every row, group and item) is not alive while HTML and PDF are drawn."""
-    import gc
-
-    from xlsync.check import CheckResult
+    from tests.test_warm_cold import checks_alive
     from xlsync.reports import build, html
     from xlsync.reports import pdf as pdf_module
 
@@ -311,26 +309,23 @@ def test_the_check_is_let_go_before_the_pages_are_drawn(
     register.write_bytes(
         (Path(__file__).parents[1] / "sample_registers" / "demo.xlsx").read_bytes()
     )
-    made: list[int] = []  # id() of the check: a slotted object takes no weak reference
     run_check = build.run_check
+    at_check: list[int] = []
 
     def checked(*args: Any, **kwargs: Any) -> Any:
         result = run_check(*args, **kwargs)
-        made.append(id(result))
+        at_check.append(checks_alive(register))  # what the count below sees of it
         return result
 
-    def alive() -> bool:
-        return any(type(o) is CheckResult and id(o) == made[0] for o in gc.get_objects())
-
-    alive_at_draw: list[bool] = []
+    at_draw: list[int] = []
     draw_html, draw_pdf = html.render_monthly_html, pdf_module.render_monthly_pdf
 
     def html_seen(*args: Any, **kwargs: Any) -> Path:
-        alive_at_draw.append(alive())
+        at_draw.append(checks_alive(register))
         return draw_html(*args, **kwargs)
 
     def pdf_seen(*args: Any, **kwargs: Any) -> Path:
-        alive_at_draw.append(alive())
+        at_draw.append(checks_alive(register))
         return draw_pdf(*args, **kwargs)
 
     monkeypatch.setattr(build, "run_check", checked)
@@ -338,5 +333,5 @@ def test_the_check_is_let_go_before_the_pages_are_drawn(
     monkeypatch.setattr(pdf_module, "render_monthly_pdf", pdf_seen)
     written = build.monthly(register, "2026-10", tmp_path / "out", today=dt.date(2026, 11, 5))
     assert [p.suffix for p in written] == [".html", ".pdf"]
-    assert len(made) == 1 and alive_at_draw == [False, False]
-    assert not alive()
+    assert at_check == [1] and at_draw == [0, 0]
+    assert checks_alive(register) == 0

@@ -372,16 +372,18 @@ def test_a_folder_of_registers_is_fingerprinted_file_by_file(tmp_path: Path) -> 
     assert _text(check_json(outcome.result)) == _cold(tmp_path)
 
 
-def _checks_alive() -> int:
-    """How many checks (`CheckResult`) are alive, garbage collected first. Counted, not
-    followed by id(): a slotted object takes no weak reference, and a new check may be
-    made where a freed one was."""
+def checks_alive(target: Path) -> int:
+    """How many checks (`CheckResult`) of `target` are alive, garbage collected first.
+    Counted, not followed by id(): a slotted object takes no weak reference, and a new
+    check may be made where a freed one was."""
     import gc
 
     from xlsync.check import CheckResult
 
     gc.collect()
-    return sum(type(o) is CheckResult for o in gc.get_objects())
+    return sum(
+        1 for o in gc.get_objects() if isinstance(o, CheckResult) and o.target == str(target)
+    )
 
 
 def test_a_watcher_holds_one_check_and_lets_it_go_before_the_next(
@@ -399,47 +401,14 @@ def test_a_watcher_holds_one_check_and_lets_it_go_before_the_next(
     at_start: list[int] = []
 
     def watched(*args: Any, **kwargs: Any) -> SyncOutcome:
-        at_start.append(_checks_alive() - others)
+        at_start.append(checks_alive(tmp_path))
         return real_sync(*args, **kwargs)
 
     monkeypatch.setattr(watch, "sync", watched)
-    others = _checks_alive()  # left by other tests, if any
     watcher.sync_pass()
     for k in (3, 9):
         _edit(path, [(rename, k)])
         watcher.sync_pass()
     assert len(watcher.syncs) == 3
     assert at_start == [0, 0, 0], "a sync began with the last check held"
-    assert _checks_alive() - others == 1  # the newest, for the board and a repeat
-
-
-def test_the_due_reports_do_not_run_on_top_of_the_last_sync(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Each report reads and checks the registers again: the last sync's check is let go
-    before the first report that is due (a long-running watcher of a 100,000-row register
-    peaked at 1.1 GB on the 1st of the month)."""
-    from xlsync.reports import jobs
-
-    path = tmp_path / "客户登记表.xlsx"
-    make_register(path, rows=60, seed=5)
-    watcher = Watcher(tmp_path, WatchConfig(), today=lambda: AS_OF,
-                      now=lambda: dt.datetime(2026, 11, 1, 19, 0))  # fmt: skip
-    seen: list[tuple[str, int]] = []
-
-    def report(kind: str) -> Callable[..., list[Path]]:
-        def made_report(*args: Any, **kwargs: Any) -> list[Path]:
-            seen.append((kind, _checks_alive() - others))
-            return []  # nothing written: the schedule tries again next time
-
-        return made_report
-
-    monkeypatch.setattr(jobs, "run_monthly", report("monthly"))
-    monkeypatch.setattr(jobs, "run_daily", report("daily"))
-    others = _checks_alive()  # left by other tests, if any
-    watcher.sync_pass()  # as `watch --once` and `run` do: no outcome held by the caller
-    watcher.reports_due()
-    assert seen == [("monthly", 0), ("daily", 0)]
-    _edit(path, [(rename, 3)])
-    watcher.sync_pass()
-    assert _checks_alive() - others == 1  # between reports, the newest sync is kept
+    assert checks_alive(tmp_path) == 1  # the newest, for the board and a repeat

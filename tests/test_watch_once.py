@@ -16,6 +16,7 @@ from xlsync.sync import sync
 from xlsync.watch import WatchConfig, Watcher
 
 from .helpers import customer, run_cli, write_register
+from .test_warm_cold import checks_alive
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "sample_registers" / "demo.xlsx"
@@ -172,11 +173,9 @@ def test_demo_into_a_named_folder(tmp_path: Path, name: str) -> None:
 def test_watch_once_lets_go_of_its_sync_before_the_reports(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """`watch --once` prints its sync, then lets the outcome go (a whole check of the
-    registers) before the due reports read the registers again; the count stays."""
-    import gc
-
-    from xlsync.check import CheckResult
+    """`watch --once` prints its sync and drops the outcome; the watcher lets its own go
+    (a whole check of the registers) before the due reports read the registers again
+    (`Schedule.before_reports`); the count stays."""
     from xlsync.reports import jobs
 
     write_register(tmp_path / "r.xlsx", [customer(customer="格林电子", rep="张伟")])
@@ -184,25 +183,19 @@ def test_watch_once_lets_go_of_its_sync_before_the_reports(
     outcome = watcher.sync_pass()
     assert outcome is not None and len(watcher.syncs) == 1
 
-    def checks_alive() -> int:
-        gc.collect()
-        return sum(
-            1 for o in gc.get_objects() if isinstance(o, CheckResult) and o.target == str(tmp_path)
-        )
-
-    assert checks_alive() == 1
+    assert checks_alive(tmp_path) == 1
     del outcome
-    assert checks_alive() == 1  # the watcher keeps it ...
-    watcher.let_go()
+    assert checks_alive(tmp_path) == 1  # the watcher keeps it ...
     seen: list[int] = []
 
-    def monthly(*args: object, **kwargs: object) -> list[Path]:
-        seen.append(checks_alive())  # ... and no longer while a report runs
+    def report(*args: object, **kwargs: object) -> list[Path]:
+        seen.append(checks_alive(tmp_path))  # ... and no longer while a report runs
         return []
 
-    monkeypatch.setattr(jobs, "run_monthly", monthly)
+    monkeypatch.setattr(jobs, "run_monthly", report)
+    monkeypatch.setattr(jobs, "run_daily", report)
     watcher.reports_due()
-    assert seen == [0]
+    assert seen == [0, 0]  # the monthly, then the daily
     assert len(watcher.syncs) == 1
     with pytest.raises(IndexError):
         watcher.syncs[-1]

@@ -232,9 +232,9 @@ def watch(
             watcher = Watcher(path, config, today=today, workspace=workspace, notifier=notifier)
             outcome = _guard(watcher.sync_pass, path)
         code, results = _print_synced(console, path, outcome)
-        # the due reports read the registers again: not on top of the sync's rows
+        # the due reports read the registers again, not on top of the sync's rows: the
+        # watcher lets its own hold go first (Schedule.before_reports), and so does this
         del outcome
-        watcher.let_go()
         with file_logging(workspace.watch_log), console.status("生成报表…"):
             _guard(watcher.reports_due, path)
             if notifier is not None:

@@ -255,8 +255,8 @@ class Watcher:
         """One pass: sync every register, render the board and the reports that are due
         (as of `today`), then return the sync's outcome. None when nothing could be read
         at all (the reason is logged). It holds that outcome while the reports run;
-        `xlsync watch --once` runs the halves itself (`sync_pass`, `let_go`, `reports_due`)
-        and does not."""
+        `xlsync watch --once` runs the halves itself (`sync_pass`, `reports_due`) and does
+        not."""
         outcome = self.sync_pass()
         self.reports_due()
         return outcome
@@ -277,11 +277,10 @@ class Watcher:
             self._scheduled()
 
     def let_go(self, *, board: bool = True) -> None:
-        """Keep no sync outcome (each holds a whole check of the registers): between the two
-        halves of `watch --once`, and before a sync that is not a repeat builds its own, so
-        that a watcher of a 100,000-row register never holds two. With `board=False`, a
-        board still waiting for the saves to pause keeps its outcome (see
-        `_before_reports`)."""
+        """Keep no sync outcome (each holds a whole check of the registers): before a sync
+        that is not a repeat builds its own, so that a watcher of a 100,000-row register
+        never holds two, and before the due reports. With `board=False`, a board still
+        waiting for the saves to pause keeps its outcome (see `_before_reports`)."""
         with self._lock:
             self.syncs.let_go()
             if board:
