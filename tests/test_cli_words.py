@@ -48,6 +48,10 @@ def test_help_is_chinese(command: list[str]) -> None:
             ["sync", "x.xlsx", "--backups", "abc"],
             "错误：选项 '--backups' 的值 'abc' 无效：应为整数",
         ),
+        (
+            ["watch", "folder", "--rescan", "zz"],
+            "错误：选项 '--rescan' 的值 'zz' 无效：应为数字",
+        ),
         (["check"], "错误：缺少参数 'PATH'"),
         (["check", "a.xlsx", "b.xlsx"], "错误：多余的参数：b.xlsx"),
         (["chek", "a.xlsx"], "错误：没有命令 'chek'"),
