@@ -148,10 +148,16 @@ _TOWN = re.compile(r"^[\u4e00-\u9fff]{1,3}(?:镇|街道|乡)")
 # A contact person written into the name: 王总, 李小姐, 覃工, 韩生, 叶经理
 _TITLES = "小姐|先生|女士|经理|总经理|老板|老板娘|主管|采购|厂长|主任|老师|总|工|生|姐|哥"
 _PERSON = re.compile(rf"^[\u4e00-\u9fff]{{1,3}}?(?:{_TITLES})$")
+_TITLES_AFTER_NAME = "小姐|先生|女士|经理|总经理|老板|主管|采购|厂长"
 _PERSON_TAIL = re.compile(
     rf"(?:[\s\-—_/·,，:：;；]+[\u4e00-\u9fff]{{1,3}}?(?:{_TITLES})"
-    r"|[\u4e00-\u9fff](?:小姐|先生|女士|经理|总经理|老板|主管|采购|厂长))\s*$"
+    rf"|[\u4e00-\u9fff](?:{_TITLES_AFTER_NAME}))\s*$"
 )
+# Quick refusals before the two tail patterns, which are searched at every position of a
+# name: a contact ends with a title's last character (before any spaces), a note follows
+# one of the separators
+_TITLE_ENDS = frozenset(t[-1] for t in f"{_TITLES}|{_TITLES_AFTER_NAME}".split("|"))
+_NOTE_SEPARATOR = re.compile(r"[\-—_/|:：]")
 _PERSON_THEN_COMPANY = re.compile(
     rf"^\W*[\u4e00-\u9fff]{{1,2}}?(?:{_TITLES})\s*[(\[（【]([^()\[\]（）【】]+)[)\]）】]\s*$"
 )
@@ -335,27 +341,34 @@ def _division_lengths_by_head() -> dict[str, tuple[int, ...]]:
     return {head: tuple(sorted(ns, reverse=True)) for head, ns in lengths.items()}
 
 
+@cache
+def _all_divisions() -> frozenset[str]:
+    top, districts = divisions()
+    return top | districts
+
+
 def _strip_places(s: str) -> tuple[str, str]:
     """Remove leading province / city / district names; keep at least two characters."""
-    top, districts = divisions()
+    places = _all_divisions()
     by_head = _division_lengths_by_head()
     removed = ""
     while True:
         lengths = by_head.get(s[:2], ())
         if not lengths and not _TOWN.match(s):
             return s, removed
+        size = len(s)
         for n in lengths:
-            if len(s) - n < 2:
+            if size - n < 2:
                 continue
             head = s[:n]
-            if head in top or head in districts:
+            if head in places:
                 # a town named like a district elsewhere: 东莞市长安镇 (长安区 is in 西安)
                 after = s[n]
                 tail = (
                     "镇" if after == "镇" else "乡" if after == "乡"
                     else "街道" if after == "街" and s[n + 1 : n + 2] == "道" else ""
                 )  # fmt: skip
-                if len(s) - n - len(tail) < 2:
+                if size - n - len(tail) < 2:
                     tail = ""
                 removed += head + tail
                 s = s[n + len(tail) :]
@@ -424,8 +437,9 @@ def analyse(name: str) -> NameKey:
         return ""
 
     s = _BRACKETS.sub(drop_place_bracket, s)
-    s = _PERSON_TAIL.sub("", s) if len(s) > 4 else s
-    note = _NOTE_TAIL.search(s)
+    if len(s) > 4 and s.rstrip()[-1:] in _TITLE_ENDS:
+        s = _PERSON_TAIL.sub("", s)
+    note = _NOTE_TAIL.search(s) if _NOTE_SEPARATOR.search(s) else None
     if note and not _has_business_word(note.group(1)):
         s = s[: note.start()]  # 威辉公司-待回复: a note after a dash
     s = _NON_WORD.sub("", s)
