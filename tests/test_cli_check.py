@@ -261,3 +261,30 @@ def test_init_writes_a_usable_register_and_never_overwrites(tmp_path: Path) -> N
     checked = run_cli("check", path, "--json")
     assert checked.code == 0, checked.stderr
     assert checked.json()["problems"] == []
+
+
+def test_text_that_looks_like_terminal_markup_is_printed_as_written(tmp_path: Path) -> None:
+    """rich reads `[/]` and `[red]` as its own tags: a register's cells, the web's searches
+    and a manager's notes are printed as written, never taken as tags (a traceback) or
+    swallowed."""
+    path = write_register(
+        tmp_path / "r.xlsx",
+        [
+            customer(customer="格林[/]电子", rep="张伟", phone="138[red]", visited="[/b]"),
+            customer(customer="格林[/]电子", rep="李娜", visited=dt.date(2026, 10, 20)),
+            customer(customer="[bold]雅玛西[/bold]", rep="王芳", status="已合作",
+                     won=dt.date(2026, 10, 28)),  # fmt: skip
+        ],
+        roster=ROSTER,
+    )
+    check = run_cli("check", path, "--as-of", AS_OF)
+    assert check.code == 1, check.stderr
+    assert "Traceback" not in check.stderr
+    for text in ("格林[/]电子", "138[red]", "[/b]", "[bold]雅玛西[/bold]"):
+        assert text in check.stdout, text
+    who = run_cli("who", path, "格林[/]电子", "--as-of", AS_OF)
+    assert "Traceback" not in who.stderr
+    assert "格林[/]电子" in who.stdout
+    sync = run_cli("sync", path, "--as-of", AS_OF)
+    assert sync.code == 0, sync.stderr
+    assert "[bold]雅玛西[/bold]（王芳）：跟进中" in sync.stdout

@@ -15,6 +15,7 @@ import typer
 
 from xlsync.cli_zh import ZhCommand, ZhGroup, install, usage_error_line
 from xlsync.errors import UnusableInput
+from xlsync.terminal import console as _console
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -33,13 +34,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
-
-
-def _console(*, soft_wrap: bool = False) -> Console:
-    """rich's Console, imported when something is printed through it (not for --help)."""
-    from rich.console import Console
-
-    return Console(soft_wrap=soft_wrap)
 
 
 EXIT_OK, EXIT_FINDINGS, EXIT_UNUSABLE, EXIT_DEFERRED = 0, 1, 2, 3
@@ -288,7 +282,7 @@ def _print_synced(
     from xlsync.console import print_sync
 
     if outcome is None:
-        console.print("[bold red]没有可同步的登记表。[/]")
+        console.print("没有可同步的登记表。", style="bold red")
         return None, []
     code = EXIT_OK
     for bad in outcome.result.registers.unusable:
@@ -313,7 +307,7 @@ def _print_results(console: Console, watcher: Watcher, code: int | None, results
     if code is None:
         return EXIT_UNUSABLE
     console.print()
-    console.print("[bold]结果在这里：[/]")
+    console.print("结果在这里：", style="bold")
     for line in results:
         console.print(line)
     if watcher.board is not None:
@@ -544,7 +538,7 @@ def demo(
         pdf = next(p for p in paths if p.suffix == ".pdf")
     board = next(iter(sorted(out.glob("*-看板.html"))), None)
     console.print()
-    console.print("[bold]先看这三样：[/]")
+    console.print("先看这三样：", style="bold")
     console.print(
         f"  同步后的登记表（用 Excel/WPS 打开，看「xlsync提示」列和「冲突」「问题」表）：{register.resolve()}"
     )

@@ -9,24 +9,15 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, cast, get_type_hints
+from typing import Annotated, Any, cast, get_type_hints
 
 import typer
 
-if TYPE_CHECKING:
-    from rich.console import Console
-
 from xlsync.cli_zh import ZhCommand, ZhGroup
 from xlsync.stores import DB_ENV
+from xlsync.terminal import console as _console
 
 EXIT_OK, EXIT_UNUSABLE = 0, 2
-
-
-def _console(**options: Any) -> Console:
-    """rich, imported when a command prints (not for `--help` or another command)."""
-    from rich.console import Console
-
-    return Console(**options)
 
 
 DB_HELP = (

@@ -5,11 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from xlsync.cli_zh import ZhCommand, ZhGroup
+from xlsync.terminal import console as _console
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -17,13 +18,6 @@ if TYPE_CHECKING:
 
     from xlsync.notify.notifier import Notifier
     from xlsync.workspace import Workspace
-
-
-def _console(**options: Any) -> Console:
-    """rich, imported when a command prints (not for `--help` or another command)."""
-    from rich.console import Console
-
-    return Console(**options)
 
 
 def _table(*headers: str) -> Table:

@@ -9,26 +9,18 @@ import ipaddress
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from xlsync.cli_zh import ZhCommand, ZhGroup
 from xlsync.errors import UnusableInput
+from xlsync.terminal import console as _console
 
 if TYPE_CHECKING:
-    from rich.console import Console
-
     from xlsync.server.accounts import AccountStore
 
 EXIT_OK, EXIT_UNUSABLE = 0, 2
-
-
-def _console(**options: Any) -> Console:
-    """rich, imported when a command prints (not for `--help` or another command)."""
-    from rich.console import Console
-
-    return Console(**options)
 
 
 Accounts = Annotated[

@@ -7,6 +7,7 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from xlsync.check import CheckResult
 from xlsync.history import Event, EventKind
@@ -29,15 +30,21 @@ def print_check(result: CheckResult, console: Console, *, show_all: bool = False
     following = sum(1 for r in result.rows if r.kind is SheetKind.FOLLOWING)
     names = "、".join(r.name for r in result.registers.registers)
     console.print(
-        f"[bold]检查 {names}[/bold]（截至 {result.as_of.isoformat()}）："
-        f"共 {len(result.rows)} 行客户，跟进中 {following} 行，"
-        f"已合作 {len(result.rows) - following} 行"
+        Text.assemble(
+            (f"检查 {names}", "bold"),
+            f"（截至 {result.as_of.isoformat()}）：共 {len(result.rows)} 行客户，"
+            f"跟进中 {following} 行，已合作 {len(result.rows) - following} 行",
+        )
     )
     conflicts = result.conflicts
     console.print(
-        f"重复登记 {len(result.groups)} 组，其中 [bold red]冲突 {len(conflicts)} 组[/]；"
-        f"[bold yellow]问题 {len(result.problems)} 条[/]；"
-        f"待移到「已合作」 {len(result.moves)} 行"
+        Text.assemble(
+            f"重复登记 {len(result.groups)} 组，其中 ",
+            (f"冲突 {len(conflicts)} 组", "bold red"),
+            "；",
+            (f"问题 {len(result.problems)} 条", "bold yellow"),
+            f"；待移到「已合作」 {len(result.moves)} 行",
+        )
     )
     if conflicts:
         table = Table(title="冲突（同一客户被不同业务员登记）", show_lines=True)
@@ -80,7 +87,7 @@ def print_check(result: CheckResult, console: Console, *, show_all: bool = False
         console.print(table)
         _more(console, len(result.moves), limit)
     if not (conflicts or result.problems or result.moves):
-        console.print("[green]没有发现冲突或问题。[/green]")
+        console.print("没有发现冲突或问题。", style="green")
 
 
 def _more(console: Console, total: int, limit: int | None) -> None:
@@ -97,7 +104,7 @@ def print_who(answer: LookupAnswer, console: Console, *, rep: str | None, folder
     colour = "green" if answer.may_call(rep) and answer.same else "bold red"
     if not answer.same:
         colour = "bold yellow" if answer.maybe else "green"
-    console.print(f"[{colour}]{verdict}[/]")
+    console.print(verdict, style=colour)
     if answer.same:
         table = Table(title=f"登记表中的「{answer.query}」", show_lines=True)
         for title in ("客户", "业务员", "状态", "日期", "保护", "位置"):
@@ -144,22 +151,30 @@ def print_sync(outcome: SyncOutcome, console: Console, *, rerun: str | None = No
         if f.deferred is not None:
             again = f"请关闭后重新运行 {rerun}" if rerun else "请关闭后再同步"
             console.print(
-                f"[bold yellow]暂缓写入 {name}[/]：{f.deferred.describe()}。{again}。"
-                f"冲突和问题已写到 {f.sidecar}"
+                Text.assemble(
+                    (f"暂缓写入 {name}", "bold yellow"),
+                    f"：{f.deferred.describe()}。{again}。冲突和问题已写到 {f.sidecar}",
+                )
             )
         elif f.refused is not None:
             console.print(
-                f"[bold red]不能写入 {name}[/]：{f.refused}。冲突和问题已写到 {f.sidecar}"
+                Text.assemble(
+                    (f"不能写入 {name}", "bold red"),
+                    f"：{f.refused}。冲突和问题已写到 {f.sidecar}",
+                )
             )
         elif f.written:
             console.print(
-                f"[green]已更新 {name}[/]：新编号 {len(plan.new_ids)} 个，"
-                f"移到「已合作」 {len(plan.moves)} 行，提示 {len(plan.hints)} 行，"
-                f"冲突 {len(plan.conflicts)} 条，问题 {len(plan.problems)} 条"
-                f"（备份：{f.backup}）"
+                Text.assemble(
+                    (f"已更新 {name}", "green"),
+                    f"：新编号 {len(plan.new_ids)} 个，"
+                    f"移到「已合作」 {len(plan.moves)} 行，提示 {len(plan.hints)} 行，"
+                    f"冲突 {len(plan.conflicts)} 条，问题 {len(plan.problems)} 条"
+                    f"（备份：{f.backup}）",
+                )
             )
             for note in f.notes:
-                console.print(f"  [yellow]注意[/]：{note}")
+                console.print(Text.assemble("  ", ("注意", "yellow"), f"：{note}"))
         else:
             console.print(f"{name}：无需改动")
         for r in plan.restores if f.written else []:
@@ -178,8 +193,12 @@ def print_sync(outcome: SyncOutcome, console: Console, *, rerun: str | None = No
                 if isinstance(detail, dict):
                     customer = field_text(detail, "customer")
                 console.print(
-                    f"  [yellow]注意[/]：编号 {e.id} {customer}（原 {e.sheet} 第{e.row}行）已被删除；"
-                    f"如是误删，可用 xlsync restore {f.path} {e.id} 恢复"
+                    Text.assemble(
+                        "  ",
+                        ("注意", "yellow"),
+                        f"：编号 {e.id} {customer}（原 {e.sheet} 第{e.row}行）已被删除；"
+                        f"如是误删，可用 xlsync restore {f.path} {e.id} 恢复",
+                    )
                 )
             elif e.kind is EventKind.RULING:
                 from xlsync.rulings import ruling_sentence
