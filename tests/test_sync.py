@@ -296,3 +296,54 @@ def test_the_workbook_looks_right_to_the_rep(tmp_path: Path) -> None:
     hint = sheet.cell(3, header.column)
     assert hint.value.startswith("【冲突】") and hint.alignment.wrap_text
     assert sheet.row_dimensions[3].height and sheet.row_dimensions[3].height > 15
+
+
+def _rows_xml(path: Path, sheet: str = "xl/worksheets/sheet1.xml") -> dict[int, bytes]:
+    import re
+    import zipfile
+
+    data = zipfile.ZipFile(path).read(sheet)
+    return {
+        int(m.group(1)): m.group(0)
+        for m in re.finditer(rb'<row r="(\d+)"[^>]*?(?:/>|>.*?</row>)', data, re.S)
+    }
+
+
+def test_a_sync_writes_only_the_hints_that_change(tmp_path: Path) -> None:
+    """Rows whose hint already says what the sync says are left byte for byte as they
+    are, with the height a rep gave them; a hint that changes is written."""
+    path = write_register(
+        tmp_path / "r.xlsx",
+        [
+            customer(customer="格林电子", rep="张伟", visited=dt.date(2026, 8, 20)),  # 2
+            customer(customer="格林电子", rep="李娜", contacted=dt.date(2026, 10, 26)),  # 3
+            customer(customer="华美涂料", rep="王芳", visited=dt.date(2026, 10, 25)),  # 4
+            customer(customer="华美涂料", rep="刘洋", contacted=dt.date(2026, 10, 26)),  # 5
+        ],
+        roster=ROSTER,
+    )
+    sync(path, dt.date(2026, 11, 1))
+    hints = read_register(path).sheets[SheetKind.FOLLOWING].hints
+    assert set(hints) == {2, 3, 4, 5}
+    # the rep makes row 4 taller in Excel
+    import zipfile
+
+    part = "xl/worksheets/sheet1.xml"
+    with zipfile.ZipFile(path) as z:
+        entries = {i.filename: z.read(i) for i in z.infolist()}
+    row4 = _rows_xml(path)[4]
+    taller = row4.replace(b'ht="', b'ht="9', 1)
+    assert taller != row4
+    entries[part] = entries[part].replace(row4, taller)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in entries.items():
+            z.writestr(name, data)
+    before = _rows_xml(path)
+
+    sync(path, dt.date(2026, 12, 15))  # 张伟's visit (08-20) is no longer protected
+    after = _rows_xml(path)
+    changed = read_register(path).sheets[SheetKind.FOLLOWING].hints
+    assert changed[2] != hints[2] and changed[4] == hints[4] and changed[5] == hints[5]
+    assert after[4] == before[4] == taller  # the rep's height stays
+    assert after[5] == before[5]
+    assert after[2] != before[2]

@@ -158,10 +158,13 @@ def apply_plan(plan: Plan, source: Path, dest: Path) -> Written:
             hints = plan.text.hints
             for kind, (xml, layout) in sheets.items():
                 data = following if kind is SheetKind.FOLLOWING else coop_data
+                new = {row: text for (k, row), text in hints.items() if k is kind}
+                kept = _hints_kept(plan, kind, data.hints, new)
                 for row in data.hints:
-                    xml.set_text(row, layout.hint, "")
-                for (k, row), text in hints.items():
-                    if k is kind:  # a long hint wraps inside its column, never across pages
+                    if row not in kept:
+                        xml.set_text(row, layout.hint, "")
+                for row, text in new.items():
+                    if row not in kept:  # a long hint wraps inside its column, never across pages
                         xml.set_value(row, layout.hint, text, wrap)
                         xml.fit_height(row, _lines(text, HINT_WIDTH))
                 _colour_hints(package, xml, layout)
@@ -374,6 +377,18 @@ class _Layout:
         # the header looks like the rep's own headers: the style of the header cell before it
         self.xml.copy_style(self.header_row, self.hint - 1, self.hint)
         _set_width(self.xml, self.hint, HINT_WIDTH)
+
+
+def _hints_kept(plan: Plan, kind: SheetKind, old: dict[int, str], new: dict[int, str]) -> set[int]:
+    """The rows of `kind` whose hint cell already says what the plan says, in a row no
+    other edit moves: those rows are left as they are (the rep's own height and style
+    too), and only the hints that change are written. Every hint is written again when
+    the sheet's 合计 rows move down."""
+    if kind in plan.shifts:
+        return set()
+    touched = {r.row for r in plan.restores if r.kind is kind}
+    touched.update(m.source if kind is SheetKind.FOLLOWING else m.target for m in plan.moves)
+    return {row for row, text in new.items() if old.get(row) == text and row not in touched}
 
 
 def _colour_hints(package: Package, xml: SheetXml, layout: _Layout) -> None:
