@@ -347,3 +347,28 @@ def test_a_sync_writes_only_the_hints_that_change(tmp_path: Path) -> None:
     assert after[4] == before[4] == taller  # the rep's height stays
     assert after[5] == before[5]
     assert after[2] != before[2]
+
+
+def test_the_snapshot_digest_is_the_digest_of_its_repr() -> None:
+    """`_digest` feeds the hash a row at a time; it is the hash of the whole repr."""
+    import hashlib
+
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from xlsync.history import RowSnapshot
+    from xlsync.sync import _digest
+
+    rows = st.lists(
+        st.builds(RowSnapshot, st.text(max_size=6), st.just("r.xlsx"), st.sampled_from(["跟进中", "已合作"]),
+                  st.integers(2, 99), st.dictionaries(st.text(max_size=4), st.text(max_size=8), max_size=3)),
+        max_size=5,
+    )  # fmt: skip
+
+    @settings(max_examples=200, deadline=None)
+    @given(rows, st.lists(st.text(max_size=5), max_size=2))
+    def same(snapshot: list[RowSnapshot], rulings: list[str]) -> None:
+        whole = hashlib.sha256(repr((snapshot, rulings)).encode()).hexdigest()
+        assert _digest(snapshot, rulings) == whole  # type: ignore[arg-type]
+
+    same()

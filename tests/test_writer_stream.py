@@ -223,7 +223,7 @@ def _rewrite(path: Path, part: str, change: object) -> None:
             zout.writestr(info, change(data) if info.filename == part else data)  # type: ignore[operator]
 
 
-@pytest.mark.parametrize("window", [64, 1 << 22])
+@pytest.mark.parametrize("window", [7, 64, 1 << 22])
 def test_a_style_out_of_range_is_found_in_any_window(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, window: int
 ) -> None:
@@ -247,3 +247,45 @@ def test_a_style_out_of_range_is_found_in_any_window(
     faults = module.package_faults(path)
     assert any("s=999" in f for f in faults), faults
     assert any("dxfId=77" in f for f in faults), faults
+
+
+@pytest.mark.parametrize("size", [1, 5, 16, 1 << 20])
+def test_styles_are_searched_the_same_in_pieces_of_any_size(size: int) -> None:
+    """The cells' styles anywhere; the conditional formats' dxfId only after the last
+    `sheetData>` (one written inside the rows is not a conditional format)."""
+    from xlsync.xlsx.package import _styles_out_of_range
+
+    sheet = (
+        b'<worksheet><sheetData><row r="1"><c r="A1" s="3"/><c r="B1" s="12"/>'
+        b'<c r="C1" s="40"/><x dxfId="99"/></row></sheetData><conditionalFormatting>'
+        b'<cfRule dxfId="1"/><cfRule dxfId="8"/><cfRule dxfId="9"/></conditionalFormatting>'
+        b"</worksheet>"
+    )
+    pieces = [sheet[i : i + size] for i in range(0, len(sheet), size)]
+    assert _styles_out_of_range(pieces, 10, 5) == (b"12", b"8")
+    assert _styles_out_of_range(pieces, 41, 10) == (None, None)
+    assert _styles_out_of_range(pieces, None, None) == (b"3", b"1")
+
+
+def test_a_part_is_inflated_as_zipfile_reads_it(tmp_path: Path) -> None:
+    """`inflate` gives ZipFile.read's bytes for stored and deflated parts, and refuses a
+    part whose bytes do not match its CRC, as ZipFile.read does."""
+    from xlsync.xlsx.package import inflate
+
+    path = tmp_path / "p.zip"
+    text = ("<row>客户</row>" * 5000).encode()
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("deflated.xml", text, zipfile.ZIP_DEFLATED)
+        z.writestr("stored.xml", text, zipfile.ZIP_STORED)
+        z.writestr("empty.xml", b"", zipfile.ZIP_DEFLATED)
+    with zipfile.ZipFile(path) as z:
+        for info in z.infolist():
+            assert inflate(z, info) == z.read(info.filename), info.filename
+    data = path.read_bytes()
+    stored_at = data.index(text)  # the stored part's bytes, changed in place
+    path.write_bytes(data[:stored_at] + b"X" + data[stored_at + 1 :])
+    with zipfile.ZipFile(path) as z:
+        with pytest.raises(zipfile.BadZipFile):
+            z.read("stored.xml")
+        with pytest.raises(zipfile.BadZipFile):
+            inflate(z, z.getinfo("stored.xml"))

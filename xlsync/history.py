@@ -643,11 +643,13 @@ class SqliteHistory:
                 Event(sync_id, at, c.id, file, c.kind, c.sheet, c.row, c.detail)
                 for c in diff.changes
             ]
+            # the rows' JSON is made as sqlite3 takes each row (a first sync of 100,000
+            # rows would otherwise hold two lists of 100,000 JSON texts at its peak)
             conn.executemany(
                 "INSERT INTO events (sync_id, file, id, kind, sheet, row, detail)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [(sync_id, file, e.id, e.kind.value, e.sheet, e.row, _dumps(e.detail))
-                 for e in events],
+                ((sync_id, file, e.id, e.kind.value, e.sheet, e.row, _dumps(e.detail))
+                 for e in events),
             )  # fmt: skip
             conn.executemany(
                 "INSERT INTO snapshots (file, id, sheet, row, vals, state, sync_id)"
@@ -655,8 +657,8 @@ class SqliteHistory:
                 " ON CONFLICT (file, id) DO UPDATE SET sheet = excluded.sheet,"
                 " row = excluded.row, vals = excluded.vals, state = excluded.state,"
                 " sync_id = excluded.sync_id",
-                [(file, id, k.sheet, k.row, _values_json(k.values), k.state.value, sync_id)
-                 for id, k in diff.updates.items()],
+                ((file, id, k.sheet, k.row, _values_json(k.values), k.state.value, sync_id)
+                 for id, k in diff.updates.items()),
             )  # fmt: skip
             # Ids written by hand or by an older tool must not be handed out again either.
             numbers = [n for n in map(id_number, by_id) if n is not None]

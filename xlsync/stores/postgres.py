@@ -304,13 +304,13 @@ class PostgresHistory:
                 Event(sync_id, at, c.id, file, c.kind, c.sheet, c.row, c.detail)
                 for c in diff.changes
             ]
-            with conn.cursor() as cur:
+            with conn.cursor() as cur:  # each row's JSON made as it is sent
                 if events:
                     cur.executemany(
                         "INSERT INTO events (sync_id, office_id, file, id, kind, sheet, row,"
                         " detail) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
-                        [(sync_id, office, file, e.id, e.kind.value, e.sheet, e.row,
-                          _dumps(e.detail)) for e in events],
+                        ((sync_id, office, file, e.id, e.kind.value, e.sheet, e.row,
+                          _dumps(e.detail)) for e in events),
                     )  # fmt: skip
                 if diff.updates:
                     cur.executemany(
@@ -319,8 +319,8 @@ class PostgresHistory:
                         " ON CONFLICT (office_id, file, id) DO UPDATE SET"
                         " sheet = excluded.sheet, row = excluded.row, vals = excluded.vals,"
                         " state = excluded.state, sync_id = excluded.sync_id",
-                        [(office, file, id, k.sheet, k.row, _values_json(k.values),
-                          k.state.value, sync_id) for id, k in diff.updates.items()],
+                        ((office, file, id, k.sheet, k.row, _values_json(k.values),
+                          k.state.value, sync_id) for id, k in diff.updates.items()),
                     )  # fmt: skip
             numbers = [n for n in map(id_number, by_id) if n is not None]
             if numbers:
