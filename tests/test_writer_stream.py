@@ -265,6 +265,17 @@ def test_styles_are_searched_the_same_in_pieces_of_any_size(size: int) -> None:
     assert _styles_out_of_range(pieces, 10, 5) == (b"12", b"8")
     assert _styles_out_of_range(pieces, 41, 10) == (None, None)
     assert _styles_out_of_range(pieces, None, None) == (b"3", b"1")
+    # a row's style too, and after any whitespace (the usual space is searched for quickly)
+    other = b'<worksheet><sheetData><row r="1"\ts="40"><c r="A1"\ns="3"/></row></sheetData>'
+    pieces = [other[i : i + size] for i in range(0, len(other), size)]
+    assert _styles_out_of_range(pieces, 10, 5) == (b"40", None)
+    assert _styles_out_of_range(pieces, 41, 5) == (None, None)
+    # a cell's text that reads like a style is text (a customer named so, in 冲突)
+    text = b'<worksheet><sheetData><row r="1"><c r="A1" t="inlineStr" s="2"><is><t>A s="999"'
+    text += b"</t></is></c></row></sheetData></worksheet>"
+    pieces = [text[i : i + size] for i in range(0, len(text), size)]
+    assert _styles_out_of_range(pieces, 10, 5) == (None, None)
+    assert _styles_out_of_range(pieces, 1, 5) == (b"2", None)
 
 
 def test_a_part_is_inflated_as_zipfile_reads_it(tmp_path: Path) -> None:

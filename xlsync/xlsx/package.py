@@ -8,6 +8,7 @@ that collide with no existing part in any case.
 
 from __future__ import annotations
 
+import itertools
 import posixpath
 import re
 import struct
@@ -514,7 +515,9 @@ def _insert_in_order(parent: etree._Element, element: etree._Element, order: lis
     parent.append(element)
 
 
-_CELL_STYLE = re.compile(rb'<(?:\w+:)?c\b[^>]*?\ss="(\d+)"')
+_STYLE = re.compile(rb' s="(\d+)"')  # a cell's or a row's style: an index into cellXfs
+_STYLE_AFTER_SPACE = re.compile(rb'\ss="(\d+)"')
+_OTHER_SPACE_STYLE = (b'\ts="', b'\ns="', b'\rs="')
 _DXF_ID = re.compile(rb'\bdxfId="(\d+)"')
 
 
@@ -593,36 +596,49 @@ _WINDOW = 1 << 20  # how much of a sheet is searched at a time
 def _styles_out_of_range(
     pieces: Iterable[bytes], n_xf: int | None, n_dxf: int | None
 ) -> tuple[bytes | None, bytes | None]:
-    """The first cell style index (`s`) at least `n_xf` and the first conditional format's
-    `dxfId` at least `n_dxf` in a sheet given as pieces of its bytes, or None. The sheet is
-    searched a window at a time, each cut before a tag: a large sheet is never held whole,
-    nor its cells listed all at once. Conditional formats follow the cells: the rows are not
-    searched for them (only what follows the last `sheetData>` seen)."""
+    """The first style index (`s`, of a cell or a row) at least `n_xf` and the first
+    conditional format's `dxfId` at least `n_dxf` in a sheet given as pieces of its bytes,
+    or None. The sheet is searched a window at a time, each cut before a tag: a large sheet
+    is never held whole, nor its cells listed all at once. Conditional formats follow the
+    rows: `dxfId` is looked for only after the last `sheetData>`."""
     xf = dxf = None
+    after_rows = False
     carry = b""
-    for piece in pieces:
+    for piece in itertools.chain(pieces, [b""]):  # b"": the end, search what is left
         data = carry + piece
-        cut = data.rfind(b"<")
+        cut = data.rfind(b"<") if piece else len(data)
         if cut <= 0:
             carry = data
             continue
         window, carry = data[:cut], data[cut:]
-        xf, dxf = _search_window(window, n_xf, n_dxf, xf, dxf)
-    if carry:
-        xf, dxf = _search_window(carry, n_xf, n_dxf, xf, dxf)
+        if xf is None:
+            xf = _first_style_at_least(window, n_xf)
+        rest = window.rfind(b"sheetData>")
+        if rest >= 0:  # the rows end here (or a later sheetData> restarts the search)
+            after_rows = True
+            dxf = _first_at_least(_DXF_ID.findall(window, rest), n_dxf)
+        elif after_rows and dxf is None:
+            dxf = _first_at_least(_DXF_ID.findall(window), n_dxf)
     return xf, dxf
 
 
-def _search_window(
-    window: bytes, n_xf: int | None, n_dxf: int | None, xf: bytes | None, dxf: bytes | None
-) -> tuple[bytes | None, bytes | None]:
-    if xf is None:
-        xf = _first_at_least(_CELL_STYLE.findall(window), n_xf)
-    rest = window.rfind(b"sheetData>")
-    if dxf is None or rest >= 0:  # a later sheetData> restarts the search after it
-        found = _first_at_least(_DXF_ID.findall(window, max(rest, 0)), n_dxf)
-        dxf = found if rest >= 0 or found is not None else dxf
-    return xf, dxf
+def _first_style_at_least(window: bytes, limit: int | None) -> bytes | None:
+    """The first `s="…"` attribute (a cell's or a row's style) in `window` that is `limit`
+    or more (with no limit, the first). The attributes are found with a literal search for
+    the usual space before them, the general pattern only when another whitespace stands
+    before an `s=`; a value that counts is confirmed to stand inside a tag, not in a cell's
+    text (`<t>… s="9"</t>`: text need not escape its quotes)."""
+    other = any(space in window for space in _OTHER_SPACE_STYLE)
+    pattern = _STYLE_AFTER_SPACE if other else _STYLE
+    values = pattern.findall(window)
+    if not values or (limit is not None and max(int(v) for v in set(values)) < limit):
+        return None
+    for found in pattern.finditer(window):
+        at = found.start()
+        in_tag = window.rfind(b"<", 0, at) > window.rfind(b">", 0, at)
+        if in_tag and (limit is None or int(found.group(1)) >= limit):
+            return found.group(1)
+    return None
 
 
 def _first_at_least(values: list[bytes], limit: int | None) -> bytes | None:
