@@ -272,8 +272,12 @@ def test_text_that_looks_like_terminal_markup_is_printed_as_written(tmp_path: Pa
         [
             customer(customer="格林[/]电子", rep="张伟", phone="138[red]", visited="[/b]"),
             customer(customer="格林[/]电子", rep="李娜", visited=dt.date(2026, 10, 20)),
-            customer(customer="[bold]雅玛西[/bold]", rep="王芳", status="已合作",
-                     won=dt.date(2026, 10, 28)),  # fmt: skip
+            customer(
+                customer="[bold]雅玛西[/bold]",
+                rep="王芳",
+                status="已合作",
+                won=dt.date(2026, 10, 28),
+            ),
         ],
         roster=ROSTER,
     )

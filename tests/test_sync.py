@@ -372,3 +372,47 @@ def test_the_snapshot_digest_is_the_digest_of_its_repr() -> None:
         assert _digest(snapshot, rulings) == whole  # type: ignore[arg-type]
 
     same()
+
+
+def test_a_name_that_reads_like_a_style_index_is_written(tmp_path: Path) -> None:
+    """The written package's style check reads attributes, not cell text: a customer
+    named with ` s="999"` (quotes stay raw in XML text) in the hints and 冲突 is no fault."""
+    name = '格林 s="999"'
+    path = write_register(
+        tmp_path / "r.xlsx",
+        [
+            customer(customer=name, rep="张伟", visited=dt.date(2026, 10, 1)),
+            customer(customer=name, rep="李娜", visited=dt.date(2026, 10, 5)),
+        ],
+        roster=ROSTER,
+    )
+    outcome = sync(path, dt.date(2026, 11, 1))
+    assert outcome.files[0].written and outcome.files[0].refused is None
+    conflicts = CalamineWorkbook.from_path(path).get_sheet_by_name("冲突").to_python()
+    assert any(name in str(cell) for row in conflicts for cell in row)
+
+
+def test_a_moved_row_equal_to_a_cooperating_one_ranks_the_same_after_the_move(
+    tmp_path: Path,
+) -> None:
+    """Found by tests/test_sync_property.py: a won 跟进中 row (状态 电话) and an 已合作 row
+    of the same rep with the same dates tied, and the move's 状态 → 已合作 broke the tie
+    the other way at the next sync, which rewrote the hints again. A won row's 状态 counts
+    as 已合作 in the tie-break: the second sync changes nothing."""
+    same = {"customer": "格林电子", "rep": "张伟", "visited": dt.date(2025, 6, 1),
+            "status": "电话", "won": dt.date(2025, 1, 1)}  # fmt: skip
+    path = write_register(
+        tmp_path / "r.xlsx",
+        [customer(customer="深圳市格林电子科技有限公司", rep="张伟"), customer(**same)],
+        [
+            customer(
+                customer="深圳市格林电子科技有限公司", rep="王芳", sampled=dt.date(2025, 6, 1)
+            ),
+            customer(**same),
+        ],
+        roster=ROSTER,
+    )
+    first = sync(path, dt.date(2026, 11, 1))
+    assert first.files[0].plan.moves
+    again = sync(path, dt.date(2026, 11, 1))
+    assert again.files[0].plan.empty, again.files[0].plan.text.hints

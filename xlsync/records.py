@@ -95,13 +95,16 @@ class Row:
 
     def content_key(self) -> tuple[str, ...]:
         """What the rep typed, as a sort key that does not change when a sync moves the row
-        or gives it an 编号: results must not depend on where a row stands."""
+        or gives it an 编号: results must not depend on where a row stands. A won row's 状态
+        counts as 已合作, which a sync writes when it moves the row to 已合作 (else the
+        next sync could rank two equal claims the other way, and write again)."""
         c, v, s, w, f = self.contacted, self.visited, self.sampled, self.won, self.last_follow_up
+        status = Status.COOPERATING if self.cooperating else self.status
         return (
             self.customer, self.phone_text, self.rep, self.department,
             c.isoformat() if c else "", v.isoformat() if v else "", s.isoformat() if s else "",
             w.isoformat() if w else "", f.isoformat() if f else "",
-            self.status.value if self.status else "", self.contact, self.file,
+            status.value if status else "", self.contact, self.file,
         )  # fmt: skip
 
 
