@@ -182,9 +182,13 @@ def print_sync(outcome: SyncOutcome, console: Console, *, rerun: str | None = No
             console.print(
                 f"  恢复编号 {r.id}（{field_text(r.values, 'customer')}）→ {sheet} 第{r.row}行"
             )
-        for m in plan.moves if f.written else []:
+        moves = plan.moves if f.written else []
+        if moves:  # one print: a first sync may move a thousand rows
             console.print(
-                f"  {m.customer}（{m.rep}）：跟进中 第{m.source}行 → 已合作 第{m.target}行"
+                "\n".join(
+                    f"  {m.customer}（{m.rep}）：跟进中 第{m.source}行 → 已合作 第{m.target}行"
+                    for m in moves
+                )
             )
         for e in f.events:
             if e.kind is EventKind.DELETED:
