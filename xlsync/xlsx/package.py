@@ -130,7 +130,7 @@ class Package:
             return self._changed[name]
         return inflate(self._zip, self._zip.getinfo(name))
 
-    def pieces(self, name: str, size: int = 1 << 22) -> Iterator[bytes]:
+    def pieces(self, name: str, size: int) -> Iterator[bytes]:
         """The part's bytes, `size` at a time (a stored part inflated as it is read)."""
         name = self._name(name)
         if name in self._streams or name in self._changed:
@@ -630,9 +630,8 @@ def _first_style_at_least(window: bytes, limit: int | None) -> bytes | None:
     text (`<t>… s="9"</t>`: text need not escape its quotes)."""
     other = any(space in window for space in _OTHER_SPACE_STYLE)
     pattern = _STYLE_AFTER_SPACE if other else _STYLE
-    values = pattern.findall(window)
-    if not values or (limit is not None and max(int(v) for v in set(values)) < limit):
-        return None
+    if _first_at_least(pattern.findall(window), limit) is None:
+        return None  # the usual answer: no style counts (text could only add some)
     for found in pattern.finditer(window):
         at = found.start()
         in_tag = window.rfind(b"<", 0, at) > window.rfind(b">", 0, at)
