@@ -318,33 +318,31 @@ def _nation_ends() -> frozenset[str]:
 
 
 @cache
+def _all_divisions() -> frozenset[str]:
+    """Every division name, top-level and district, full and short."""
+    top, districts = divisions()
+    return top | districts
+
+
+@cache
 def _division_heads() -> frozenset[str]:
     """The first two characters of every division name: most texts fail this at once."""
-    top, districts = divisions()
-    return frozenset(n[:2] for n in top | districts)
+    return frozenset(n[:2] for n in _all_divisions())
 
 
 @cache
 def _division_lengths() -> tuple[int, ...]:
-    top, districts = divisions()
-    return tuple(sorted({len(n) for n in top | districts}, reverse=True))
+    return tuple(sorted({len(n) for n in _all_divisions()}, reverse=True))
 
 
 @cache
 def _division_lengths_by_head() -> dict[str, tuple[int, ...]]:
     """The lengths of the division names that start with each two characters, longest
     first: a text is compared only with names that can start it."""
-    top, districts = divisions()
     lengths: dict[str, set[int]] = {}
-    for name in top | districts:
+    for name in _all_divisions():
         lengths.setdefault(name[:2], set()).add(len(name))
     return {head: tuple(sorted(ns, reverse=True)) for head, ns in lengths.items()}
-
-
-@cache
-def _all_divisions() -> frozenset[str]:
-    top, districts = divisions()
-    return top | districts
 
 
 def _strip_places(s: str) -> tuple[str, str]:
@@ -431,7 +429,7 @@ def analyse(name: str) -> NameKey:
         if removed and stripped in ("xx", "市xx"):
             place = place or removed
             return ""
-        if inner in divisions()[0] or inner in divisions()[1]:
+        if inner in _all_divisions():
             place = place or inner
         # anything else in brackets is a note (老客户, 已送样) or a translation (GREEN)
         return ""
