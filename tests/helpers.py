@@ -6,6 +6,8 @@ import json
 import os
 import subprocess
 import sys
+import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -105,3 +107,13 @@ def run_cli(
         env={**os.environ, "PYTHONIOENCODING": "utf-8", "COLUMNS": str(env_columns)},
     )
     return Run(proc.returncode, proc.stdout, proc.stderr)
+
+
+def rewrite_part(path: Path, part: str, change: Callable[[bytes], bytes]) -> None:
+    """Rewrite one part of the package at `path` (every other part as it was), the way a
+    test damages or edits a workbook another program wrote."""
+    with zipfile.ZipFile(path) as src:
+        items = [(info, src.read(info.filename)) for info in src.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+        for info, data in items:
+            out.writestr(info, change(data) if info.filename == part else data)

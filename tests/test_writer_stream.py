@@ -20,6 +20,7 @@ from xlsync.xlsx.package import NS_MAIN, Package, raw_entry
 from xlsync.xlsx.sheet import SheetXml
 
 from .data_gen import make_register
+from .helpers import rewrite_part
 from .office import soffice_available
 from .writer_expectations import KEPT, registers, written
 
@@ -215,14 +216,6 @@ def test_untouched_parts_are_copied_as_stored(tmp_path: Path) -> None:
         assert new.testzip() is None
 
 
-def _rewrite(path: Path, part: str, change: object) -> None:
-    with zipfile.ZipFile(path) as zin:
-        items = [(i, zin.read(i.filename)) for i in zin.infolist()]
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zout:
-        for info, data in items:
-            zout.writestr(info, change(data) if info.filename == part else data)  # type: ignore[operator]
-
-
 @pytest.mark.parametrize("window", [7, 64, 1 << 22])
 def test_a_style_out_of_range_is_found_in_any_window(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, window: int
@@ -243,7 +236,7 @@ def test_a_style_out_of_range_is_found_in_any_window(
             b'dxfId="77" priority="1"><formula>TRUE</formula></cfRule></conditionalFormatting>',
         )
 
-    _rewrite(path, "xl/worksheets/sheet1.xml", broken)
+    rewrite_part(path, "xl/worksheets/sheet1.xml", broken)
     faults = module.package_faults(path)
     assert any("s=999" in f for f in faults), faults
     assert any("dxfId=77" in f for f in faults), faults
