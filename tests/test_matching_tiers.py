@@ -4,13 +4,28 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import subprocess
+import sys
+from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from xlsync.matching.english import english_name, trade_sound
-from xlsync.matching.group import Item, group_items, local_number, prepare, share_phone
+from xlsync.matching.group import (
+    Item,
+    _homophone_buckets,
+    group_items,
+    local_number,
+    prepare,
+    share_phone,
+)
+from xlsync.matching.normalize import NameKey
+from xlsync.matching.sound import sound
 
 
 def tiers(
@@ -148,6 +163,69 @@ def test_a_short_name_that_fits_two_companies_is_asked_with_both() -> None:
     # a short name in another city fits neither
     _, asked, _ = tiers([rows[0], rows[1], ("苏州格林", "")])
     assert not asked
+
+
+def test_the_pairs_asked_come_in_one_order_whatever_the_hash_seed() -> None:
+    # the fuller names a short name fits were a set: their order, and so which pair the
+    # review queue shows first, changed from one run to the next
+    program = (
+        "from xlsync.matching.group import group_items, prepare\n"
+        "items = prepare([('深圳市格林电子有限公司', []), ('深圳市格林包装有限公司', []),"
+        " ('深圳市格林五金有限公司', []), ('深圳市格林塑胶有限公司', []), ('格林', [])])\n"
+        "asked = []\n"
+        "group_items(items, possible=asked)\n"
+        "print(asked)\n"
+    )
+    answers = set()
+    for seed in range(6):
+        env = {**os.environ, "PYTHONHASHSEED": str(seed)}
+        done = subprocess.run(
+            [sys.executable, "-c", program], env=env, capture_output=True, text=True, check=True
+        )
+        answers.add(done.stdout)
+    assert len(answers) == 1
+    assert answers.pop().count("可能指多家公司") == 4
+
+
+def _buckets_one_key_a_character(prepared: Sequence[Item]) -> list[list[int]]:
+    """Step 3's buckets as they were first made: every character of every name keyed."""
+    buckets: dict[str, list[int]] = defaultdict(list)
+    for head, item in enumerate(prepared):
+        key = item.key
+        assert key is not None
+        if not key.strong or len(key.trade) < 2:
+            continue
+        strong = "+".join(key.strong)
+        for k, char in enumerate(key.trade):
+            if not char.isascii():
+                buckets[f"{key.trade[:k]}|{sound(char)}|{key.trade[k + 1 :]}|{strong}"].append(head)
+    return [b for b in buckets.values() if len(b) > 1]
+
+
+_ELECTRONICS = ["电子"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.text(alphabet="金今晖辉鑫新泰太a", min_size=1, max_size=3),
+            st.lists(st.sampled_from(["电子", "五金"]), max_size=2, unique=True),
+        ),
+        max_size=16,
+    )
+)
+# buckets of two whole sounds interleaved: 金辉 / 今辉 share one, 今辉 / 今晖 another
+@example([(t, _ELECTRONICS) for t in ("金辉", "鑫泰", "今辉", "新泰", "今晖")])
+def test_the_homophone_buckets_are_those_of_one_key_a_character(
+    names: list[tuple[str, list[str]]],
+) -> None:
+    prepared = [
+        Item(NameKey(trade + "".join(strong), trade, tuple(strong), (), ""), frozenset(), "")
+        for trade, strong in names
+    ]
+    fast = [b for b in _homophone_buckets(prepared, list(range(len(prepared)))) if len(b) > 1]
+    assert fast == _buckets_one_key_a_character(prepared)
 
 
 def test_english_names_are_taken_apart() -> None:
