@@ -221,8 +221,9 @@ def test_the_homophone_buckets_are_those_of_one_key_a_character(
     names: list[tuple[str, list[str]]],
 ) -> None:
     prepared = [
-        Item(NameKey(trade + "".join(strong), trade, tuple(strong), (), ""), frozenset(), "")
+        Item(NameKey(core, trade, tuple(strong), (), "", core=core), frozenset(), "")
         for trade, strong in names
+        for core in [trade + "".join(strong)]
     ]
     fast = [b for b in _homophone_buckets(prepared, list(range(len(prepared)))) if len(b) > 1]
     assert fast == _buckets_one_key_a_character(prepared)

@@ -569,20 +569,28 @@ def _homophone_buckets(prepared: Sequence[Item], heads: list[int]) -> list[list[
     per-character keys (one string and one bucket for each character of every name: most
     of the grouping's time at 100,000 rows) are made only for cores that share a whole
     sound with another; nearly every name in a register sounds like no other."""
-    alike: dict[str, list[tuple[int, int, NameKey]]] = defaultdict(list)
+    keyed: list[tuple[int, NameKey]] = []
     for order, head in enumerate(heads):
         key = prepared[head].key
         assert key is not None
-        if not key.strong or len(key.trade) < 2:
-            continue
-        whole = "|".join([c if c.isascii() else sound(c) for c in key.trade])
-        alike[f"{whole}|{'+'.join(key.strong)}"].append((order, head, key))
+        if key.strong and len(key.trade) >= 2:
+            keyed.append((order, key))
+    # the whole sound: each character replaced by its reading (the few thousand characters
+    # the names use, looked up once for str.translate), then the strong words
+    readings = {ord(c): sound(c) for c in set("".join(k.trade for _, k in keyed))}
+    first_of: dict[str, int] = {}
+    shared: set[str] = set()
+    wholes: list[str] = []
+    for order, key in keyed:
+        whole = f"{key.trade.translate(readings)}|{'+'.join(key.strong)}"
+        if first_of.setdefault(whole, order) != order:
+            shared.add(whole)
+        wholes.append(whole)
     buckets: dict[str, list[int]] = {}
     first: dict[str, tuple[int, int]] = {}  # where each key first occurs: (core, character)
-    for cores in alike.values():
-        if len(cores) < 2:
-            continue
-        for order, head, key in cores:
+    for (order, key), whole in zip(keyed, wholes, strict=True):
+        if whole in shared:
+            head = heads[order]
             strong = "+".join(key.strong)
             trade = key.trade
             for k, char in enumerate(trade):
