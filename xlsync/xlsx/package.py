@@ -374,7 +374,7 @@ class Package:
                 continue  # parsed to be read, never edited: the original bytes stay
             self._changed[name] = data
         self._trees.clear()
-        with zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED) as out:
+        with zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED, compresslevel=_LEVEL) as out:
             for name in self._order:
                 if name in self._removed:
                     continue
@@ -413,6 +413,10 @@ class Package:
 
 
 _PIECE = 1 << 18
+# zlib's level for the parts xlsync writes (the others are copied as stored). A sheet of
+# 20,000 rows as LibreOffice saved it: level 6 (zlib's default) 0.19 s, 1,114 KB; level 4
+# 0.09 s, 1,272 KB. A sync writes the whole sheet; half the time for 14% more bytes.
+_LEVEL = 4
 _LOCAL_HEADER = struct.Struct("<4s5H3L2H")  # zipfile.structFileHeader
 
 
