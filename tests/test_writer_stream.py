@@ -12,6 +12,8 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from lxml import etree
 
 from xlsync.register.schema import SheetKind
@@ -269,6 +271,28 @@ def test_styles_are_searched_the_same_in_pieces_of_any_size(size: int) -> None:
     pieces = [text[i : i + size] for i in range(0, len(text), size)]
     assert _styles_out_of_range(pieces, 10, 5) == (None, None)
     assert _styles_out_of_range(pieces, 1, 5) == (b"2", None)
+    # rows that end in an empty <sheetData/>, or under a prefix; leading zeros
+    for sheet in (
+        b'<worksheet><sheetData/><conditionalFormatting><cfRule dxfId="8"/>'
+        b"</conditionalFormatting></worksheet>",
+        b'<x:worksheet><x:sheetData><x:row r="1"><x:c r="A1" s="012"/><x:c dxfId="99"/>'
+        b'</x:row></x:sheetData><x:conditionalFormatting><x:cfRule dxfId="8"/>'
+        b"</x:conditionalFormatting></x:worksheet>",
+    ):
+        pieces = [sheet[i : i + size] for i in range(0, len(sheet), size)]
+        found = _styles_out_of_range(pieces, 10, 5)
+        assert found == ((b"012" if b"012" in sheet else None), b"8")
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.integers(0, 10**6), st.integers(0, 10**6), st.integers(0, 2))
+def test_the_numbers_at_least_a_limit(limit: int, value: int, zeros: int) -> None:
+    from xlsync.xlsx.package import numbers_at_least
+
+    pattern = re.compile(b"0*" + numbers_at_least(limit))
+    for number in (value, limit, limit + 1, max(limit - 1, 0), value * 10):
+        text = ("0" * zeros + str(number)).encode()
+        assert bool(pattern.fullmatch(text)) == (number >= limit), (limit, text)
 
 
 def test_a_part_is_inflated_as_zipfile_reads_it(tmp_path: Path) -> None:

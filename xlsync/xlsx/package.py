@@ -16,6 +16,7 @@ import time
 import zipfile
 import zlib
 from collections.abc import Callable, Iterable, Iterator
+from functools import cache
 from pathlib import Path
 from typing import IO
 from urllib.parse import unquote
@@ -519,9 +520,6 @@ def _insert_in_order(parent: etree._Element, element: etree._Element, order: lis
     parent.append(element)
 
 
-_STYLE = re.compile(rb' s="(\d+)"')  # a cell's or a row's style: an index into cellXfs
-_STYLE_AFTER_SPACE = re.compile(rb'\ss="(\d+)"')
-_OTHER_SPACE_STYLE = (b'\ts="', b'\ns="', b'\rs="')
 _DXF_ID = re.compile(rb'\bdxfId="(\d+)"')
 
 
@@ -617,8 +615,8 @@ def _styles_out_of_range(
         window, carry = data[:cut], data[cut:]
         if xf is None:
             xf = _first_style_at_least(window, n_xf)
-        rest = window.rfind(b"sheetData>")
-        if rest >= 0:  # the rows end here (or a later sheetData> restarts the search)
+        rest = _rows_end(window)
+        if rest >= 0:  # the rows end here
             after_rows = True
             dxf = _first_at_least(_DXF_ID.findall(window, rest), n_dxf)
         elif after_rows and dxf is None:
@@ -626,22 +624,57 @@ def _styles_out_of_range(
     return xf, dxf
 
 
+def _rows_end(window: bytes) -> int:
+    """Where the rows end in `window` (after `</sheetData>` or an empty `<sheetData/>`,
+    with any prefix), or -1. The opening `<sheetData>` is not their end, nor the word in a
+    cell's text."""
+    at = window.rfind(b"sheetData")
+    if at < 0:
+        return -1
+    lt = window.rfind(b"<", 0, at)
+    if lt < 0 or window.rfind(b">", 0, at) > lt:
+        return -1  # not in a tag: a text
+    gt = window.find(b">", at)
+    if gt < 0:
+        return -1
+    if window[lt + 1 : lt + 2] == b"/" or window[gt - 1 : gt] == b"/":
+        return gt + 1
+    return -1
+
+
 def _first_style_at_least(window: bytes, limit: int | None) -> bytes | None:
     """The first `s="…"` attribute (a cell's or a row's style) in `window` that is `limit`
-    or more (with no limit, the first). The attributes are found with a literal search for
-    the usual space before them, the general pattern only when another whitespace stands
-    before an `s=`; a value that counts is confirmed to stand inside a tag, not in a cell's
-    text (`<t>… s="9"</t>`: text need not escape its quotes)."""
-    other = any(space in window for space in _OTHER_SPACE_STYLE)
-    pattern = _STYLE_AFTER_SPACE if other else _STYLE
-    if _first_at_least(pattern.findall(window), limit) is None:
-        return None  # the usual answer: no style counts (text could only add some)
-    for found in pattern.finditer(window):
+    or more (with no limit, the first). The values are searched for, not listed (a sheet of
+    20,000 rows has some 300,000 of them); one that counts is confirmed to be an attribute
+    inside a tag, not a cell's text (`<t>… s="9"</t>`: text need not escape its quotes)."""
+    for found in _style_at_least(limit).finditer(window):
         at = found.start()
-        in_tag = window.rfind(b"<", 0, at) > window.rfind(b">", 0, at)
-        if in_tag and (limit is None or int(found.group(1)) >= limit):
+        if window[at - 1 : at] not in (b" ", b"\t", b"\n", b"\r"):
+            continue  # the end of another attribute's name
+        if window.rfind(b"<", 0, at) > window.rfind(b">", 0, at):
             return found.group(1)
     return None
+
+
+@cache
+def _style_at_least(limit: int | None) -> re.Pattern[bytes]:
+    """A style attribute's name and value when the value is `limit` or more (any value
+    with no limit), leading zeros and all."""
+    return re.compile(rb's="(0*' + numbers_at_least(limit or 0) + b')"')
+
+
+def numbers_at_least(n: int) -> bytes:
+    """A regular expression of the decimal numbers without leading zeros that are `n` or
+    more (`n` >= 0): more digits than `n`, or as many and larger at the first digit that
+    differs, or `n` itself."""
+    digits = str(n).encode()
+    size = len(digits)
+    choices = [rb"[1-9]\d{%d,}" % size]
+    for i, digit in enumerate(digits):
+        if digit < ord("9"):
+            choices.append(digits[:i] + b"[%c-9]" % (digit + 1) + rb"\d{%d}" % (size - i - 1))
+    choices.append(digits)
+    return b"(?:" + b"|".join(choices) + b")"
 
 
 def _first_at_least(values: list[bytes], limit: int | None) -> bytes | None:
