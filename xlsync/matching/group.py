@@ -170,12 +170,23 @@ class Item(NamedTuple):
         # an empty set is the shared NONE (216 bytes each otherwise: 100,000 rows have
         # 200,000 empty ones)
         phones = frozenset(numbers) or NONE
-        local_keys = frozenset(k for p in phones if (k := local_number(p))) or NONE
-        bare = frozenset(p for p in phones if p in local_keys) or NONE
+        local_keys = bare = mobiles = NONE
+        if phones:
+            found: list[str] = []
+            mobile: list[str] = []
+            for number in phones:
+                if len(number) == 11 and number[0] == "1":
+                    mobile.append(number)  # a mobile has no local number
+                elif local := local_number(number):
+                    found.append(local)
+            if found:
+                local_keys = frozenset(found)
+                bare = frozenset(p for p in phones if p in local_keys) or NONE
+            if mobile:
+                mobiles = frozenset(mobile)
         english = english_name(name) if key is not None else None
         place = place_code(key.place) if key else ""
         person = full_person_name(contact) if contact else ""
-        mobiles = frozenset(p for p in phones if len(p) == 11 and p[0] == "1") or NONE
         return cls(key, phones, place, local_keys, bare, english, person, mobiles)
 
 

@@ -236,6 +236,7 @@ def _common_prefix(a: str, b: str) -> str:
     return a[: n - n % 2]
 
 
+@lru_cache(maxsize=1 << 12)  # a register names a few hundred places, each many times
 def place_code(place: str) -> str:
     """The most specific province/city code named at the start of a place text, or ""."""
     codes = _place_codes()
