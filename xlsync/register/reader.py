@@ -333,6 +333,8 @@ def _read_data_sheet(
     )
     rows = sheet.rows
     reader = _RowReader(path.name, name, kind, columns, date1904, problems)
+    # the kept values' columns: every headed column but the hint's
+    kept = [(i, header) for i, header in enumerate(headers) if i != hint_col]
     r = header_index
     for r, cells in enumerate(itertools.chain(head[header_index + 1 :], rows_in), header_index + 1):
         if hint_col is None:
@@ -352,11 +354,14 @@ def _read_data_sheet(
         row = reader.parse(r + 1, cells)
         if keep_values:
             values: dict[str, str] = {}
-            for i, v in enumerate(cells[: len(headers)]):
-                if v != "" and v is not None and i != hint_col:
-                    text = cell_text(v)
-                    if text:
-                        values[headers[i]] = text
+            n = len(cells)
+            for i, header in kept:
+                if i >= n:
+                    break
+                v = cells[i]
+                text = v.strip() if type(v) is str else cell_text(v)  # cell_text, inline
+                if text:
+                    values[header] = text
             row.values = values
         rows.append(row)
     sheet.last_row = max(r + 1, sheet.header_row)
