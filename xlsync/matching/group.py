@@ -26,7 +26,6 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from functools import lru_cache
 from itertools import combinations
 from typing import NamedTuple
 
@@ -368,12 +367,7 @@ def homophone_typo(x: str, y: str) -> bool:
     if len(diff) != 1:
         return False
     i = diff[0]
-    return not x[i].isascii() and _sound(x[i]) == _sound(y[i])
-
-
-@lru_cache(maxsize=8192)
-def _sound(char: str) -> str:
-    return sound(char)  # pypinyin's lazy_pinyin(char)[0], without importing pypinyin
+    return not x[i].isascii() and sound(x[i]) == sound(y[i])
 
 
 def _related(a: NameKey, b: NameKey) -> bool:
@@ -598,21 +592,29 @@ def _homophone_buckets(prepared: Sequence[Item], heads: list[int]) -> list[list[
             shared.add(whole)
         wholes.append(whole)
     buckets: dict[str, list[int]] = {}
-    first: dict[str, tuple[int, int]] = {}  # where each key first occurs: (core, character)
+    first: dict[str, tuple[int, int]] = {}  # where each key first occurs: (core, its nth key)
     for (order, key), whole in zip(keyed, wholes, strict=True):
         if whole in shared:
-            head = heads[order]
-            strong = "+".join(key.strong)
-            trade = key.trade
-            for k, char in enumerate(trade):
-                if char.isascii():
-                    continue
-                bucket = f"{trade[:k]}|{sound(char)}|{trade[k + 1 :]}|{strong}"
+            for nth, bucket in enumerate(homophone_keys(key)):
                 if bucket not in buckets:
                     buckets[bucket] = []
-                    first[bucket] = (order, k)
-                buckets[bucket].append(head)
+                    first[bucket] = (order, nth)
+                buckets[bucket].append(heads[order])
     return [buckets[b] for b in sorted(buckets, key=first.__getitem__)]
+
+
+def homophone_keys(key: NameKey) -> list[str]:
+    """Step 3's keys of a name: its trade name with one character (not a Latin letter or a
+    digit) replaced by how it sounds, then its strong industry words; none for a name
+    without strong words or with a one-character trade name."""
+    if not key.strong or len(key.trade) < 2:
+        return []
+    trade, strong = key.trade, "+".join(key.strong)
+    return [
+        f"{trade[:k]}|{sound(char)}|{trade[k + 1 :]}|{strong}"
+        for k, char in enumerate(trade)
+        if not char.isascii()
+    ]
 
 
 def _english_names(

@@ -24,7 +24,7 @@ import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from xlsync.matching.group import _sound
+from xlsync.matching.group import homophone_keys
 from xlsync.matching.normalize import analyse
 from xlsync.records import OfficeAgent, OfficeRuling, OtherRows, Row
 from xlsync.register.schema import SheetKind, Status
@@ -52,11 +52,7 @@ def block_keys(customer: str, phones: Iterable[str]) -> set[str]:
         return keys
     keys.add(f"c:{key.core}")
     keys.add(f"t:{key.trade}")
-    if key.strong and len(key.trade) >= 2:
-        strong = "+".join(key.strong)
-        for k, char in enumerate(key.trade):
-            if not char.isascii():
-                keys.add(f"s:{key.trade[:k]}|{_sound(char)}|{key.trade[k + 1 :]}|{strong}")
+    keys.update(f"s:{sound}" for sound in homophone_keys(key))
     return keys
 
 

@@ -602,7 +602,7 @@ def _styles_out_of_range(
     conditional format's `dxfId` at least `n_dxf` in a sheet given as pieces of its bytes,
     or None. The sheet is searched a window at a time, each cut before a tag: a large sheet
     is never held whole, nor its cells listed all at once. Conditional formats follow the
-    rows: `dxfId` is looked for only after the last `sheetData>`."""
+    rows: `dxfId` is looked for only after `</sheetData>` (or an empty `<sheetData/>`)."""
     xf = dxf = None
     after_rows = False
     carry = b""
