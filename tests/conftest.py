@@ -2,8 +2,10 @@
 (see scripts/fuzz.py). The handout's font cache is a folder of this test run, not the
 user's cache directory (subprocesses inherit it)."""
 
+import gc
 import os
 import tempfile
+from collections.abc import Iterator
 
 import pytest
 from hypothesis import settings
@@ -20,6 +22,16 @@ os.environ.setdefault("XLSYNC_CACHE_DIR", tempfile.mkdtemp(prefix="xlsync-test-c
 def examples(default: int) -> int:
     """How many examples a slow property test runs: few in CI, many in a fuzz run."""
     return FUZZ_EXAMPLES or default
+
+
+@pytest.fixture(autouse=True)
+def _collector_left_on() -> Iterator[None]:
+    """A test that leaves the cycle collector off (a pause never ended, a background thread
+    still inside one) fails itself, instead of a later test that checks the collector."""
+    yield
+    if not gc.isenabled():
+        gc.enable()
+        pytest.fail("the cycle collector was left off", pytrace=False)
 
 
 # -- PostgreSQL (see tests/pg.py) ---------------------------------------------------------

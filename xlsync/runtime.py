@@ -7,12 +7,13 @@ values make few reference cycles, so a one-shot command collects its youngest ob
 less often and the old ones almost never; a long-running process (the watcher, the
 server) keeps collecting every generation, less eagerly than the default. The two batch
 steps that build most of those objects (reading a register, grouping its rows) pause the
-collector whatever the process.
+collector whatever the process, counted across threads.
 """
 
 from __future__ import annotations
 
 import gc
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -28,15 +29,45 @@ def tune_for_long_run() -> None:
     gc.set_threshold(*LONG_RUN)
 
 
+class _Pauses:
+    """The pauses under way in this process. The collector is one switch for every
+    thread: the watcher syncs while its reports thread makes a handout, the server loads a
+    snapshot while another is built. So the first pause to begin turns it off, remembering
+    how it was, and the last to end puts it back. A pause that restored only its own view
+    could leave it off for good (A begins, B begins and sees it off, A ends and turns it
+    on, B ends and turns it off again). The count is process state because the switch it
+    guards is."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._count = 0
+        self._resume = False  # whether it was on before the first of them
+
+    def begin(self) -> None:
+        with self._lock:
+            if self._count == 0:
+                self._resume = gc.isenabled()
+                gc.disable()
+            self._count += 1
+
+    def end(self) -> None:
+        with self._lock:
+            self._count -= 1
+            if self._count == 0 and self._resume:
+                gc.enable()
+
+
+_PAUSES = _Pauses()
+
+
 @contextmanager
 def collector_paused() -> Iterator[None]:
     """No cyclic collection while a batch of acyclic values is built (a register's rows,
     the matcher's items and links): every full collection would walk all of them again. They
-    are freed by reference counting as usual; the collector resumes afterwards."""
-    was_enabled = gc.isenabled()
-    gc.disable()
+    are freed by reference counting as usual; the collector resumes when the last pause in
+    the process ends, if it was on before the first began."""
+    _PAUSES.begin()
     try:
         yield
     finally:
-        if was_enabled:
-            gc.enable()
+        _PAUSES.end()
