@@ -5,6 +5,7 @@ user's cache directory (subprocesses inherit it)."""
 import gc
 import os
 import tempfile
+import threading
 from collections.abc import Iterator
 
 import pytest
@@ -31,7 +32,9 @@ def _collector_left_on() -> Iterator[None]:
     yield
     if not gc.isenabled():
         gc.enable()
-        pytest.fail("the cycle collector was left off", pytrace=False)
+        alive = sorted(t.name for t in threading.enumerate() if t is not threading.main_thread())
+        pytest.fail(f"the cycle collector was left off (threads still running: {alive})",
+                    pytrace=False)  # fmt: skip
 
 
 # -- PostgreSQL (see tests/pg.py) ---------------------------------------------------------
