@@ -7,7 +7,6 @@ import random
 import re
 import shutil
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
@@ -367,13 +366,17 @@ def test_chinese_lines_break_between_characters_not_inside_codes() -> None:
     assert "效" in tokens and "果2026-10-03" not in tokens
 
 
-def test_a_big_month_renders_in_a_few_seconds(tmp_path: Path) -> None:
+def test_a_big_month_renders_every_row(tmp_path: Path) -> None:
+    """3,000 table rows over many pages: every customer is printed once (the speed of this
+    is measured in benchmarks/, not asserted here)."""
     report = build_report(n_zone1=2000, n_zone2=1000)
-    started = time.perf_counter()
     dest = render_monthly_pdf(report, tmp_path / "big.pdf")
-    elapsed = time.perf_counter() - started
-    assert len(pypdf.PdfReader(dest).pages) > 50
-    assert elapsed < 20, f"{elapsed:.1f} s"  # about 2 s on a 2-core CI machine
+    pages = pypdf.PdfReader(dest).pages
+    assert len(pages) > 50
+    text = re.sub(r"\s", "", "".join(page.extract_text() for page in pages))
+    names = [line.customer for zone in (report.zone1, report.zone2) for line in zone]
+    missing = [name for name in names if name not in text]
+    assert len(names) == 3000 and not missing, missing[:5]
 
 
 def test_numbers_codes_and_places_are_never_broken() -> None:
