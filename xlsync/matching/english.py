@@ -78,6 +78,8 @@ class EnglishName:
 def english_name(name: str) -> EnglishName | None:
     """The parts of a name written in Latin letters only, or None (a Chinese name, or no
     trade name left once place, industry and legal words are taken off)."""
+    if _CJK.search(name):  # NFKC keeps these characters: no need to normalise first
+        return None
     text = unicodedata.normalize("NFKC", name)
     if _CJK.search(text):
         return None

@@ -125,23 +125,11 @@ def _suffix_tables() -> tuple[dict[str, tuple[int, ...]], dict[str, tuple[int, .
     return _lengths_by_end(w.legal), _lengths_by_end(w.industry)
 
 
-def _longest_suffix(
-    s: str, vocabulary: frozenset[str], lengths_by_end: dict[str, tuple[int, ...]]
-) -> str | None:
-    """The longest word of `vocabulary` that ends `s` and leaves something before it."""
-    if not s:
-        return None
-    size = len(s)
-    for n in lengths_by_end.get(s[-1], ()):
-        if size > n and s[-n:] in vocabulary:
-            return s[-n:]
-    return None
-
-
 _BRACKETS = re.compile(
     r"[(\[{【（〔［｛<《]([^()\[\]{}【】（）〔〕［］｛｝<>《》]*)[)\]}】）〕］｝>》]"
 )
 _NON_WORD = re.compile(r"[^0-9a-z\u3400-\u9fff]+")
+_ANY_BRACKET = re.compile(r"[(\[{【（〔［｛<《]")  # a quick refusal before _BRACKETS
 _LATIN = re.compile(r"[a-z]+")
 _NOTE_TAIL = re.compile(r"\s*[\-—_/|:：]+\s*([\u4e00-\u9fff]{1,5})\s*$")
 _TOWN = re.compile(r"^[\u4e00-\u9fff]{1,3}(?:镇|街道|乡)")
@@ -413,17 +401,11 @@ def _has_business_word(text: str) -> bool:
 _NO_WORDS: frozenset[str] = frozenset()  # shared by every name without business words
 
 
-@lru_cache(maxsize=1 << 17)
-def analyse(name: str) -> NameKey:
-    """Take a company name apart into place, trade name and industry words."""
-    w = words()
-    s = _t2s().convert(unicodedata.normalize("NFKC", name).casefold()).strip()
+def _bracket_places(s: str) -> tuple[str, str]:
+    """`s` without its bracketed parts, and the first place one of them named."""
     place = ""
-    m = _PERSON_THEN_COMPANY.match(s)
-    if m:
-        s = m.group(1)  # 马小姐（中建创业家具）: the company is the part in brackets
 
-    def drop_place_bracket(m: re.Match[str]) -> str:
+    def drop(m: re.Match[str]) -> str:
         nonlocal place
         inner = _NON_WORD.sub("", m.group(1))
         stripped, removed = _strip_places(inner + "xx")
@@ -435,7 +417,49 @@ def analyse(name: str) -> NameKey:
         # anything else in brackets is a note (老客户, 已送样) or a translation (GREEN)
         return ""
 
-    s = _BRACKETS.sub(drop_place_bracket, s)
+    return _BRACKETS.sub(drop, s), place
+
+
+def _strip_suffixes(s: str, w: WordLists) -> tuple[str, list[str], list[str]]:
+    """Legal forms and industry words off the end of `s`, in any interleaving: what is
+    left, and the strong and the weak industry words (in reading order). Each round takes
+    the longest legal form, then the longest industry word, that ends `s` and leaves
+    something before it; rounds repeat while one of them comes off. Written inline: it runs
+    two or three rounds for every name."""
+    legal, industry, strong_words = w.legal, w.industry, w.strong
+    legal_ends, industry_ends = _suffix_tables()
+    strong: list[str] = []
+    weak: list[str] = []
+    changed = True
+    while changed and s:
+        changed = False
+        size = len(s)
+        for n in legal_ends.get(s[-1], ()):
+            if size > n and s[-n:] in legal:
+                s = s[:-n]
+                size -= n
+                changed = True
+                break  # it left at least one character: s[-1] below exists
+        for n in industry_ends.get(s[-1], ()):
+            if size > n:
+                word = s[-n:]
+                if word in industry:
+                    s = s[:-n]
+                    (strong if word in strong_words else weak).insert(0, word)
+                    changed = True
+                    break
+    return s, strong, weak
+
+
+@lru_cache(maxsize=1 << 17)
+def analyse(name: str) -> NameKey:
+    """Take a company name apart into place, trade name and industry words."""
+    w = words()
+    s = _t2s().convert(unicodedata.normalize("NFKC", name).casefold()).strip()
+    m = _PERSON_THEN_COMPANY.match(s)
+    if m:
+        s = m.group(1)  # 马小姐（中建创业家具）: the company is the part in brackets
+    s, place = _bracket_places(s) if _ANY_BRACKET.search(s) else (s, "")
     if len(s) > 4 and s.rstrip()[-1:] in _TITLE_ENDS:
         s = _PERSON_TAIL.sub("", s)
     note = _NOTE_TAIL.search(s) if _NOTE_SEPARATOR.search(s) else None
@@ -443,22 +467,7 @@ def analyse(name: str) -> NameKey:
         s = s[: note.start()]  # 威辉公司-待回复: a note after a dash
     s = _NON_WORD.sub("", s)
     text = s
-    # legal forms and industry words come off the end, in any interleaving
-    strong: list[str] = []
-    weak: list[str] = []
-    changed = True
-    legal_ends, industry_ends = _suffix_tables()
-    while changed and s:
-        changed = False
-        suffix = _longest_suffix(s, w.legal, legal_ends)
-        if suffix:
-            s = s[: -len(suffix)]
-            changed = True
-        word = _longest_suffix(s, w.industry, industry_ends)
-        if word:
-            s = s[: -len(word)]
-            (strong if word in w.strong else weak).insert(0, word)
-            changed = True
+    s, strong, weak = _strip_suffixes(s, w)
     # places come off the front of what is left, never leaving less than two characters
     # (中山电子 keeps 中山 as its trade name)
     cjk, cjk_place = _strip_places(_LATIN.sub("", s)) if _LATIN.search(s) else ("", "")
@@ -470,17 +479,10 @@ def analyse(name: str) -> NameKey:
     place = place or removed
     trade = s
     person = not strong and _is_person(trade)
-    return NameKey(
-        text=text,
-        trade=trade,
-        strong=tuple(strong),
-        weak=tuple(weak),
-        place=place,
-        person=person,
-        core=trade + "".join(strong),
-        business=(
-            frozenset(strong).union(x for x in weak if x in w.business) or _NO_WORDS
-            if strong or weak
-            else _NO_WORDS
-        ),
-    )
+    if weak:
+        business = frozenset(strong).union(x for x in weak if x in w.business) or _NO_WORDS
+    else:
+        business = frozenset(strong) if strong else _NO_WORDS
+    # positional, in the order of NameKey's fields
+    return NameKey(text, trade, tuple(strong), tuple(weak), place, person,
+                   trade + "".join(strong), business)  # fmt: skip
