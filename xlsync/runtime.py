@@ -5,9 +5,10 @@ command ends, and CPython's default thresholds re-scan all of them in a full col
 every ~70,000 allocations: a fifth of a 20,000-row `check` went there. xlsync's own
 values make few reference cycles, so a one-shot command collects its youngest objects
 less often and the old ones almost never; a long-running process (the watcher, the
-server) keeps collecting every generation, less eagerly than the default. The two batch
-steps that build most of those objects (reading a register, grouping its rows) pause the
-collector whatever the process, counted across threads.
+server) keeps collecting every generation, less eagerly than the default. The batch
+steps that build most of those objects (reading a register, grouping its rows, a sync, a
+handout, the server loading a snapshot) pause the collector whatever the process, the
+pauses counted across threads.
 
 When a pause ends, everything it built is still "young" to the collector, and the first
 allocation after it starts a pass over all of it (0.18 s for a million small records). A
