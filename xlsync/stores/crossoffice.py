@@ -52,7 +52,7 @@ def block_keys(customer: str, phones: Iterable[str]) -> set[str]:
         return keys
     keys.add(f"c:{key.core}")
     keys.add(f"t:{key.trade}")
-    keys.update(f"s:{sound}" for sound in homophone_keys(key))
+    keys.update(f"s:{bucket}" for bucket in homophone_keys(key))
     return keys
 
 
